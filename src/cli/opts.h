@@ -1,0 +1,198 @@
+/* SPDX-License-Identifier: GPL-3.0-or-later */
+#ifndef UR_OPTS_H
+#define UR_OPTS_H
+
+#include <stdbool.h>
+#include <stdint.h>
+
+/* --info flags, in rsync's order (`rsync --info=help`). */
+enum ur_info {
+	UR_INFO_BACKUP, UR_INFO_COPY, UR_INFO_DEL, UR_INFO_FLIST, UR_INFO_MISC,
+	UR_INFO_MOUNT, UR_INFO_NAME, UR_INFO_NONREG, UR_INFO_PROGRESS,
+	UR_INFO_REMOVE, UR_INFO_SKIP, UR_INFO_STATS, UR_INFO_SYMSAFE,
+	UR_INFO_COUNT
+};
+
+/* --debug flags, in rsync's order (`rsync --debug=help`). */
+enum ur_debug {
+	UR_DEBUG_ACL, UR_DEBUG_BACKUP, UR_DEBUG_BIND, UR_DEBUG_CHDIR,
+	UR_DEBUG_CONNECT, UR_DEBUG_CMD, UR_DEBUG_DEL, UR_DEBUG_DELTASUM,
+	UR_DEBUG_DUP, UR_DEBUG_EXIT, UR_DEBUG_FILTER, UR_DEBUG_FLIST,
+	UR_DEBUG_FUZZY, UR_DEBUG_GENR, UR_DEBUG_HASH, UR_DEBUG_HLINK,
+	UR_DEBUG_ICONV, UR_DEBUG_IO, UR_DEBUG_NSTR, UR_DEBUG_OWN, UR_DEBUG_PROTO,
+	UR_DEBUG_RECV, UR_DEBUG_SEND, UR_DEBUG_TIME,
+	UR_DEBUG_COUNT
+};
+
+enum ur_delete_when {
+	UR_DEL_NONE = 0,
+	UR_DEL_BEFORE,
+	UR_DEL_DURING,   /* rsync's default timing for plain --delete */
+	UR_DEL_DELAY,
+	UR_DEL_AFTER,
+};
+
+enum ur_io_policy { UR_IO_AUTO = 0, UR_IO_URING, UR_IO_POSIX };
+
+/* One --chmod clause list, parsed by meta/chmod.c; opaque here. */
+struct ur_chmod;
+
+/*
+ * Everything the command line says, after rsync's implications are applied
+ * (-a => -rlptgoD, -P => --partial --progress, -v => info/debug levels, ...).
+ * Tri-state ints are -1 for "not given" where rsync's default depends on
+ * other options. Strings borrow from argv unless noted.
+ */
+struct ur_opts {
+	/* verbosity and output */
+	int verbose;                     /* count of -v */
+	int quiet;                       /* count of -q */
+	unsigned char info[UR_INFO_COUNT];
+	unsigned char debug[UR_DEBUG_COUNT];
+	int itemize;                     /* count of -i */
+	const char *out_format;          /* --out-format/--log-format, or NULL */
+	bool stats;                      /* --stats given (also sets info STATS2) */
+	int human_readable;              /* count of -h (when not alone => help) */
+	bool eight_bit_output;           /* -8 */
+	const char *log_file;
+	const char *log_file_format;
+	int stderr_mode;                 /* 0 errors, 1 all, 2 client */
+	int outbuf;                      /* 0 default, 'N', 'L', 'B' */
+
+	/* what to transfer */
+	bool recursive;                  /* -r */
+	int xfer_dirs;                   /* -d: 1; -r implies 2 as in rsync */
+	bool relative;                   /* -R */
+	bool implied_dirs;               /* default true; --no-implied-dirs */
+	int inc_recursive;               /* -1 default (on), 0/1 explicit */
+	bool links;                      /* -l */
+	bool copy_links;                 /* -L */
+	bool copy_unsafe_links;
+	bool safe_links;
+	bool munge_links;
+	bool copy_dirlinks;              /* -k */
+	bool keep_dirlinks;              /* -K */
+	bool hard_links;                 /* -H */
+	bool perms;                      /* -p */
+	bool executability;              /* -E */
+	struct ur_chmod *chmod;          /* --chmod, owned */
+	bool acls;                       /* -A */
+	bool xattrs;                     /* -X */
+	bool owner;                      /* -o */
+	bool group;                      /* -g */
+	bool numeric_ids;
+	bool devices;                    /* --devices / -D */
+	bool specials;                   /* --specials / -D */
+	bool copy_devices;
+	bool write_devices;
+	bool times;                      /* -t */
+	bool atimes;                     /* -U */
+	bool crtimes;                    /* -N */
+	bool omit_dir_times;             /* -O */
+	bool omit_link_times;            /* -J */
+	bool open_noatime;
+	int am_root;                     /* --super: 1, --no-super: 0, -1 default (euid==0) */
+	bool fake_super;
+	bool sparse;                     /* -S */
+	bool preallocate;
+	bool fsync;
+
+	/* how to decide and update */
+	bool dry_run;                    /* -n */
+	int whole_file;                  /* -1 default (local: on), 0 --no-W, 1 -W */
+	bool checksum;                   /* -c */
+	bool size_only;
+	bool ignore_times;               /* -I */
+	int modify_window;               /* -@ (negative: nanosecond-exact) */
+	bool modify_window_set;
+	bool update;                     /* -u */
+	bool ignore_non_existing;        /* --existing */
+	bool ignore_existing;
+	int64_t min_size;                /* -1 unset */
+	int64_t max_size;                /* -1 unset */
+	int one_file_system;             /* count of -x */
+	bool inplace;
+	bool append;
+	bool append_verify;
+	bool partial;
+	const char *partial_dir;
+	bool delay_updates;
+	const char *temp_dir;            /* -T */
+	bool mkpath;
+	bool list_only;
+	bool ignore_missing_args;
+	bool delete_missing_args;
+	bool remove_source_files;
+	bool prune_empty_dirs;           /* -m */
+
+	/* deletion */
+	enum ur_delete_when delete_mode; /* UR_DEL_NONE unless some --delete* given */
+	bool delete_excluded;
+	int max_delete;                  /* -1 unset; 0 means "warn, delete none" as rsync */
+	bool force;
+	bool ignore_errors;
+
+	/* backups and reference dirs */
+	bool backup;                     /* -b */
+	const char *backup_dir;
+	const char *suffix;              /* NULL: "~" unless backup_dir given */
+
+	/* remote and session */
+	const char *rsh;                 /* -e, else RSYNC_RSH, else "ssh" when needed */
+	const char *rsync_path;
+	int protocol;                    /* 0 = newest (32) */
+	int port;                        /* 0 = default 873 */
+	int timeout;
+	int contimeout;
+	const char *address;
+	int ipv;                         /* 0, 4 or 6 */
+	bool blocking_io;
+	bool server;                     /* --server */
+	bool sender;                     /* --sender (with --server) */
+	bool daemon;                     /* --daemon */
+	const char *config;              /* --config */
+	const char *password_file;
+	bool no_motd;
+	const char *remote_opts[32];     /* -M, in order */
+	int remote_opt_count;
+	bool old_args;
+	bool secluded_args;
+	bool from0;
+
+	/* filters (filter/ arrives in its own issue: given rules are recorded
+	 * here in order so that issue can consume them) */
+	bool cvs_exclude;
+
+	/* compression and checksums (the delta issue) */
+	int compress;                    /* count of -z */
+	int compress_level;              /* -1 unset */
+	const char *compress_choice;
+	const char *checksum_choice;
+	int checksum_seed;
+	int block_size;                  /* 0 unset */
+
+	/* fastio */
+	enum ur_io_policy io_policy;
+
+	/* operands: all but the last are sources unless there is only one */
+	char **args;                     /* borrowed from argv */
+	int nargs;
+};
+
+#define UR_INFO_GTE(o, f, n) ((o)->info[UR_INFO_##f] >= (n))
+#define UR_DEBUG_GTE(o, f, n) ((o)->debug[UR_DEBUG_##f] >= (n))
+
+/* Set rsync's defaults (everything off, implied dirs on, tri-states -1). */
+void ur_opts_init(struct ur_opts *o);
+/* Free what ur_opts owns (chmod list); o itself is the caller's. */
+void ur_opts_release(struct ur_opts *o);
+
+/*
+ * Parse argv with rsync 3.5.0's rules into o. Returns 0 when the caller
+ * should go on, a positive exit code after printing the reason (usage
+ * error: 1; not supported yet: 4), or -1 when the run is already complete
+ * (--help, --version printed; exit 0).
+ */
+int ur_opts_parse(struct ur_opts *o, int argc, char **argv);
+
+#endif

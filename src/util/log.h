@@ -1,0 +1,28 @@
+/* SPDX-License-Identifier: GPL-3.0-or-later */
+#ifndef UR_LOG_H
+#define UR_LOG_H
+
+#include <stdbool.h>
+
+/*
+ * Messages for the user, shaped as rsync shapes them:
+ *   info      -> stdout                      ("created directory dst")
+ *   warning   -> stderr  "ursync: ..."
+ *   error     -> stderr  "ursync: [role] ...: strerror (errno)"
+ *   exit      -> stderr  "ursync error: TEXT (code N) at FILE(LINE) [ROLE=VERSION]"
+ */
+
+/* The program name used as the message prefix ("ursync"). */
+extern const char *ur_progname;
+
+void ur_info(const char *fmt, ...) __attribute__((format(printf, 1, 2)));
+void ur_warn(const char *fmt, ...) __attribute__((format(printf, 1, 2)));
+/* "ursync: <msg>" to stderr; if errnum > 0 appends ": strerror (errnum)". */
+void ur_error(int errnum, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
+/* The final "ursync error: ... (code N) ..." line for a non-zero exit. */
+void ur_exit_message(int code, const char *role);
+
+/* Flush stdout before writing to stderr so lines stay in order. */
+void ur_log_flush(void);
+
+#endif
