@@ -1,0 +1,167 @@
+/* SPDX-License-Identifier: GPL-3.0-or-later */
+/* The run loop shared by the roles: walk segment by segment, depth first. */
+#include "engine/engine.h"
+#include "util/err.h"
+#include "util/log.h"
+
+#include <fcntl.h>
+#include <limits.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <time.h>
+
+int64_t ur_now_ns(void)
+{
+	struct timespec ts;
+	clock_gettime(CLOCK_MONOTONIC, &ts);
+	return (int64_t)ts.tv_sec * 1000000000 + ts.tv_nsec;
+}
+
+const char *ur_engine_full_dst(struct ur_engine *eng, const char *name)
+{
+	static char buf[PATH_MAX * 2 + 4];
+	if (name[0] == '.' && !name[1])
+		snprintf(buf, sizeof(buf), "\"%s\"", eng->dest_path);
+	else
+		snprintf(buf, sizeof(buf), "\"%s/%s\"", eng->dest_path, name);
+	return buf;
+}
+
+void ur_engine_fail(struct ur_engine *eng, int code)
+{
+	if (!eng->exit_code || (code == UR_EXIT_PARTIAL && eng->exit_code == UR_EXIT_VANISHED))
+		eng->exit_code = code;
+}
+
+static void count_entry(struct ur_engine *eng, const struct ur_fentry *fe)
+{
+	struct ur_stats *st = &eng->st;
+	if (fe->flags & UR_FE_MISSING)
+		return;
+	st->num_files++;
+	if (S_ISREG(fe->mode)) {
+		st->num_reg++;
+		st->total_size += fe->size;
+	} else if (S_ISDIR(fe->mode)) {
+		st->num_dir++;
+	} else if (S_ISLNK(fe->mode)) {
+		st->num_link++;
+		st->total_size += fe->size;
+	} else if (S_ISCHR(fe->mode) || S_ISBLK(fe->mode)) {
+		st->num_dev++;
+	} else {
+		st->num_special++;
+	}
+}
+
+/* --list-only: one line per entry in `ls -l` style, as rsync prints it. */
+static void list_entry(struct ur_engine *eng, const struct ur_flist *fl, const struct ur_fentry *fe)
+{
+	const struct ur_opts *o = eng->o;
+	static const char types[] = "?pc?d?b?-?l?s???";
+	char perms[11], num[64], when[32];
+	mode_t m = fe->mode;
+
+	if (!o->implied_dirs && (fe->flags & UR_FE_IMPLIED_DIR))
+		return;
+	perms[0] = types[(m & S_IFMT) >> 12];
+	const char *rwx = "rwxrwxrwx";
+	for (int i = 0; i < 9; i++)
+		perms[1 + i] = (m & (0400 >> i)) ? rwx[i] : '-';
+	if (m & S_ISUID)
+		perms[3] = (m & 0100) ? 's' : 'S';
+	if (m & S_ISGID)
+		perms[6] = (m & 0010) ? 's' : 'S';
+	if (m & S_ISVTX)
+		perms[9] = (m & 0001) ? 't' : 'T';
+	perms[10] = '\0';
+	time_t t = (time_t)fe->mtime;
+	struct tm tm;
+	localtime_r(&t, &tm);
+	strftime(when, sizeof(when), "%Y/%m/%d %H:%M:%S", &tm);
+	const char *link = ur_fentry_link(fl, fe);
+	fprintf(eng->out, "%s %*s %s %s%s%s\n", perms, o->human_readable > 1 ? 14 : 11,
+		ur_human_num(o->human_readable, fe->size, num, sizeof(num)), when,
+		ur_fentry_name(fl, fe), link && o->links ? " -> " : "", link && o->links ? link : "");
+}
+
+static bool wants_delete_during(const struct ur_opts *o)
+{
+	return o->delete_mode == UR_DEL_DURING || o->delete_mode == UR_DEL_DELAY ||
+	       o->delete_mode == UR_DEL_AFTER;
+}
+
+static bool recurses(const struct ur_opts *o, const struct ur_fentry *fe)
+{
+	if (!S_ISDIR(fe->mode) || (fe->flags & (UR_FE_NO_RECURSE | UR_FE_MOUNT_DIR)))
+		return false;
+	return o->recursive || (fe->flags & UR_FE_TOP_DIR);
+}
+
+/* --delete-before: a deletion pass over every directory first. */
+static void delete_pass(struct ur_engine *eng, const struct ur_flist *fl)
+{
+	for (size_t i = 0; i < fl->n; i++) {
+		const struct ur_fentry *fe = &fl->e[i];
+		if (!recurses(eng->o, fe))
+			continue;
+		struct ur_flist sub;
+		ur_flist_init(&sub);
+		if (ur_sender_dir(eng, fl, fe, &sub) == 0) {
+			struct stat st;
+			const char *dname = ur_dst_name(eng, fl, fe);
+			if (fstatat(eng->dest_fd, dname, &st, AT_SYMLINK_NOFOLLOW) == 0 && S_ISDIR(st.st_mode))
+				ur_delete_in_dir(eng, dname, &sub);
+			delete_pass(eng, &sub);
+		}
+		ur_flist_release(&sub);
+	}
+}
+
+static void process(struct ur_engine *eng, struct ur_flist *fl)
+{
+	const struct ur_opts *o = eng->o;
+
+	for (size_t i = 0; i < fl->n; i++)
+		count_entry(eng, &fl->e[i]);
+	for (size_t i = 0; i < fl->n && !eng->fatal; i++) {
+		struct ur_fentry *fe = &fl->e[i];
+		if (o->list_only) {
+			list_entry(eng, fl, fe);
+			if (!recurses(o, fe))
+				continue;
+		} else if (!ur_generate(eng, fl, fe) || !recurses(o, fe)) {
+			continue;
+		}
+		struct ur_flist sub;
+		ur_flist_init(&sub);
+		if (ur_sender_dir(eng, fl, fe, &sub) == 0) {
+			bool was_missing = eng->dest_missing;
+			const char *dname = ur_dst_name(eng, fl, fe);
+			struct stat st;
+			if (!o->list_only && !eng->dest_missing &&
+			    fstatat(eng->dest_fd, dname, &st, AT_SYMLINK_NOFOLLOW) < 0)
+				eng->dest_missing = true; /* -n: a dir we did not create */
+			if (!o->list_only && !eng->dest_missing && wants_delete_during(o))
+				ur_delete_in_dir(eng, dname, &sub);
+			process(eng, &sub);
+			eng->dest_missing = was_missing;
+		}
+		ur_flist_release(&sub);
+	}
+}
+
+int ur_engine_run(struct ur_engine *eng, struct ur_flist *top)
+{
+	const struct ur_opts *o = eng->o;
+
+	if (o->delete_mode == UR_DEL_BEFORE && !o->list_only && !eng->dest_file && !eng->dest_missing) {
+		delete_pass(eng, top);
+	}
+	process(eng, top);
+	if (!o->list_only)
+		ur_delete_flush(eng);
+	ur_generator_finish(eng);
+	return 0;
+}

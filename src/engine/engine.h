@@ -1,0 +1,153 @@
+/* SPDX-License-Identifier: GPL-3.0-or-later */
+#ifndef UR_ENGINE_H
+#define UR_ENGINE_H
+
+/*
+ * The three roles of a transfer (DESIGN.md "One engine, two channels").
+ *
+ *   sender     walks the source into file-list segments (engine/sender.c)
+ *   generator  compares each entry with the destination, creates dirs,
+ *              links and devices, fixes attributes, deletes, and asks for
+ *              regular files to be sent (engine/generator.c)
+ *   receiver   writes a requested file to a temporary name, applies its
+ *              attributes and renames it into place (engine/receiver.c)
+ *
+ * The generator reaches the sender and receiver only through struct
+ * ur_chan. For a local copy the channel is a direct call that hands the
+ * receiver the sender's open descriptor; the wire protocol issue adds a
+ * channel that encodes the same requests as rsync's byte stream.
+ */
+
+#include <stdbool.h>
+#include <stdint.h>
+#include <stdio.h>
+#include <sys/stat.h>
+
+#include "cli/opts.h"
+#include "engine/report.h"
+#include "flist/flist.h"
+
+/* A source operand after trailing-slash and -R processing. */
+struct ur_root {
+	char *prefix;   /* directory the entry names are relative to (owned) */
+	char *display;  /* the operand as the user wrote it, for messages (borrowed) */
+	uint64_t dev;   /* st_dev of the operand, for -x */
+};
+
+struct ur_engine;
+
+/* How the generator asks for a regular file (see top of file). */
+struct ur_chan {
+	/*
+	 * Transfer entry fe of list fl into the destination at dname (relative
+	 * to the destination root). `dst_exists` tells the receiver whether a
+	 * file of that name is there (for --inplace). Returns 0 on success,
+	 * or a negative errno after reporting the error; the engine's exit
+	 * code is already updated.
+	 */
+	int (*send_file)(struct ur_engine *eng, const struct ur_flist *fl,
+			 const struct ur_fentry *fe, const char *dname, bool dst_exists,
+			 int64_t *bytes);
+};
+
+/* A directory whose times/permissions are fixed once its contents are done. */
+struct ur_dirfix {
+	char *name;
+	uint32_t mode;
+	int64_t mtime;
+	uint32_t mtime_ns;
+	int64_t atime;
+	uint32_t atime_ns;
+	bool set_mode;
+};
+
+struct ur_engine {
+	const struct ur_opts *o;
+	const struct ur_chan *chan;
+	FILE *out;                /* where names, itemize lines and stats go */
+
+	struct ur_root *roots;
+	size_t nroots;
+
+	int dest_fd;              /* destination root directory (or its parent for a file DEST) */
+	char *dest_path;          /* as printed in messages: absolute path of the destination root */
+	char *dest_file;          /* DEST names a single file: its name in dest_fd (owned) */
+	bool dest_missing;        /* -n: destination root was not created, all is new */
+	bool root_created;        /* the session created the destination root */
+
+	struct ur_stats st;
+	int exit_code;            /* highest-priority exit code so far (0, 23, 24, 25...) */
+	bool fatal;               /* stop the run (a write error, as rsync's receiver does) */
+	bool io_error;            /* the sender saw an error: deletions are skipped */
+	mode_t umask;
+	bool am_root;
+	int64_t deletions;        /* for --max-delete */
+	int64_t deletes_skipped;
+
+	struct ur_dirfix *dirfix; /* directories to touch up at the end */
+	size_t ndirfix, capdirfix;
+
+	struct ur_flist delayed;  /* --delete-delay/--delete-after: names to delete */
+	int64_t start_ns;
+	struct ur_progress progress;
+};
+
+/* Paths for messages: "src/dir/file" relative to the destination, made
+ * absolute the way rsync's full_fname() prints it. Returns a static buffer. */
+const char *ur_engine_full_dst(struct ur_engine *eng, const char *name);
+
+/* Record an exit code: partial-transfer (23) and vanished (24) merge as rsync
+ * does (23 wins), other codes keep the first one. */
+void ur_engine_fail(struct ur_engine *eng, int code);
+
+/* Run a transfer of the top-level list (from ur_sender_top) into the
+ * destination the session opened. */
+int ur_engine_run(struct ur_engine *eng, struct ur_flist *top);
+
+/* sender.c: list the top-level entries of every root into fl (sorted, deduplicated). */
+int ur_sender_top(struct ur_engine *eng, struct ur_flist *fl);
+/* sender.c: list the contents of directory entry dir (of list parent) into fl. */
+int ur_sender_dir(struct ur_engine *eng, const struct ur_flist *parent,
+		  const struct ur_fentry *dir, struct ur_flist *fl);
+/* sender.c: the source path of fe (in buf of size PATH_MAX). */
+const char *ur_sender_path(struct ur_engine *eng, const struct ur_flist *fl,
+			   const struct ur_fentry *fe, char *buf, size_t size);
+/* sender.c: --remove-source-files after fe was transferred or found up to date. */
+void ur_sender_remove(struct ur_engine *eng, const struct ur_flist *fl,
+		      const struct ur_fentry *fe);
+
+/* generator.c: examine one entry against the destination and act on it.
+ * Returns false when a directory's contents must be skipped. */
+bool ur_generate(struct ur_engine *eng, const struct ur_flist *fl, struct ur_fentry *fe);
+/* generator.c: apply deferred directory times and modes. */
+void ur_generator_finish(struct ur_engine *eng);
+/* The destination name of fe: fe's path, or dest_file for a single-file DEST. */
+const char *ur_dst_name(struct ur_engine *eng, const struct ur_flist *fl,
+			const struct ur_fentry *fe);
+
+/* delete.c: delete what is in destination dir `dname` but not in fl
+ * (fl holds dname's sorted children). */
+void ur_delete_in_dir(struct ur_engine *eng, const char *dname, const struct ur_flist *fl);
+/* delete.c: remove one destination item (recursively for dirs when allowed),
+ * reporting each deletion. for_type is what will replace it (0: nothing).
+ * Returns 0 or a negative errno. */
+int ur_delete_item(struct ur_engine *eng, const char *dname, mode_t mode, mode_t for_type);
+/* delete.c: run the deletions recorded for --delete-delay/-after. */
+void ur_delete_flush(struct ur_engine *eng);
+
+/* receiver.c: the local channel. */
+extern const struct ur_chan ur_local_chan;
+
+#define UR_ATTR_ACCURATE (1 << 0)   /* compare mtimes to the nanosecond (after a transfer) */
+#define UR_ATTR_SKIP_MTIME (1 << 1) /* leave times alone */
+
+/* Set owner, times and mode of dname from fe (fe->mode is the final mode),
+ * as the options ask. fd is an open descriptor of the file or -1; cur its
+ * current stat or NULL to look. Returns 0 or negative errno (reported). */
+int ur_set_attrs(struct ur_engine *eng, const char *dname, int fd,
+		 const struct ur_fentry *fe, const struct stat *cur, int flags);
+
+/* Monotonic clock in nanoseconds. */
+int64_t ur_now_ns(void);
+
+#endif

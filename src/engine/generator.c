@@ -1,0 +1,588 @@
+/* SPDX-License-Identifier: GPL-3.0-or-later */
+/* The generating role: compare each entry with the destination and act. */
+#include "engine/engine.h"
+#include "meta/symlink.h"
+#include "util/err.h"
+#include "util/log.h"
+
+#include <errno.h>
+#include <fcntl.h>
+#include <limits.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+#include <sys/sysmacros.h>
+#include <time.h>
+#include <unistd.h>
+
+#define CHMOD_BITS 07777
+
+const char *ur_dst_name(struct ur_engine *eng, const struct ur_flist *fl,
+			const struct ur_fentry *fe)
+{
+	return eng->dest_file ? eng->dest_file : ur_fentry_name(fl, fe);
+}
+
+/* rsync's same_time(): seconds only by default, nanoseconds with a
+ * negative window, a tolerance with a positive one. */
+static bool same_time(const struct ur_opts *o, int64_t s1, uint32_t ns1, int64_t s2, uint32_t ns2)
+{
+	if (o->modify_window == 0)
+		return s1 == s2;
+	if (o->modify_window < 0)
+		return s1 == s2 && ns1 == ns2;
+	int64_t d = s1 > s2 ? s1 - s2 : s2 - s1;
+	return d <= o->modify_window;
+}
+
+static bool mtime_differs(const struct ur_opts *o, const struct stat *st, const struct ur_fentry *fe)
+{
+	return !same_time(o, st->st_mtim.tv_sec, (uint32_t)st->st_mtim.tv_nsec, fe->mtime, fe->mtime_ns);
+}
+
+/* Whether -t applies to this type (-O for dirs, -J for symlinks). */
+static bool keeps_time(const struct ur_opts *o, mode_t mode)
+{
+	if (!o->times)
+		return false;
+	if (S_ISDIR(mode))
+		return !o->omit_dir_times;
+	if (S_ISLNK(mode))
+		return !o->omit_link_times;
+	return true;
+}
+
+/* The mode a destination item should end up with (rsync's dest_mode()). */
+static mode_t final_mode(struct ur_engine *eng, const struct ur_fentry *fe,
+			 const struct stat *dst, bool exists)
+{
+	const struct ur_opts *o = eng->o;
+	mode_t fmode = fe->mode;
+	if (o->perms)
+		return fmode;
+	if (exists) {
+		mode_t m = (fmode & ~CHMOD_BITS) | (dst->st_mode & CHMOD_BITS);
+		if (o->executability && S_ISREG(fmode)) {
+			if (!(fmode & 0111))
+				m &= ~0111;
+			else if (!(dst->st_mode & 0111))
+				m |= (m & 0444) >> 2;
+		}
+		return m;
+	}
+	return fmode & (~CHMOD_BITS | (0777 & ~eng->umask));
+}
+
+/* Attribute-change flags for an existing item (rsync's itemize()). */
+static uint32_t item_flags(struct ur_engine *eng, const struct ur_fentry *fe, mode_t mode,
+			   const struct stat *dst, uint32_t iflags)
+{
+	const struct ur_opts *o = eng->o;
+	if (!dst)
+		return iflags | UR_ITEM_IS_NEW;
+	if (S_ISREG(mode) && fe->size != dst->st_size)
+		iflags |= UR_ITEM_REPORT_SIZE;
+	if (keeps_time(o, mode) ? mtime_differs(o, dst, fe)
+				: (iflags & (UR_ITEM_TRANSFER | UR_ITEM_LOCAL_CHANGE)) != 0)
+		iflags |= UR_ITEM_REPORT_TIME;
+	if (o->atimes && !S_ISDIR(mode) && !S_ISLNK(mode) && fe->atime != dst->st_atim.tv_sec)
+		iflags |= UR_ITEM_REPORT_ATIME;
+	/* Linux cannot chmod a symlink, so rsync never reports their perms. */
+	if (!S_ISLNK(mode)) {
+		if (o->perms) {
+			if ((dst->st_mode & CHMOD_BITS) != (mode & CHMOD_BITS))
+				iflags |= UR_ITEM_REPORT_PERMS;
+		} else if (o->executability &&
+			   (!!(dst->st_mode & 0111) != !!(mode & 0111))) {
+			iflags |= UR_ITEM_REPORT_PERMS;
+		}
+	}
+	if (o->owner && eng->am_root && fe->uid != dst->st_uid)
+		iflags |= UR_ITEM_REPORT_OWNER;
+	if (o->group && fe->gid != dst->st_gid)
+		iflags |= UR_ITEM_REPORT_GROUP;
+	return iflags;
+}
+
+static void count_created(struct ur_engine *eng, mode_t mode)
+{
+	struct ur_stats *st = &eng->st;
+	st->created_files++;
+	if (S_ISREG(mode))
+		st->created_reg++;
+	else if (S_ISDIR(mode))
+		st->created_dir++;
+	else if (S_ISLNK(mode))
+		st->created_link++;
+	else if (S_ISCHR(mode) || S_ISBLK(mode))
+		st->created_dev++;
+	else
+		st->created_special++;
+}
+
+/* Hand one item to the reporter, and count it as rsync's receiver does. */
+static void report(struct ur_engine *eng, const struct ur_flist *fl, const struct ur_fentry *fe,
+		   mode_t mode, uint32_t iflags, int64_t bytes)
+{
+	char name[PATH_MAX + 2];
+	const char *n = ur_fentry_name(fl, fe);
+	if (eng->dest_file && !S_ISDIR(mode))
+		n = ur_fentry_base(fl, fe);
+	snprintf(name, sizeof(name), "%s%s", S_ISDIR(mode) && strcmp(n, ".") ? n : (S_ISDIR(mode) ? "." : n),
+		 S_ISDIR(mode) ? "/" : "");
+	struct ur_item it = {
+		.name = name,
+		.link_target = S_ISLNK(mode) ? ur_fentry_link(fl, fe) : NULL,
+		.mode = mode,
+		.size = fe->size,
+		.mtime = fe->mtime,
+		.uid = fe->uid,
+		.gid = fe->gid,
+		.iflags = iflags,
+		.bytes_xfer = bytes,
+		.local_name = name,
+	};
+	if ((iflags & UR_ITEM_IS_NEW) && !(iflags & UR_ITEM_TRANSFER))
+		count_created(eng, mode);
+	ur_report_item(eng->o, eng->out, &it);
+}
+
+static void gen_error(struct ur_engine *eng, int errnum, const char *what, const char *dname)
+{
+	ur_error(errnum, "%s %s failed", what, ur_engine_full_dst(eng, dname));
+	ur_engine_fail(eng, UR_EXIT_PARTIAL);
+}
+
+int ur_set_attrs(struct ur_engine *eng, const char *dname, int fd,
+		 const struct ur_fentry *fe, const struct stat *cur, int flags)
+{
+	const struct ur_opts *o = eng->o;
+	struct stat st;
+	int rc = 0;
+
+	if (o->dry_run)
+		return 0;
+	if (!cur) {
+		if ((fd >= 0 ? fstat(fd, &st) : fstatat(eng->dest_fd, dname, &st, AT_SYMLINK_NOFOLLOW)) < 0) {
+			int e = errno;
+			gen_error(eng, e, "stat", dname);
+			return -e;
+		}
+		cur = &st;
+	}
+	/* fe->mode is the final mode the caller decided on. */
+	mode_t mode = fe->mode;
+
+	bool chuid = o->owner && eng->am_root && cur->st_uid != fe->uid;
+	bool chgid = o->group && cur->st_gid != fe->gid;
+	if (chuid || chgid) {
+		uid_t u = chuid ? fe->uid : cur->st_uid;
+		gid_t g = chgid ? fe->gid : cur->st_gid;
+		int r = fd >= 0 ? fchown(fd, u, g) : fchownat(eng->dest_fd, dname, u, g, AT_SYMLINK_NOFOLLOW);
+		if (r < 0) {
+			int e = errno;
+			ur_error(e, "%s %s failed", chuid ? "chown" : "chgrp", ur_engine_full_dst(eng, dname));
+			ur_engine_fail(eng, UR_EXIT_PARTIAL);
+			return -e;
+		}
+	}
+
+	bool skip_m = !keeps_time(o, mode) || (flags & UR_ATTR_SKIP_MTIME);
+	bool skip_a = !o->atimes || S_ISDIR(mode) || (flags & UR_ATTR_SKIP_MTIME) ||
+		      (S_ISLNK(mode) && o->omit_link_times);
+	bool set_m = !skip_m &&
+		     ((flags & UR_ATTR_ACCURATE)
+			      ? cur->st_mtim.tv_sec != fe->mtime || cur->st_mtim.tv_nsec != (long)fe->mtime_ns
+			      : mtime_differs(o, cur, fe));
+	bool set_a = !skip_a && ((flags & UR_ATTR_ACCURATE) || cur->st_atim.tv_sec != fe->atime);
+	if (set_m || set_a) {
+		struct timespec ts[2] = {
+			{.tv_sec = 0, .tv_nsec = UTIME_OMIT},
+			{.tv_sec = 0, .tv_nsec = UTIME_OMIT},
+		};
+		if (set_a)
+			ts[0].tv_sec = fe->atime, ts[0].tv_nsec = 0; /* rsync sends whole seconds */
+		if (set_m)
+			ts[1].tv_sec = fe->mtime, ts[1].tv_nsec = fe->mtime_ns;
+		int r = fd >= 0 ? futimens(fd, ts)
+				: utimensat(eng->dest_fd, dname, ts, AT_SYMLINK_NOFOLLOW);
+		if (r < 0) {
+			int e = errno;
+			ur_error(e, "failed to set times on %s", ur_engine_full_dst(eng, dname));
+			ur_engine_fail(eng, UR_EXIT_PARTIAL);
+			rc = -e;
+		}
+	}
+
+	/* A chown may have cleared set-id bits, so chmod after it. */
+	if (!S_ISLNK(mode) && ((cur->st_mode & CHMOD_BITS) != (mode & CHMOD_BITS) ||
+			       ((chuid || chgid) && (mode & (S_ISUID | S_ISGID))))) {
+		int r = fd >= 0 ? fchmod(fd, mode & CHMOD_BITS)
+				: fchmodat(eng->dest_fd, dname, mode & CHMOD_BITS, 0);
+		if (r < 0) {
+			int e = errno;
+			ur_error(e, "failed to set permissions on %s", ur_engine_full_dst(eng, dname));
+			ur_engine_fail(eng, UR_EXIT_PARTIAL);
+			rc = -e;
+		}
+	}
+	return rc;
+}
+
+static void dirfix_add(struct ur_engine *eng, const char *dname, const struct ur_fentry *fe,
+		       mode_t mode, bool set_mode)
+{
+	if (eng->ndirfix == eng->capdirfix) {
+		size_t ncap = eng->capdirfix ? eng->capdirfix * 2 : 64;
+		struct ur_dirfix *nd = realloc(eng->dirfix, ncap * sizeof(*nd));
+		if (!nd)
+			return;
+		eng->dirfix = nd;
+		eng->capdirfix = ncap;
+	}
+	char *n = strdup(dname);
+	if (!n)
+		return;
+	eng->dirfix[eng->ndirfix++] = (struct ur_dirfix){
+		.name = n, .mode = mode, .mtime = fe->mtime, .mtime_ns = fe->mtime_ns,
+		.atime = fe->atime, .atime_ns = fe->atime_ns, .set_mode = set_mode,
+	};
+}
+
+void ur_generator_finish(struct ur_engine *eng)
+{
+	const struct ur_opts *o = eng->o;
+	/* Deepest first does not matter for times (setting a child's mtime
+	 * does not touch the parent's), but modes are restored last-in
+	 * first-out so a read-only parent is fixed after its children. */
+	for (size_t i = eng->ndirfix; i-- > 0;) {
+		struct ur_dirfix *d = &eng->dirfix[i];
+		if (!o->dry_run) {
+			if (keeps_time(o, S_IFDIR)) {
+				struct timespec ts[2] = {
+					{.tv_sec = 0, .tv_nsec = UTIME_OMIT},
+					{.tv_sec = d->mtime, .tv_nsec = d->mtime_ns},
+				};
+				if (utimensat(eng->dest_fd, d->name, ts, AT_SYMLINK_NOFOLLOW) < 0 && errno != ENOENT) {
+					ur_error(errno, "failed to set times on %s", ur_engine_full_dst(eng, d->name));
+					ur_engine_fail(eng, UR_EXIT_PARTIAL);
+				}
+			}
+			if (d->set_mode && fchmodat(eng->dest_fd, d->name, d->mode & CHMOD_BITS, 0) < 0 &&
+			    errno != ENOENT) {
+				ur_error(errno, "failed to set permissions on %s", ur_engine_full_dst(eng, d->name));
+				ur_engine_fail(eng, UR_EXIT_PARTIAL);
+			}
+		}
+		free(d->name);
+	}
+	eng->ndirfix = 0;
+}
+
+/* Compare the whole contents of two files (-c): equal sums mean equal data,
+ * and for a local copy reading both is what computing the sums costs. */
+static bool same_contents(struct ur_engine *eng, const struct ur_flist *fl,
+			  const struct ur_fentry *fe, const char *dname)
+{
+	char path[PATH_MAX];
+	bool same = false;
+	if (!ur_sender_path(eng, fl, fe, path, sizeof(path)))
+		return false;
+	int a = open(path, O_RDONLY | O_CLOEXEC);
+	int b = openat(eng->dest_fd, dname, O_RDONLY | O_CLOEXEC | O_NOFOLLOW);
+	if (a < 0 || b < 0)
+		goto out;
+	static char ba[65536], bb[65536];
+	for (;;) {
+		ssize_t na = read(a, ba, sizeof(ba));
+		if (na < 0)
+			goto out;
+		ssize_t got = 0;
+		while (got < na) {
+			ssize_t nb = read(b, bb + got, (size_t)(na - got));
+			if (nb <= 0)
+				goto out;
+			got += nb;
+		}
+		if (na == 0) {
+			same = read(b, bb, 1) == 0;
+			goto out;
+		}
+		if (memcmp(ba, bb, (size_t)na))
+			goto out;
+	}
+out:
+	if (a >= 0)
+		close(a);
+	if (b >= 0)
+		close(b);
+	return same;
+}
+
+static bool quick_check_ok(struct ur_engine *eng, const struct ur_flist *fl,
+			   const struct ur_fentry *fe, const char *dname, const struct stat *dst)
+{
+	const struct ur_opts *o = eng->o;
+	if (dst->st_size != fe->size)
+		return false;
+	if (o->checksum)
+		return same_contents(eng, fl, fe, dname);
+	if (o->size_only)
+		return true;
+	if (o->ignore_times)
+		return false;
+	return !mtime_differs(o, dst, fe);
+}
+
+/* Create a symlink, device or special at dname, replacing whatever is there
+ * (a directory is deleted first; anything else is replaced atomically by
+ * creating under a temporary name and renaming). */
+static int create_special(struct ur_engine *eng, const char *dname, const struct ur_fentry *fe,
+			  const char *target, const struct stat *dst, mode_t mode)
+{
+	if (eng->o->dry_run)
+		return 0;
+	if (dst && S_ISDIR(dst->st_mode)) {
+		if (ur_delete_item(eng, dname, dst->st_mode, mode) < 0)
+			return -ENOTEMPTY;
+		dst = NULL;
+	}
+	char tmp[PATH_MAX];
+	const char *where = dname;
+	if (dst) {
+		const char *slash = strrchr(dname, '/');
+		int dl = slash ? (int)(slash - dname + 1) : 0;
+		snprintf(tmp, sizeof(tmp), "%.*s.%s.%06ld", dl, dname, slash ? slash + 1 : dname,
+			 (long)(getpid() % 1000000));
+		where = tmp;
+		unlinkat(eng->dest_fd, tmp, 0);
+	}
+	int r;
+	if (S_ISLNK(mode))
+		r = symlinkat(target, eng->dest_fd, where);
+	else
+		r = mknodat(eng->dest_fd, where, (mode & (S_IFMT | CHMOD_BITS)), (dev_t)fe->rdev);
+	if (r < 0) {
+		int e = errno;
+		ur_error(e, "%s %s failed", S_ISLNK(mode) ? "symlink" : "mknod",
+			 ur_engine_full_dst(eng, dname));
+		ur_engine_fail(eng, UR_EXIT_PARTIAL);
+		return -e;
+	}
+	if (dst && renameat(eng->dest_fd, where, eng->dest_fd, dname) < 0) {
+		int e = errno;
+		unlinkat(eng->dest_fd, where, 0);
+		ur_error(e, "rename %s failed", ur_engine_full_dst(eng, dname));
+		ur_engine_fail(eng, UR_EXIT_PARTIAL);
+		return -e;
+	}
+	return 0;
+}
+
+static bool gen_dir(struct ur_engine *eng, const struct ur_flist *fl, struct ur_fentry *fe,
+		    const char *dname, int dret, struct stat *dst)
+{
+	const struct ur_opts *o = eng->o;
+	bool exists = dret == 0;
+
+	if (!o->implied_dirs && (fe->flags & UR_FE_IMPLIED_DIR))
+		return true;
+	if (exists && !S_ISDIR(dst->st_mode)) {
+		if (ur_delete_item(eng, dname, dst->st_mode, S_IFDIR) < 0) {
+			ur_error(0, "*** Skipping any contents from this failed directory ***");
+			return false;
+		}
+		exists = false;
+	}
+	mode_t mode = final_mode(eng, fe, dst, exists);
+	uint32_t iflags = item_flags(eng, fe, mode, exists ? dst : NULL, exists ? 0 : UR_ITEM_LOCAL_CHANGE);
+	report(eng, fl, fe, mode, iflags, 0);
+
+	if (o->dry_run)
+		return exists;
+	/* We need to write into the directory while filling it even when its
+	 * final mode forbids that; the final mode is applied at the end. */
+	mode_t work = mode & CHMOD_BITS;
+	bool fix_mode = false;
+	if (!eng->am_root && (work & S_IRWXU) != S_IRWXU) {
+		work |= S_IRWXU;
+		fix_mode = true;
+	}
+	if (!exists) {
+		if (mkdirat(eng->dest_fd, dname, work) < 0 && errno != EEXIST) {
+			int e = errno;
+			ur_error(e, "recv_generator: mkdir %s failed", ur_engine_full_dst(eng, dname));
+			ur_engine_fail(eng, UR_EXIT_PARTIAL);
+			ur_error(0, "*** Skipping any contents from this failed directory ***");
+			return false;
+		}
+	}
+	struct ur_fentry tmp = *fe;
+	tmp.mode = (mode & ~CHMOD_BITS) | work;
+	ur_set_attrs(eng, dname, -1, &tmp, NULL, 0);
+	if (keeps_time(o, S_IFDIR) || fix_mode)
+		dirfix_add(eng, dname, fe, mode, fix_mode);
+	return true;
+}
+
+bool ur_generate(struct ur_engine *eng, const struct ur_flist *fl, struct ur_fentry *fe)
+{
+	const struct ur_opts *o = eng->o;
+	const char *name = ur_fentry_name(fl, fe);
+	const char *dname = ur_dst_name(eng, fl, fe);
+	struct stat dst;
+	int dret = -1, derr = ENOENT;
+	bool is_dir = S_ISDIR(fe->mode);
+
+	if (!eng->dest_missing) {
+		dret = fstatat(eng->dest_fd, dname, &dst, AT_SYMLINK_NOFOLLOW);
+		derr = dret < 0 ? errno : 0;
+	}
+	/* The session just made the destination root: rsync reports it as new. */
+	if (dret == 0 && eng->root_created && !eng->dest_file && name[0] == '.' && !name[1])
+		dret = -1;
+
+	if (fe->flags & UR_FE_MISSING) {
+		if (dret == 0)
+			ur_delete_item(eng, dname, dst.st_mode, 0);
+		return true;
+	}
+
+	if (o->ignore_non_existing && dret < 0 && derr == ENOENT) {
+		if (UR_INFO_GTE(o, SKIP, 1))
+			ur_info("not creating new %s \"%s\"\n", is_dir ? "directory" : "file", name);
+		return !is_dir;
+	}
+	if (dret < 0 && derr != ENOENT) {
+		gen_error(eng, derr, "recv_generator: failed to stat", dname);
+		return false;
+	}
+	if (o->ignore_existing && dret == 0 && (!is_dir || !S_ISDIR(dst.st_mode))) {
+		if (UR_INFO_GTE(o, SKIP, 1))
+			ur_info("%s exists\n", name);
+		return !is_dir;
+	}
+
+	if (is_dir)
+		return gen_dir(eng, fl, fe, dname, dret, &dst);
+
+	mode_t mode = final_mode(eng, fe, &dst, dret == 0 && !S_ISDIR(dst.st_mode));
+
+	if (S_ISLNK(fe->mode) && o->links) {
+		const char *target = ur_fentry_link(fl, fe);
+		if (o->safe_links && ur_symlink_unsafe(target, name)) {
+			if (UR_INFO_GTE(o, NAME, 1))
+				ur_info("ignoring unsafe symlink \"%s\" -> \"%s\"\n", name, target);
+			return true;
+		}
+		if (dret == 0 && S_ISLNK(dst.st_mode)) {
+			char cur[PATH_MAX];
+			ssize_t n = readlinkat(eng->dest_fd, dname, cur, sizeof(cur) - 1);
+			if (n >= 0) {
+				cur[n] = '\0';
+				if (strcmp(cur, target) == 0) {
+					ur_set_attrs(eng, dname, -1, fe, &dst, 0);
+					report(eng, fl, fe, mode, item_flags(eng, fe, mode, &dst, 0), 0);
+					if (o->remove_source_files)
+						ur_sender_remove(eng, fl, fe);
+					return true;
+				}
+			}
+		}
+		bool same_type = dret == 0 && S_ISLNK(dst.st_mode);
+		if (create_special(eng, dname, fe, target, dret == 0 ? &dst : NULL, fe->mode) < 0)
+			return true;
+		ur_set_attrs(eng, dname, -1, fe, NULL, 0);
+		report(eng, fl, fe, mode,
+		       item_flags(eng, fe, mode, same_type ? &dst : NULL,
+				  UR_ITEM_LOCAL_CHANGE | UR_ITEM_REPORT_CHANGE), 0);
+		if (o->remove_source_files)
+			ur_sender_remove(eng, fl, fe);
+		return true;
+	}
+
+	bool dev = S_ISCHR(fe->mode) || S_ISBLK(fe->mode);
+	bool special = S_ISFIFO(fe->mode) || S_ISSOCK(fe->mode);
+	if ((dev && eng->am_root && o->devices) || (special && o->specials)) {
+		bool same_type = dret == 0 && (dst.st_mode & S_IFMT) == (fe->mode & S_IFMT);
+		struct ur_fentry tmp = *fe;
+		tmp.mode = mode;
+		if (same_type && (!dev || dst.st_rdev == fe->rdev)) {
+			ur_set_attrs(eng, dname, -1, &tmp, &dst, 0);
+			report(eng, fl, fe, mode, item_flags(eng, fe, mode, &dst, 0), 0);
+			if (o->remove_source_files)
+				ur_sender_remove(eng, fl, fe);
+			return true;
+		}
+		if (create_special(eng, dname, fe, NULL, dret == 0 ? &dst : NULL, mode) < 0)
+			return true;
+		ur_set_attrs(eng, dname, -1, &tmp, NULL, 0);
+		report(eng, fl, fe, mode,
+		       item_flags(eng, fe, mode, same_type ? &dst : NULL,
+				  UR_ITEM_LOCAL_CHANGE | UR_ITEM_REPORT_CHANGE), 0);
+		if (o->remove_source_files)
+			ur_sender_remove(eng, fl, fe);
+		return true;
+	}
+
+	if (!S_ISREG(fe->mode)) {
+		if (UR_INFO_GTE(o, NONREG, 1))
+			ur_info("skipping non-regular file \"%s\"\n", name);
+		return true;
+	}
+
+	if (o->max_size >= 0 && fe->size > o->max_size) {
+		if (UR_INFO_GTE(o, SKIP, 1))
+			ur_info("%s is over max-size\n", name);
+		return true;
+	}
+	if (o->min_size >= 0 && fe->size < o->min_size) {
+		if (UR_INFO_GTE(o, SKIP, 1))
+			ur_info("%s is under min-size\n", name);
+		return true;
+	}
+	if (o->update && dret == 0 && S_ISREG(dst.st_mode) &&
+	    fe->mtime - dst.st_mtim.tv_sec < o->modify_window) {
+		if (UR_INFO_GTE(o, SKIP, 1))
+			ur_info("%s is newer\n", name);
+		return true;
+	}
+
+	if (dret == 0 && !S_ISREG(dst.st_mode)) {
+		if (ur_delete_item(eng, dname, dst.st_mode, S_IFREG) < 0)
+			return true;
+		dret = -1;
+		mode = final_mode(eng, fe, &dst, false);
+	}
+
+	if (dret == 0 && quick_check_ok(eng, fl, fe, dname, &dst)) {
+		struct ur_fentry tmp = *fe;
+		tmp.mode = mode;
+		ur_set_attrs(eng, dname, -1, &tmp, &dst, o->checksum ? UR_ATTR_ACCURATE : 0);
+		report(eng, fl, fe, mode, item_flags(eng, fe, mode, &dst, 0), 0);
+		if (o->remove_source_files)
+			ur_sender_remove(eng, fl, fe);
+		return true;
+	}
+
+	uint32_t iflags = UR_ITEM_TRANSFER | (o->checksum ? UR_ITEM_REPORT_CHANGE : 0);
+	iflags = item_flags(eng, fe, mode, dret == 0 ? &dst : NULL, iflags);
+	if (iflags & UR_ITEM_IS_NEW)
+		count_created(eng, fe->mode);
+	eng->st.xferred_files++;
+	eng->st.total_transferred_size += fe->size;
+	eng->progress.xfer_num++;
+	report(eng, fl, fe, mode, iflags, fe->size);
+	if (o->dry_run)
+		return true;
+	struct ur_fentry tmp = *fe;
+	tmp.mode = mode;
+	int64_t bytes = 0;
+	if (eng->chan->send_file(eng, fl, &tmp, dname, dret == 0, &bytes) == 0) {
+		eng->st.literal_data += bytes;
+		if (o->remove_source_files)
+			ur_sender_remove(eng, fl, fe);
+	}
+	return true;
+}

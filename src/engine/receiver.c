@@ -1,0 +1,234 @@
+/* SPDX-License-Identifier: GPL-3.0-or-later */
+/*
+ * The receiving role for a local copy: the sender's open descriptor is
+ * handed over and copied into a temporary file that is renamed into place
+ * only when complete.
+ */
+#include "config.h"
+#include "engine/engine.h"
+#include "util/err.h"
+#include "util/log.h"
+
+#include <errno.h>
+#include <fcntl.h>
+#include <limits.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+
+#define COPY_CHUNK (1 << 20)
+
+/* rsync names its temporary files ".NAME.XXXXXX" beside the target. */
+static int make_temp(struct ur_engine *eng, int dirfd, const char *dir, const char *base,
+		     char *tmp, size_t size)
+{
+	static const char letters[] = "abcdefghijklmnopqrstuvwxyzABCDEFGHIJKLMNOPQRSTUVWXYZ0123456789";
+	static unsigned long seed;
+	if (!seed)
+		seed = (unsigned long)ur_now_ns() ^ (unsigned long)getpid();
+	/* Keep the whole name within NAME_MAX. */
+	int blen = (int)strlen(base);
+	if (blen > NAME_MAX - 9)
+		blen = NAME_MAX - 9;
+	(void)eng;
+	for (int tries = 0; tries < 100; tries++) {
+		char suffix[7];
+		for (int i = 0; i < 6; i++) {
+			seed = seed * 6364136223846793005UL + 1442695040888963407UL;
+			suffix[i] = letters[(seed >> 33) % (sizeof(letters) - 1)];
+		}
+		suffix[6] = '\0';
+		int n = snprintf(tmp, size, "%s%s.%.*s.%s", dir, *dir ? "/" : "", blen, base, suffix);
+		if (n < 0 || (size_t)n >= size)
+			return -ENAMETOOLONG;
+		int fd = openat(dirfd, tmp, O_WRONLY | O_CREAT | O_EXCL | O_NOFOLLOW | O_CLOEXEC, 0600);
+		if (fd >= 0 || errno != EEXIST)
+			return fd >= 0 ? fd : -errno;
+	}
+	return -EEXIST;
+}
+
+/* Copy all of in to out; the fastest primitive first, falling back on the
+ * errors that mean "not here". Returns bytes copied or -errno (with *which
+ * telling whether reading (0) or writing (1) failed). */
+static int64_t copy_fd(struct ur_engine *eng, int in, int out, int64_t size, int *which)
+{
+	int64_t total = 0;
+	bool progress = UR_INFO_GTE(eng->o, PROGRESS, 1);
+#if HAVE_COPY_FILE_RANGE
+	bool use_cfr = true;
+#else
+	bool use_cfr = false;
+#endif
+	static char *buf;
+
+	*which = 0;
+	for (;;) {
+		ssize_t n = -1;
+#if HAVE_COPY_FILE_RANGE
+		if (use_cfr) {
+			n = copy_file_range(in, NULL, out, NULL, COPY_CHUNK, 0);
+			if (n < 0 && (errno == EXDEV || errno == ENOSYS || errno == EINVAL ||
+				      errno == EOPNOTSUPP || errno == EBADF)) {
+				use_cfr = false;
+				continue;
+			}
+			if (n < 0) {
+				/* copy_file_range does not say which side failed. */
+				*which = errno == ENOSPC || errno == EDQUOT || errno == EFBIG ? 1 : 0;
+				return -errno;
+			}
+		}
+#endif
+		if (!use_cfr) {
+			if (!buf && !(buf = malloc(COPY_CHUNK)))
+				return -ENOMEM;
+			n = read(in, buf, COPY_CHUNK);
+			if (n < 0) {
+				if (errno == EINTR)
+					continue;
+				*which = 0;
+				return -errno;
+			}
+			for (ssize_t off = 0; off < n;) {
+				ssize_t w = write(out, buf + off, (size_t)(n - off));
+				if (w < 0) {
+					if (errno == EINTR)
+						continue;
+					*which = 1;
+					return -errno;
+				}
+				off += w;
+			}
+		}
+		if (n == 0)
+			break;
+		total += n;
+		if (progress)
+			ur_progress_update(eng->o, eng->out, &eng->progress, total, size, false);
+	}
+	return total;
+}
+
+static int local_send_file(struct ur_engine *eng, const struct ur_flist *fl,
+			   const struct ur_fentry *fe, const char *dname, bool dst_exists,
+			   int64_t *bytes)
+{
+	const struct ur_opts *o = eng->o;
+	char src[PATH_MAX], tmp[PATH_MAX], dir[PATH_MAX];
+	int in = -1, out = -1, rc = 0;
+	int tdirfd = eng->dest_fd;
+	bool temp_in_place = false;
+
+	*bytes = 0;
+	if (!ur_sender_path(eng, fl, fe, src, sizeof(src)))
+		return -ENAMETOOLONG;
+	in = open(src, O_RDONLY | O_CLOEXEC | O_NOCTTY | (o->open_noatime ? O_NOATIME : 0));
+	if (in < 0) {
+		int e = errno;
+		char cwd[PATH_MAX] = "";
+		if (src[0] != '/' && getcwd(cwd, sizeof(cwd)))
+			strcat(cwd, "/");
+		if (e == ENOENT) {
+			ur_error(0, "file has vanished: \"%s%s\"", cwd, src);
+			ur_engine_fail(eng, UR_EXIT_VANISHED);
+		} else {
+			ur_error(e, "[sender] send_files failed to open \"%s%s\"", cwd, src);
+			ur_engine_fail(eng, UR_EXIT_PARTIAL);
+		}
+		return -e;
+	}
+
+	const char *slash = strrchr(dname, '/');
+	const char *base = slash ? slash + 1 : dname;
+	snprintf(dir, sizeof(dir), "%.*s", slash ? (int)(slash - dname) : 0, dname);
+
+	if (o->inplace) {
+		out = openat(eng->dest_fd, dname, O_WRONLY | O_CREAT | O_NOFOLLOW | O_CLOEXEC, 0600);
+		if (out < 0)
+			rc = -errno;
+		snprintf(tmp, sizeof(tmp), "%s", dname);
+		temp_in_place = true;
+		(void)dst_exists;
+	} else if (o->temp_dir) {
+		tdirfd = open(o->temp_dir, O_RDONLY | O_DIRECTORY | O_CLOEXEC);
+		if (tdirfd < 0)
+			rc = -errno;
+		else
+			rc = out = make_temp(eng, tdirfd, "", base, tmp, sizeof(tmp));
+	} else {
+		rc = out = make_temp(eng, eng->dest_fd, dir, base, tmp, sizeof(tmp));
+	}
+	if (out < 0) {
+		ur_error(-rc, "mkstemp %s failed", ur_engine_full_dst(eng, tmp));
+		ur_engine_fail(eng, UR_EXIT_PARTIAL);
+		goto out;
+	}
+	rc = 0;
+
+	int which;
+	int64_t n = copy_fd(eng, in, out, fe->size, &which);
+	if (n >= 0 && o->inplace && ftruncate(out, n) < 0) {
+		n = -errno;
+		which = 1;
+	}
+	if (n < 0) {
+		rc = (int)n;
+		if (which) {
+			/* rsync's receiver treats a failed write as fatal. */
+			ur_error(-rc, "[receiver] write failed on %s", ur_engine_full_dst(eng, dname));
+			eng->exit_code = UR_EXIT_FILEIO;
+			eng->fatal = true;
+		} else {
+			ur_error(-rc, "[sender] read errors mapping \"%s\"", src);
+			ur_engine_fail(eng, UR_EXIT_PARTIAL);
+		}
+		goto fail;
+	}
+	*bytes = n;
+	if (UR_INFO_GTE(o, PROGRESS, 1))
+		ur_progress_update(o, eng->out, &eng->progress, n, fe->size, true);
+
+	ur_set_attrs(eng, tmp, out, fe, NULL, o->times ? UR_ATTR_ACCURATE : UR_ATTR_SKIP_MTIME);
+	if (close(out) < 0) {
+		out = -1;
+		rc = -errno;
+		ur_error(-rc, "[receiver] close failed on %s", ur_engine_full_dst(eng, dname));
+		eng->exit_code = UR_EXIT_FILEIO;
+		eng->fatal = true;
+		goto fail;
+	}
+	out = -1;
+	if (!temp_in_place && renameat(tdirfd, tmp, eng->dest_fd, dname) < 0) {
+		rc = -errno;
+		ur_error(-rc, "rename %s -> \"%s\" failed", ur_engine_full_dst(eng, tmp), dname);
+		ur_engine_fail(eng, UR_EXIT_PARTIAL);
+		goto fail;
+	}
+	goto out;
+
+fail:
+	if (out >= 0)
+		close(out);
+	out = -1;
+	if (!temp_in_place) {
+		/* --partial keeps what arrived under the real name. */
+		if (o->partial && renameat(tdirfd, tmp, eng->dest_fd, dname) == 0)
+			;
+		else
+			unlinkat(tdirfd, tmp, 0);
+	}
+out:
+	if (in >= 0)
+		close(in);
+	if (out >= 0)
+		close(out);
+	if (tdirfd != eng->dest_fd && tdirfd >= 0)
+		close(tdirfd);
+	return rc;
+}
+
+const struct ur_chan ur_local_chan = {
+	.send_file = local_send_file,
+};

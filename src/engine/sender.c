@@ -1,0 +1,389 @@
+/* SPDX-License-Identifier: GPL-3.0-or-later */
+/* The sending role: walk the source into file-list segments. */
+#include "engine/engine.h"
+#include "meta/chmod.h"
+#include "meta/symlink.h"
+#include "util/err.h"
+#include "util/log.h"
+
+#include <dirent.h>
+#include <errno.h>
+#include <fcntl.h>
+#include <limits.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+
+const char *ur_sender_path(struct ur_engine *eng, const struct ur_flist *fl,
+			   const struct ur_fentry *fe, char *buf, size_t size)
+{
+	const char *prefix = eng->roots[fe->root].prefix;
+	const char *name = ur_fentry_name(fl, fe);
+	int n;
+
+	if (name[0] == '.' && !name[1])
+		n = snprintf(buf, size, "%s", prefix);
+	else if (prefix[0] == '.' && !prefix[1])
+		n = snprintf(buf, size, "%s", name);
+	else if (prefix[0] == '/' && !prefix[1])
+		n = snprintf(buf, size, "/%s", name);
+	else
+		n = snprintf(buf, size, "%s/%s", prefix, name);
+	if (n < 0 || (size_t)n >= size)
+		return NULL;
+	return buf;
+}
+
+/* rsync prints source paths in errors as absolute paths ("full_fname"). */
+static const char *full_src(const char *path, char *buf, size_t size)
+{
+	char cwd[PATH_MAX];
+	if (path[0] == '/' || !getcwd(cwd, sizeof(cwd)))
+		snprintf(buf, size, "\"%s\"", path);
+	else if (path[0] == '.' && !path[1])
+		snprintf(buf, size, "\"%s\"", cwd);
+	else
+		snprintf(buf, size, "\"%s/%s\"", strcmp(cwd, "/") ? cwd : "", path);
+	return buf;
+}
+
+/*
+ * Stat one source path the way the options ask: -L follows every symlink,
+ * --copy-unsafe-links follows the unsafe ones, -k follows links to dirs.
+ * `name` is the entry's path in the list (for the safety test).
+ * Fills st and, for a kept symlink, link (PATH_MAX). Returns 0 or -errno.
+ */
+static int stat_entry(struct ur_engine *eng, const char *path, const char *name,
+		      struct stat *st, char *link, bool *followed_dangling)
+{
+	const struct ur_opts *o = eng->o;
+
+	*followed_dangling = false;
+	link[0] = '\0';
+	if (lstat(path, st) < 0)
+		return -errno;
+	if (!S_ISLNK(st->st_mode))
+		return 0;
+	ssize_t len = readlink(path, link, PATH_MAX - 1);
+	if (len < 0)
+		return -errno;
+	link[len] = '\0';
+	bool follow = o->copy_links ||
+		      (o->copy_unsafe_links && ur_symlink_unsafe(link, name));
+	if (!follow && o->copy_dirlinks) {
+		struct st2;
+		struct stat tst;
+		follow = stat(path, &tst) == 0 && S_ISDIR(tst.st_mode);
+	}
+	if (follow) {
+		struct stat tst;
+		if (stat(path, &tst) < 0) {
+			if (errno == ENOENT) {
+				*followed_dangling = true;
+				return -ENOENT;
+			}
+			return -errno;
+		}
+		*st = tst;
+		link[0] = '\0';
+	}
+	return 0;
+}
+
+/* Add one entry for `name` (the path within the list) found at `path`.
+ * Reports errors as rsync's sender does. */
+static struct ur_fentry *add_entry(struct ur_engine *eng, struct ur_flist *fl,
+				   const char *path, const char *name, uint32_t root,
+				   bool top)
+{
+	const struct ur_opts *o = eng->o;
+	struct stat st;
+	char link[PATH_MAX], pbuf[PATH_MAX + 8];
+	bool dangling;
+	int rc = stat_entry(eng, path, name, &st, link, &dangling);
+
+	if (rc < 0) {
+		if (dangling) {
+			eng->io_error = true;
+			ur_error(0, "symlink has no referent: %s", full_src(path, pbuf, sizeof(pbuf)));
+			ur_engine_fail(eng, UR_EXIT_PARTIAL);
+		} else if (rc == -ENOENT && !top) {
+			/* Vanished between readdir and stat. */
+			ur_error(0, "file has vanished: %s", full_src(path, pbuf, sizeof(pbuf)));
+			ur_engine_fail(eng, UR_EXIT_VANISHED);
+		} else if (rc == -ENOENT && top && o->ignore_missing_args) {
+			/* silently skipped */
+		} else if (rc == -ENOENT && top && o->delete_missing_args) {
+			struct ur_fentry *fe = ur_flist_add(fl, name, NULL, NULL);
+			if (fe) {
+				fe->flags |= UR_FE_MISSING;
+				fe->root = root;
+			}
+			return fe;
+		} else {
+			if (rc != -ENOENT)
+				eng->io_error = true;
+			else
+				eng->io_error = true;
+			ur_error(-rc, "[sender] link_stat %s failed", full_src(path, pbuf, sizeof(pbuf)));
+			ur_engine_fail(eng, UR_EXIT_PARTIAL);
+		}
+		return NULL;
+	}
+
+	if (S_ISLNK(st.st_mode) && !o->links && !o->copy_links) {
+		/* Kept in the list so the generator can say it skipped it. */
+	}
+	if (S_ISDIR(st.st_mode) && !o->xfer_dirs && !o->recursive) {
+		ur_info("skipping directory %s\n", name);
+		return NULL;
+	}
+	if (o->one_file_system && S_ISDIR(st.st_mode) && !top &&
+	    st.st_dev != eng->roots[root].dev) {
+		/* -x: the mount point itself is listed (empty) once; -xx drops it. */
+		if (o->one_file_system > 1)
+			return NULL;
+	}
+
+	struct ur_fentry *fe = ur_flist_add(fl, name, &st, link[0] ? link : NULL);
+	if (!fe) {
+		ur_error(ENOMEM, "out of memory building the file list");
+		ur_engine_fail(eng, UR_EXIT_MALLOC);
+		return NULL;
+	}
+	fe->root = root;
+	if (o->chmod && !S_ISLNK(st.st_mode))
+		fe->mode = ur_chmod_apply(o->chmod, fe->mode);
+	if (o->one_file_system && S_ISDIR(st.st_mode) && st.st_dev != eng->roots[root].dev)
+		fe->flags |= UR_FE_MOUNT_DIR;
+	return fe;
+}
+
+/* Strip trailing slashes (keeping a lone "/"). */
+static void strip_slashes(char *s)
+{
+	size_t n = strlen(s);
+	while (n > 1 && s[n - 1] == '/')
+		s[--n] = '\0';
+}
+
+/* True when the operand names a directory's contents ("dir/", "dir/.", "."). */
+static bool names_contents(const char *arg)
+{
+	size_t n = strlen(arg);
+	if (n && arg[n - 1] == '/')
+		return true;
+	if (n == 1 && arg[0] == '.')
+		return true;
+	return n >= 2 && arg[n - 1] == '.' && arg[n - 2] == '/';
+}
+
+/* -R: add the implied parent directories of name (a/b/c adds a, a/b). */
+static void add_implied(struct ur_engine *eng, struct ur_flist *fl, const char *prefix,
+			const char *name, uint32_t root)
+{
+	char buf[PATH_MAX], path[PATH_MAX + 2];
+	size_t n = strlen(name);
+	if (n >= sizeof(buf))
+		return;
+	memcpy(buf, name, n + 1);
+	for (char *p = buf; (p = strchr(p, '/')); p++) {
+		*p = '\0';
+		if (strcmp(prefix, ".") == 0)
+			snprintf(path, sizeof(path), "%s", buf);
+		else
+			snprintf(path, sizeof(path), "%s/%s", strcmp(prefix, "/") ? prefix : "", buf);
+		struct stat st;
+		if (stat(path, &st) == 0 && S_ISDIR(st.st_mode)) {
+			struct ur_fentry *fe = ur_flist_add(fl, buf, &st, NULL);
+			if (fe) {
+				fe->root = root;
+				fe->flags |= UR_FE_IMPLIED_DIR | UR_FE_NO_RECURSE;
+				if (eng->o->chmod)
+					fe->mode = ur_chmod_apply(eng->o->chmod, fe->mode);
+			}
+		}
+		*p = '/';
+	}
+}
+
+int ur_sender_top(struct ur_engine *eng, struct ur_flist *fl)
+{
+	const struct ur_opts *o = eng->o;
+	int nsrc = o->nargs - 1;
+
+	eng->roots = calloc((size_t)(nsrc > 0 ? nsrc : 1), sizeof(*eng->roots));
+	if (!eng->roots)
+		return -ENOMEM;
+	for (int i = 0; i < nsrc; i++) {
+		const char *arg = o->args[i];
+		char *copy = strdup(arg);
+		if (!copy)
+			return -ENOMEM;
+		struct ur_root *r = &eng->roots[eng->nroots];
+		uint32_t ri = (uint32_t)eng->nroots++;
+		r->display = (char *)arg;
+		const char *name;
+		bool contents = names_contents(arg);
+
+		if (o->relative) {
+			/* Everything after a "/./" (or the whole path) is kept. */
+			char *dot = strstr(copy, "/./");
+			char *rel;
+			if (dot) {
+				*dot = '\0';
+				r->prefix = strdup(copy[0] ? copy : "/");
+				rel = dot + 3;
+			} else {
+				r->prefix = strdup(copy[0] == '/' ? "/" : ".");
+				rel = copy;
+			}
+			while (*rel == '/')
+				rel++;
+			while (rel[0] == '.' && rel[1] == '/')
+				rel += 2;
+			strip_slashes(rel);
+			size_t rl = strlen(rel);
+			if (rl >= 2 && strcmp(rel + rl - 2, "/.") == 0)
+				rel[rl - 2] = '\0';
+			if (!*rel || strcmp(rel, ".") == 0)
+				rel = (char *)".";
+			name = rel;
+			if (o->implied_dirs && strcmp(name, "."))
+				add_implied(eng, fl, r->prefix, name, ri);
+		} else if (contents) {
+			strip_slashes(copy);
+			size_t cl = strlen(copy);
+			if (cl >= 2 && strcmp(copy + cl - 2, "/.") == 0)
+				copy[cl - 2] = '\0';
+			r->prefix = strdup(copy[0] ? copy : "/");
+			name = ".";
+		} else {
+			strip_slashes(copy);
+			char *slash = strrchr(copy, '/');
+			if (slash && slash[1]) {
+				*slash = '\0';
+				r->prefix = strdup(copy[0] ? copy : "/");
+				name = slash + 1;
+			} else if (slash) {
+				r->prefix = strdup("/");
+				name = ".";
+			} else {
+				r->prefix = strdup(".");
+				name = copy;
+			}
+		}
+		if (!r->prefix) {
+			free(copy);
+			return -ENOMEM;
+		}
+
+		char path[PATH_MAX];
+		struct ur_fentry tmp = {0};
+		size_t before = fl->n;
+		int64_t noff = ur_flist_intern(fl, name, strlen(name));
+		if (noff < 0) {
+			free(copy);
+			return -ENOMEM;
+		}
+		tmp.name = (uint32_t)noff;
+		tmp.root = ri;
+		if (!ur_sender_path(eng, fl, &tmp, path, sizeof(path))) {
+			ur_error(ENAMETOOLONG, "[sender] %s", arg);
+			ur_engine_fail(eng, UR_EXIT_PARTIAL);
+			free(copy);
+			continue;
+		}
+		struct stat rst;
+		if (stat(path, &rst) == 0)
+			r->dev = rst.st_dev;
+		char namebuf[PATH_MAX];
+		snprintf(namebuf, sizeof(namebuf), "%s", name);
+		free(copy);
+		struct ur_fentry *fe = add_entry(eng, fl, path, namebuf, ri, true);
+		(void)before;
+		if (fe && S_ISDIR(fe->mode)) {
+			fe->flags |= UR_FE_TOP_DIR;
+			/* -d without -r: a named dir is created but its contents are
+			 * listed only when the operand named them ("dir/"). */
+			if (!o->recursive && !(strcmp(namebuf, ".") == 0))
+				fe->flags |= UR_FE_NO_RECURSE;
+		}
+	}
+	ur_flist_sort(fl, 0);
+	ur_flist_dedup(fl, 0);
+	return 0;
+}
+
+int ur_sender_dir(struct ur_engine *eng, const struct ur_flist *parent,
+		  const struct ur_fentry *dir, struct ur_flist *fl)
+{
+	char path[PATH_MAX], child[PATH_MAX], name[PATH_MAX], pbuf[PATH_MAX + 8];
+	const char *dname = ur_fentry_name(parent, dir);
+	bool is_root = dname[0] == '.' && !dname[1];
+
+	if (!ur_sender_path(eng, parent, dir, path, sizeof(path)))
+		return -ENAMETOOLONG;
+	DIR *d = opendir(path);
+	if (!d) {
+		int e = errno;
+		eng->io_error = true;
+		ur_error(e, "[sender] opendir %s failed", full_src(path, pbuf, sizeof(pbuf)));
+		ur_engine_fail(eng, UR_EXIT_PARTIAL);
+		return -e;
+	}
+	struct dirent *de;
+	errno = 0;
+	while ((de = readdir(d))) {
+		const char *b = de->d_name;
+		if (b[0] == '.' && (!b[1] || (b[1] == '.' && !b[2])))
+			continue;
+		int n1 = snprintf(child, sizeof(child), "%s/%s", strcmp(path, "/") ? path : "", b);
+		int n2 = is_root ? snprintf(name, sizeof(name), "%s", b)
+				 : snprintf(name, sizeof(name), "%s/%s", dname, b);
+		if (n1 < 0 || (size_t)n1 >= sizeof(child) || n2 < 0 || (size_t)n2 >= sizeof(name)) {
+			eng->io_error = true;
+			ur_error(ENAMETOOLONG, "[sender] skipping long name in %s",
+				 full_src(path, pbuf, sizeof(pbuf)));
+			ur_engine_fail(eng, UR_EXIT_PARTIAL);
+			continue;
+		}
+		add_entry(eng, fl, child, name, dir->root, false);
+		errno = 0;
+	}
+	if (errno) {
+		int e = errno;
+		eng->io_error = true;
+		ur_error(e, "[sender] readdir(%s)", full_src(path, pbuf, sizeof(pbuf)));
+		ur_engine_fail(eng, UR_EXIT_PARTIAL);
+	}
+	closedir(d);
+	ur_flist_sort(fl, 0);
+	return 0;
+}
+
+void ur_sender_remove(struct ur_engine *eng, const struct ur_flist *fl,
+		      const struct ur_fentry *fe)
+{
+	char path[PATH_MAX], pbuf[PATH_MAX + 8];
+	if (eng->o->dry_run || S_ISDIR(fe->mode))
+		return;
+	if (!ur_sender_path(eng, fl, fe, path, sizeof(path)))
+		return;
+	/* Refuse to remove a source that changed since it was listed. */
+	struct stat st;
+	if (lstat(path, &st) == 0 && S_ISREG(st.st_mode) &&
+	    (st.st_size != fe->size || st.st_mtim.tv_sec != fe->mtime)) {
+		ur_error(0, "[sender] Skipping sender remove for changed file: %s",
+			 full_src(path, pbuf, sizeof(pbuf)) );
+		return;
+	}
+	if (unlink(path) < 0) {
+		int e = errno;
+		ur_error(e, "[sender] sender failed to remove %s", path);
+		return;
+	}
+	if (UR_INFO_GTE(eng->o, REMOVE, 1))
+		ur_info("sender removed %s\n", ur_fentry_name(fl, fe));
+}
