@@ -37,11 +37,31 @@ enum ur_io_policy { UR_IO_AUTO = 0, UR_IO_URING, UR_IO_POSIX };
 /* One --chmod clause list, parsed by meta/chmod.c; opaque here. */
 struct ur_chmod;
 
+/* A filter given on the command line, in order (filter/ consumes them). */
+enum ur_filter_kind {
+	UR_FILTER_RULE,          /* -f/--filter RULE, -F, --old-dirs' rule */
+	UR_FILTER_EXCLUDE,       /* --exclude=PATTERN */
+	UR_FILTER_INCLUDE,       /* --include=PATTERN */
+	UR_FILTER_EXCLUDE_FROM,  /* --exclude-from=FILE */
+	UR_FILTER_INCLUDE_FROM,  /* --include-from=FILE */
+};
+struct ur_filter_arg {
+	enum ur_filter_kind kind;
+	const char *arg;         /* borrowed from argv or a string literal */
+};
+
+/* Which of --compare-dest/--copy-dest/--link-dest was given (only one kind
+ * may be). */
+enum ur_alt_dest { UR_ALT_NONE = 0, UR_ALT_COMPARE, UR_ALT_COPY, UR_ALT_LINK };
+#define UR_MAX_BASIS_DIRS 20
+#define UR_MAX_REMOTE_OPTS 32
+
 /*
  * Everything the command line says, after rsync's implications are applied
  * (-a => -rlptgoD, -P => --partial --progress, -v => info/debug levels, ...).
  * Tri-state ints are -1 for "not given" where rsync's default depends on
- * other options. Strings borrow from argv unless noted.
+ * other options. Strings borrow from argv (a few from the environment or
+ * string literals: RSYNC_PARTIAL_DIR, RSYNC_ICONV, defaults) unless noted.
  */
 struct ur_opts {
 	/* verbosity and output */
@@ -52,7 +72,8 @@ struct ur_opts {
 	int itemize;                     /* count of -i */
 	const char *out_format;          /* --out-format/--log-format, or NULL */
 	bool stats;                      /* --stats given (also sets info STATS2) */
-	int human_readable;              /* count of -h (when not alone => help) */
+	int human_readable;              /* count of -h (when not alone => help);
+	                                  * rsync's level is human_level below */
 	bool eight_bit_output;           /* -8 */
 	const char *log_file;
 	const char *log_file_format;
@@ -61,7 +82,9 @@ struct ur_opts {
 
 	/* what to transfer */
 	bool recursive;                  /* -r */
-	int xfer_dirs;                   /* -d: 1; -r implies 2 as in rsync */
+	int xfer_dirs;                   /* rsync's final value, used as a bool:
+	                                  * 0 none, 2 -d alone, 1 with -r or
+	                                  * --list-only (see options.c) */
 	bool relative;                   /* -R */
 	bool implied_dirs;               /* default true; --no-implied-dirs */
 	int inc_recursive;               /* -1 default (on), 0/1 explicit */
@@ -177,6 +200,56 @@ struct ur_opts {
 	/* operands: all but the last are sources unless there is only one */
 	char **args;                     /* borrowed from argv */
 	int nargs;
+
+	/* ---- appended by the cli issue; all parsed as rsync 3.5.0 does ---- */
+	int human_level;                 /* rsync's human_readable: 0 --no-h,
+	                                  * 1 default (digit separators), 2 -h
+	                                  * (units of 1000), 3 -hh (1024) */
+	const char *stdout_format;       /* effective: out_format, else "%i %n%L"
+	                                  * with -i, else "%n%L" with info NAME1+,
+	                                  * else NULL (static or borrowed) */
+	bool log_before_transfer;        /* stdout_format has no %b/%c/%C */
+	int xattrs_count;                /* count of -X (-XX also copies rsync.%) */
+	int hard_links_count;            /* count of -H */
+	bool drop_devices;               /* --drop-D */
+	const char *confine_root;        /* --confine-root=DIR */
+	bool insecure_links;             /* --insecure-links */
+	bool trust_sender;               /* --trust-sender */
+	bool old_dirs;                   /* --old-dirs (a filter rule was added:
+	                                  * "- /STAR/STAR", STAR being '*') */
+	int fuzzy;                       /* count of -y; -yy: basis_dir_count + 1 */
+	enum ur_alt_dest alt_dest;
+	const char *basis_dirs[UR_MAX_BASIS_DIRS]; /* --*-dest DIRs, borrowed */
+	int basis_dir_count;
+	char *usermap;                   /* --usermap, or "*:USER" from --chown; owned */
+	char *groupmap;                  /* --groupmap, or "*:GROUP" from --chown; owned */
+	struct ur_filter_arg *filters;   /* owned array (strings are not); rsync
+	                                  * also protects "*SUFFIX" from deletion
+	                                  * when -b and --delete are given without
+	                                  * --backup-dir or --delete-excluded: that
+	                                  * rule is left to filter/ to add */
+	int filter_count;
+	const char *files_from;          /* --files-from=FILE ("-" = stdin) */
+	int64_t max_alloc;               /* bytes; default 1 GiB, INT64_MAX = no limit */
+	int bwlimit;                     /* KiB/s as rsync rounds it; 0 = none */
+	int64_t stop_at;                 /* --stop-after/--stop-at as a time_t; 0 = none */
+	const char *skip_compress;
+	int compress_threads;
+	const char *copy_as;
+	const char *early_input;
+	const char *sockopts;
+	const char *iconv;               /* --iconv or RSYNC_ICONV; NULL = none */
+	const char *batch_name;          /* --write-batch/--only-write-batch/--read-batch */
+	int write_batch;                 /* 1 --write-batch, -1 --only-write-batch */
+	bool read_batch;
+	bool use_qsort;                  /* --qsort */
+	int old_args_level;              /* count of --old-args (rsync's old_style_args) */
+	bool remove_sent_files;          /* the deprecated --remove-sent-files spelling */
+	/* --daemon mode */
+	bool no_detach;
+	const char *dparams[UR_MAX_REMOTE_OPTS]; /* -M/--dparam in daemon mode */
+	int dparam_count;
+	int daemon_bwlimit;
 };
 
 #define UR_INFO_GTE(o, f, n) ((o)->info[UR_INFO_##f] >= (n))
@@ -184,7 +257,8 @@ struct ur_opts {
 
 /* Set rsync's defaults (everything off, implied dirs on, tri-states -1). */
 void ur_opts_init(struct ur_opts *o);
-/* Free what ur_opts owns (chmod list); o itself is the caller's. */
+/* Free what ur_opts owns (chmod list, usermap, groupmap, filters); o
+ * itself is the caller's. */
 void ur_opts_release(struct ur_opts *o);
 
 /*

@@ -54,18 +54,12 @@ static void join(char *buf, size_t size, const char *dir, const char *base)
 /* Tell the user about one deletion (rsync's log_delete()). */
 static void log_delete(struct ur_engine *eng, const char *dname, mode_t mode)
 {
-	const struct ur_opts *o = eng->o;
-	const char *fmt = ur_stdout_format(o);
-	if (!UR_INFO_GTE(o, DEL, 1) && !fmt)
-		return;
-	bool has_oi = fmt && (strstr(fmt, "%i") || strstr(fmt, "%o"));
-	char name[PATH_MAX + 2], line[PATH_MAX * 2];
+	char name[PATH_MAX + 2];
 	snprintf(name, sizeof(name), "%s%s", dname, S_ISDIR(mode) ? "/" : "");
 	struct ur_item it = {
 		.name = name, .mode = mode, .iflags = UR_ITEM_DELETED, .local_name = name,
 	};
-	ur_format_item(o, has_oi ? fmt : "deleting %n", &it, line, sizeof(line));
-	fprintf(eng->out, "%s\n", line);
+	ur_report_item(eng->o, eng->out, &it);
 }
 
 static void count_deleted(struct ur_engine *eng, mode_t mode)
@@ -147,7 +141,7 @@ static int delete_one(struct ur_engine *eng, const char *dname, mode_t mode, boo
 	}
 	if (errno == ENOENT)
 		return DR_SUCCESS;
-	ur_error(errno, "delete_file: %s(%s) failed", S_ISDIR(mode) ? "rmdir" : "unlink", dname);
+	ur_error(errno, "[generator] delete_file: %s(%s) failed", S_ISDIR(mode) ? "rmdir" : "unlink", dname);
 	ur_engine_fail(eng, UR_EXIT_PARTIAL);
 	return DR_FAILURE;
 }
@@ -171,7 +165,7 @@ int ur_delete_item(struct ur_engine *eng, const char *dname, mode_t mode, mode_t
 	bool recurse = o->delete_mode != UR_DEL_NONE || o->force;
 	int ret = delete_one(eng, dname, mode, recurse, for_type != 0, false);
 	if (ret != DR_SUCCESS && for_type) {
-		ur_error(0, "could not make way for new %s: %s", type_desc(for_type), dname);
+		ur_errmsg("could not make way for new %s: %s", type_desc(for_type), dname);
 		ur_engine_fail(eng, UR_EXIT_PARTIAL);
 	}
 	return ret == DR_SUCCESS ? 0 : -ENOTEMPTY;

@@ -21,8 +21,8 @@ int64_t ur_now_ns(void)
 const char *ur_engine_full_dst(struct ur_engine *eng, const char *name)
 {
 	static char buf[PATH_MAX * 2 + 4];
-	if (name[0] == '.' && !name[1])
-		snprintf(buf, sizeof(buf), "\"%s\"", eng->dest_path);
+	if (!strcmp(eng->dest_path, "/"))
+		snprintf(buf, sizeof(buf), "\"/%s\"", name);
 	else
 		snprintf(buf, sizeof(buf), "\"%s/%s\"", eng->dest_path, name);
 	return buf;
@@ -81,9 +81,15 @@ static void list_entry(struct ur_engine *eng, const struct ur_flist *fl, const s
 	localtime_r(&t, &tm);
 	strftime(when, sizeof(when), "%Y/%m/%d %H:%M:%S", &tm);
 	const char *link = ur_fentry_link(fl, fe);
-	fprintf(eng->out, "%s %*s %s %s%s%s\n", perms, o->human_readable > 1 ? 14 : 11,
-		ur_human_num(o->human_readable, fe->size, num, sizeof(num)), when,
-		ur_fentry_name(fl, fe), link && o->links ? " -> " : "", link && o->links ? link : "");
+	const char *name = ur_fentry_name(fl, fe);
+	fprintf(eng->out, "%s %*s %s ", perms, ur_human_level(o) ? 14 : 11,
+		ur_human_num(ur_human_level(o), fe->size, num, sizeof(num)), when);
+	ur_report_write(eng->out, name, strlen(name), o->eight_bit_output);
+	if (link && o->links) {
+		fputs(" -> ", eng->out);
+		ur_report_write(eng->out, link, strlen(link), o->eight_bit_output);
+	}
+	fputc('\n', eng->out);
 }
 
 static bool wants_delete_during(const struct ur_opts *o)
@@ -119,14 +125,39 @@ static void delete_pass(struct ur_engine *eng, const struct ur_flist *fl)
 	}
 }
 
+/* --progress shows "to-chk=LEFT/TOTAL", so count the whole transfer first
+ * (rsync's sender is normally that far ahead of its generator). */
+static void precount(struct ur_engine *eng, const struct ur_flist *fl, int64_t *n, int64_t *bytes)
+{
+	for (size_t i = 0; i < fl->n; i++) {
+		const struct ur_fentry *fe = &fl->e[i];
+		(*n)++;
+		if (S_ISREG(fe->mode) || S_ISLNK(fe->mode))
+			*bytes += fe->size;
+		if (!recurses(eng->o, fe))
+			continue;
+		struct ur_flist sub;
+		ur_flist_init(&sub);
+		/* Errors are reported by the real walk, not twice. */
+		eng->quiet_walk = true;
+		if (ur_sender_dir(eng, fl, fe, &sub) == 0)
+			precount(eng, &sub, n, bytes);
+		eng->quiet_walk = false;
+		ur_flist_release(&sub);
+	}
+}
+
 static void process(struct ur_engine *eng, struct ur_flist *fl)
 {
 	const struct ur_opts *o = eng->o;
+	int64_t base = eng->next_index;
 
+	eng->next_index += (int64_t)fl->n;
 	for (size_t i = 0; i < fl->n; i++)
 		count_entry(eng, &fl->e[i]);
 	for (size_t i = 0; i < fl->n && !eng->fatal; i++) {
 		struct ur_fentry *fe = &fl->e[i];
+		eng->cur_index = base + (int64_t)i;
 		if (o->list_only) {
 			list_entry(eng, fl, fe);
 			if (!recurses(o, fe))
@@ -141,7 +172,8 @@ static void process(struct ur_engine *eng, struct ur_flist *fl)
 			const char *dname = ur_dst_name(eng, fl, fe);
 			struct stat st;
 			if (!o->list_only && !eng->dest_missing &&
-			    fstatat(eng->dest_fd, dname, &st, AT_SYMLINK_NOFOLLOW) < 0)
+			    (fstatat(eng->dest_fd, dname, &st, AT_SYMLINK_NOFOLLOW) < 0 ||
+			     !S_ISDIR(st.st_mode)))
 				eng->dest_missing = true; /* -n: a dir we did not create */
 			if (!o->list_only && !eng->dest_missing && wants_delete_during(o))
 				ur_delete_in_dir(eng, dname, &sub);
@@ -159,9 +191,19 @@ int ur_engine_run(struct ur_engine *eng, struct ur_flist *top)
 	if (o->delete_mode == UR_DEL_BEFORE && !o->list_only && !eng->dest_file && !eng->dest_missing) {
 		delete_pass(eng, top);
 	}
+	if (UR_INFO_GTE(o, PROGRESS, 1) && !o->list_only) {
+		int64_t n = 0, bytes = 0;
+		precount(eng, top, &n, &bytes);
+		eng->list_total = n;
+		eng->progress.total_size = bytes;
+	}
 	process(eng, top);
-	if (!o->list_only)
+	if (UR_INFO_GTE(o, PROGRESS, 1))
+		ur_progress_break_line(eng->out);
+	/* A fatal error ends the run where it stands, as rsync's exit does. */
+	if (!o->list_only && !eng->fatal)
 		ur_delete_flush(eng);
-	ur_generator_finish(eng);
+	if (!eng->fatal)
+		ur_generator_finish(eng);
 	return 0;
 }

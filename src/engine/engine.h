@@ -41,13 +41,15 @@ struct ur_chan {
 	/*
 	 * Transfer entry fe of list fl into the destination at dname (relative
 	 * to the destination root). `dst_exists` tells the receiver whether a
-	 * file of that name is there (for --inplace). Returns 0 on success,
+	 * file of that name is there (for --inplace). The item is reported
+	 * (ur_report_transfer_start) once the sender has the file open, as
+	 * rsync's receiver logs only what it is sent. Returns 0 on success,
 	 * or a negative errno after reporting the error; the engine's exit
 	 * code is already updated.
 	 */
 	int (*send_file)(struct ur_engine *eng, const struct ur_flist *fl,
 			 const struct ur_fentry *fe, const char *dname, bool dst_exists,
-			 int64_t *bytes);
+			 const struct ur_item *it, int64_t *bytes);
 };
 
 /* A directory whose times/permissions are fixed once its contents are done. */
@@ -81,6 +83,8 @@ struct ur_engine {
 	bool io_error;            /* the sender saw an error: deletions are skipped */
 	mode_t umask;
 	bool am_root;
+	gid_t *groups;            /* our groups: a non-root user may chgrp only to these */
+	int ngroups;
 	int64_t deletions;        /* for --max-delete */
 	int64_t deletes_skipped;
 
@@ -90,6 +94,10 @@ struct ur_engine {
 	struct ur_flist delayed;  /* --delete-delay/--delete-after: names to delete */
 	int64_t start_ns;
 	struct ur_progress progress;
+	int64_t next_index;       /* rsync's file-list index of the next new entry */
+	int64_t cur_index;        /* index of the entry being generated */
+	int64_t list_total;       /* --progress: entries in the whole transfer */
+	bool quiet_walk;          /* sender: a counting walk, report nothing */
 };
 
 /* Paths for messages: "src/dir/file" relative to the destination, made
@@ -146,6 +154,9 @@ extern const struct ur_chan ur_local_chan;
  * current stat or NULL to look. Returns 0 or negative errno (reported). */
 int ur_set_attrs(struct ur_engine *eng, const char *dname, int fd,
 		 const struct ur_fentry *fe, const struct stat *cur, int flags);
+
+/* Can we give a file group gid? (rsync skips the change when not.) */
+bool ur_can_chgrp(const struct ur_engine *eng, gid_t gid);
 
 /* Monotonic clock in nanoseconds. */
 int64_t ur_now_ns(void);

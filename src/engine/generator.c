@@ -100,7 +100,7 @@ static uint32_t item_flags(struct ur_engine *eng, const struct ur_fentry *fe, mo
 	}
 	if (o->owner && eng->am_root && fe->uid != dst->st_uid)
 		iflags |= UR_ITEM_REPORT_OWNER;
-	if (o->group && fe->gid != dst->st_gid)
+	if (o->group && fe->gid != dst->st_gid && ur_can_chgrp(eng, fe->gid))
 		iflags |= UR_ITEM_REPORT_GROUP;
 	return iflags;
 }
@@ -121,28 +121,54 @@ static void count_created(struct ur_engine *eng, mode_t mode)
 		st->created_special++;
 }
 
-/* Hand one item to the reporter, and count it as rsync's receiver does. */
-static void report(struct ur_engine *eng, const struct ur_flist *fl, const struct ur_fentry *fe,
-		   mode_t mode, uint32_t iflags, int64_t bytes)
+bool ur_can_chgrp(const struct ur_engine *eng, gid_t gid)
 {
-	char name[PATH_MAX + 2];
+	if (eng->am_root || gid == getegid())
+		return true;
+	for (int i = 0; i < eng->ngroups; i++)
+		if (eng->groups[i] == gid)
+			return true;
+	return false;
+}
+
+/* Fill the reporter's view of one item. name must hold PATH_MAX + 2. */
+static void make_item(struct ur_engine *eng, const struct ur_flist *fl, const struct ur_fentry *fe,
+		      mode_t mode, uint32_t iflags, char *name, char *local, struct ur_item *it)
+{
 	const char *n = ur_fentry_name(fl, fe);
 	if (eng->dest_file && !S_ISDIR(mode))
 		n = ur_fentry_base(fl, fe);
-	snprintf(name, sizeof(name), "%s%s", S_ISDIR(mode) && strcmp(n, ".") ? n : (S_ISDIR(mode) ? "." : n),
-		 S_ISDIR(mode) ? "/" : "");
-	struct ur_item it = {
+	snprintf(name, PATH_MAX + 2, "%s%s", n, S_ISDIR(mode) ? "/" : "");
+	/* %f is the sender's path for the file ("src/." for a "src/" root). */
+	if (!ur_sender_path(eng, fl, fe, local, PATH_MAX))
+		snprintf(local, PATH_MAX, "%s", n);
+	else if (!strcmp(ur_fentry_name(fl, fe), ".") && strcmp(local, "."))
+		snprintf(local + strlen(local), PATH_MAX - strlen(local), "%s",
+			 strcmp(local, "/") ? "/." : ".");
+	*it = (struct ur_item){
 		.name = name,
 		.link_target = S_ISLNK(mode) ? ur_fentry_link(fl, fe) : NULL,
 		.mode = mode,
 		.size = fe->size,
 		.mtime = fe->mtime,
+		.mtime_nsec = (int32_t)fe->mtime_ns,
+		.atime = fe->atime,
 		.uid = fe->uid,
 		.gid = fe->gid,
 		.iflags = iflags,
-		.bytes_xfer = bytes,
-		.local_name = name,
+		.local_name = local,
+		.skip_group = !ur_can_chgrp(eng, fe->gid),
 	};
+}
+
+/* Hand one non-transfer item to the reporter, and count it as rsync's
+ * receiver does. */
+static void report(struct ur_engine *eng, const struct ur_flist *fl, const struct ur_fentry *fe,
+		   mode_t mode, uint32_t iflags)
+{
+	char name[PATH_MAX + 2], local[PATH_MAX];
+	struct ur_item it;
+	make_item(eng, fl, fe, mode, iflags, name, local, &it);
 	if ((iflags & UR_ITEM_IS_NEW) && !(iflags & UR_ITEM_TRANSFER))
 		count_created(eng, mode);
 	ur_report_item(eng->o, eng->out, &it);
@@ -150,7 +176,7 @@ static void report(struct ur_engine *eng, const struct ur_flist *fl, const struc
 
 static void gen_error(struct ur_engine *eng, int errnum, const char *what, const char *dname)
 {
-	ur_error(errnum, "%s %s failed", what, ur_engine_full_dst(eng, dname));
+	ur_error(errnum, "[generator] %s %s failed", what, ur_engine_full_dst(eng, dname));
 	ur_engine_fail(eng, UR_EXIT_PARTIAL);
 }
 
@@ -175,14 +201,14 @@ int ur_set_attrs(struct ur_engine *eng, const char *dname, int fd,
 	mode_t mode = fe->mode;
 
 	bool chuid = o->owner && eng->am_root && cur->st_uid != fe->uid;
-	bool chgid = o->group && cur->st_gid != fe->gid;
+	bool chgid = o->group && cur->st_gid != fe->gid && ur_can_chgrp(eng, fe->gid);
 	if (chuid || chgid) {
 		uid_t u = chuid ? fe->uid : cur->st_uid;
 		gid_t g = chgid ? fe->gid : cur->st_gid;
 		int r = fd >= 0 ? fchown(fd, u, g) : fchownat(eng->dest_fd, dname, u, g, AT_SYMLINK_NOFOLLOW);
 		if (r < 0) {
 			int e = errno;
-			ur_error(e, "%s %s failed", chuid ? "chown" : "chgrp", ur_engine_full_dst(eng, dname));
+			ur_error(e, "[generator] %s %s failed", chuid ? "chown" : "chgrp", ur_engine_full_dst(eng, dname));
 			ur_engine_fail(eng, UR_EXIT_PARTIAL);
 			return -e;
 		}
@@ -209,7 +235,7 @@ int ur_set_attrs(struct ur_engine *eng, const char *dname, int fd,
 				: utimensat(eng->dest_fd, dname, ts, AT_SYMLINK_NOFOLLOW);
 		if (r < 0) {
 			int e = errno;
-			ur_error(e, "failed to set times on %s", ur_engine_full_dst(eng, dname));
+			ur_error(e, "[generator] failed to set times on %s", ur_engine_full_dst(eng, dname));
 			ur_engine_fail(eng, UR_EXIT_PARTIAL);
 			rc = -e;
 		}
@@ -222,7 +248,7 @@ int ur_set_attrs(struct ur_engine *eng, const char *dname, int fd,
 				: fchmodat(eng->dest_fd, dname, mode & CHMOD_BITS, 0);
 		if (r < 0) {
 			int e = errno;
-			ur_error(e, "failed to set permissions on %s", ur_engine_full_dst(eng, dname));
+			ur_error(e, "[generator] failed to set permissions on %s", ur_engine_full_dst(eng, dname));
 			ur_engine_fail(eng, UR_EXIT_PARTIAL);
 			rc = -e;
 		}
@@ -259,19 +285,23 @@ void ur_generator_finish(struct ur_engine *eng)
 	for (size_t i = eng->ndirfix; i-- > 0;) {
 		struct ur_dirfix *d = &eng->dirfix[i];
 		if (!o->dry_run) {
-			if (keeps_time(o, S_IFDIR)) {
+			struct stat st;
+			struct ur_fentry cmp = {.mtime = d->mtime, .mtime_ns = d->mtime_ns};
+			if (keeps_time(o, S_IFDIR) &&
+			    fstatat(eng->dest_fd, d->name, &st, AT_SYMLINK_NOFOLLOW) == 0 &&
+			    mtime_differs(o, &st, &cmp)) {
 				struct timespec ts[2] = {
 					{.tv_sec = 0, .tv_nsec = UTIME_OMIT},
 					{.tv_sec = d->mtime, .tv_nsec = d->mtime_ns},
 				};
 				if (utimensat(eng->dest_fd, d->name, ts, AT_SYMLINK_NOFOLLOW) < 0 && errno != ENOENT) {
-					ur_error(errno, "failed to set times on %s", ur_engine_full_dst(eng, d->name));
+					ur_error(errno, "[generator] failed to set times on %s", ur_engine_full_dst(eng, d->name));
 					ur_engine_fail(eng, UR_EXIT_PARTIAL);
 				}
 			}
 			if (d->set_mode && fchmodat(eng->dest_fd, d->name, d->mode & CHMOD_BITS, 0) < 0 &&
 			    errno != ENOENT) {
-				ur_error(errno, "failed to set permissions on %s", ur_engine_full_dst(eng, d->name));
+				ur_error(errno, "[generator] failed to set permissions on %s", ur_engine_full_dst(eng, d->name));
 				ur_engine_fail(eng, UR_EXIT_PARTIAL);
 			}
 		}
@@ -365,7 +395,7 @@ static int create_special(struct ur_engine *eng, const char *dname, const struct
 		r = mknodat(eng->dest_fd, where, (mode & (S_IFMT | CHMOD_BITS)), (dev_t)fe->rdev);
 	if (r < 0) {
 		int e = errno;
-		ur_error(e, "%s %s failed", S_ISLNK(mode) ? "symlink" : "mknod",
+		ur_error(e, "[generator] %s %s failed", S_ISLNK(mode) ? "symlink" : "mknod",
 			 ur_engine_full_dst(eng, dname));
 		ur_engine_fail(eng, UR_EXIT_PARTIAL);
 		return -e;
@@ -373,7 +403,7 @@ static int create_special(struct ur_engine *eng, const char *dname, const struct
 	if (dst && renameat(eng->dest_fd, where, eng->dest_fd, dname) < 0) {
 		int e = errno;
 		unlinkat(eng->dest_fd, where, 0);
-		ur_error(e, "rename %s failed", ur_engine_full_dst(eng, dname));
+		ur_error(e, "[generator] rename %s failed", ur_engine_full_dst(eng, dname));
 		ur_engine_fail(eng, UR_EXIT_PARTIAL);
 		return -e;
 	}
@@ -390,17 +420,17 @@ static bool gen_dir(struct ur_engine *eng, const struct ur_flist *fl, struct ur_
 		return true;
 	if (exists && !S_ISDIR(dst->st_mode)) {
 		if (ur_delete_item(eng, dname, dst->st_mode, S_IFDIR) < 0) {
-			ur_error(0, "*** Skipping any contents from this failed directory ***");
+			ur_errmsg("*** Skipping any contents from this failed directory ***");
 			return false;
 		}
 		exists = false;
 	}
 	mode_t mode = final_mode(eng, fe, dst, exists);
 	uint32_t iflags = item_flags(eng, fe, mode, exists ? dst : NULL, exists ? 0 : UR_ITEM_LOCAL_CHANGE);
-	report(eng, fl, fe, mode, iflags, 0);
+	report(eng, fl, fe, mode, iflags);
 
 	if (o->dry_run)
-		return exists;
+		return true; /* its contents are still examined, as all new */
 	/* We need to write into the directory while filling it even when its
 	 * final mode forbids that; the final mode is applied at the end. */
 	mode_t work = mode & CHMOD_BITS;
@@ -412,9 +442,9 @@ static bool gen_dir(struct ur_engine *eng, const struct ur_flist *fl, struct ur_
 	if (!exists) {
 		if (mkdirat(eng->dest_fd, dname, work) < 0 && errno != EEXIST) {
 			int e = errno;
-			ur_error(e, "recv_generator: mkdir %s failed", ur_engine_full_dst(eng, dname));
+			ur_error(e, "[generator] recv_generator: mkdir %s failed", ur_engine_full_dst(eng, dname));
 			ur_engine_fail(eng, UR_EXIT_PARTIAL);
-			ur_error(0, "*** Skipping any contents from this failed directory ***");
+			ur_errmsg("*** Skipping any contents from this failed directory ***");
 			return false;
 		}
 	}
@@ -424,6 +454,35 @@ static bool gen_dir(struct ur_engine *eng, const struct ur_flist *fl, struct ur_
 	if (keeps_time(o, S_IFDIR) || fix_mode)
 		dirfix_add(eng, dname, fe, mode, fix_mode);
 	return true;
+}
+
+/* mkdir -p of dname's parent directories, relative to the destination. */
+static void make_parents(struct ur_engine *eng, const char *dname)
+{
+	char buf[PATH_MAX];
+	snprintf(buf, sizeof(buf), "%s", dname);
+	for (char *p = strchr(buf, '/'); p; p = strchr(p + 1, '/')) {
+		*p = '\0';
+		if (mkdirat(eng->dest_fd, buf, 0777 & ~eng->umask) < 0 && errno != EEXIST) {
+			ur_error(errno, "[generator] recv_generator: mkdir %s failed", ur_engine_full_dst(eng, buf));
+			ur_engine_fail(eng, UR_EXIT_PARTIAL);
+			return;
+		}
+		*p = '/';
+	}
+}
+
+/*
+ * What rsync's receiver reads for one whole-file transfer, which is what its
+ * %b shows even for a local copy: the file index (1 byte for a near one),
+ * the item flags (2), the sum head (16), the data in literal tokens of at
+ * most 32 KiB with a 4-byte header each, the end token (4) and the
+ * whole-file checksum (16).
+ */
+static int64_t wire_bytes(int64_t size)
+{
+	const int64_t chunk = 32768;
+	return 1 + 2 + 16 + size + 4 * ((size + chunk - 1) / chunk) + 4 + 16;
 }
 
 bool ur_generate(struct ur_engine *eng, const struct ur_flist *fl, struct ur_fentry *fe)
@@ -440,8 +499,15 @@ bool ur_generate(struct ur_engine *eng, const struct ur_flist *fl, struct ur_fen
 		derr = dret < 0 ? errno : 0;
 	}
 	/* The session just made the destination root: rsync reports it as new. */
-	if (dret == 0 && eng->root_created && !eng->dest_file && name[0] == '.' && !name[1])
+	if (dret == 0 && eng->root_created && !eng->dest_file && name[0] == '.' && !name[1]) {
 		dret = -1;
+		derr = ENOENT;
+	}
+
+	/* -R --no-implied-dirs: parents that were not sent are made plainly. */
+	if (dret < 0 && derr == ENOENT && o->relative && !o->implied_dirs && !o->dry_run &&
+	    strchr(dname, '/'))
+		make_parents(eng, dname);
 
 	if (fe->flags & UR_FE_MISSING) {
 		if (dret == 0)
@@ -483,7 +549,7 @@ bool ur_generate(struct ur_engine *eng, const struct ur_flist *fl, struct ur_fen
 				cur[n] = '\0';
 				if (strcmp(cur, target) == 0) {
 					ur_set_attrs(eng, dname, -1, fe, &dst, 0);
-					report(eng, fl, fe, mode, item_flags(eng, fe, mode, &dst, 0), 0);
+					report(eng, fl, fe, mode, item_flags(eng, fe, mode, &dst, 0));
 					if (o->remove_source_files)
 						ur_sender_remove(eng, fl, fe);
 					return true;
@@ -496,7 +562,7 @@ bool ur_generate(struct ur_engine *eng, const struct ur_flist *fl, struct ur_fen
 		ur_set_attrs(eng, dname, -1, fe, NULL, 0);
 		report(eng, fl, fe, mode,
 		       item_flags(eng, fe, mode, same_type ? &dst : NULL,
-				  UR_ITEM_LOCAL_CHANGE | UR_ITEM_REPORT_CHANGE), 0);
+				  UR_ITEM_LOCAL_CHANGE | UR_ITEM_REPORT_CHANGE));
 		if (o->remove_source_files)
 			ur_sender_remove(eng, fl, fe);
 		return true;
@@ -505,12 +571,16 @@ bool ur_generate(struct ur_engine *eng, const struct ur_flist *fl, struct ur_fen
 	bool dev = S_ISCHR(fe->mode) || S_ISBLK(fe->mode);
 	bool special = S_ISFIFO(fe->mode) || S_ISSOCK(fe->mode);
 	if ((dev && eng->am_root && o->devices) || (special && o->specials)) {
-		bool same_type = dret == 0 && (dst.st_mode & S_IFMT) == (fe->mode & S_IFMT);
+		/* rsync treats char and block devices as one type here and tells
+		 * them apart only by device number; specials must match exactly. */
+		bool same_type = dret == 0 &&
+				 (dev ? (S_ISCHR(dst.st_mode) || S_ISBLK(dst.st_mode))
+				      : (dst.st_mode & S_IFMT) == (fe->mode & S_IFMT));
 		struct ur_fentry tmp = *fe;
 		tmp.mode = mode;
 		if (same_type && (!dev || dst.st_rdev == fe->rdev)) {
 			ur_set_attrs(eng, dname, -1, &tmp, &dst, 0);
-			report(eng, fl, fe, mode, item_flags(eng, fe, mode, &dst, 0), 0);
+			report(eng, fl, fe, mode, item_flags(eng, fe, mode, &dst, 0));
 			if (o->remove_source_files)
 				ur_sender_remove(eng, fl, fe);
 			return true;
@@ -520,7 +590,7 @@ bool ur_generate(struct ur_engine *eng, const struct ur_flist *fl, struct ur_fen
 		ur_set_attrs(eng, dname, -1, &tmp, NULL, 0);
 		report(eng, fl, fe, mode,
 		       item_flags(eng, fe, mode, same_type ? &dst : NULL,
-				  UR_ITEM_LOCAL_CHANGE | UR_ITEM_REPORT_CHANGE), 0);
+				  UR_ITEM_LOCAL_CHANGE | UR_ITEM_REPORT_CHANGE));
 		if (o->remove_source_files)
 			ur_sender_remove(eng, fl, fe);
 		return true;
@@ -560,7 +630,7 @@ bool ur_generate(struct ur_engine *eng, const struct ur_flist *fl, struct ur_fen
 		struct ur_fentry tmp = *fe;
 		tmp.mode = mode;
 		ur_set_attrs(eng, dname, -1, &tmp, &dst, o->checksum ? UR_ATTR_ACCURATE : 0);
-		report(eng, fl, fe, mode, item_flags(eng, fe, mode, &dst, 0), 0);
+		report(eng, fl, fe, mode, item_flags(eng, fe, mode, &dst, 0));
 		if (o->remove_source_files)
 			ur_sender_remove(eng, fl, fe);
 		return true;
@@ -572,15 +642,25 @@ bool ur_generate(struct ur_engine *eng, const struct ur_flist *fl, struct ur_fen
 		count_created(eng, fe->mode);
 	eng->st.xferred_files++;
 	eng->st.total_transferred_size += fe->size;
-	eng->progress.xfer_num++;
-	report(eng, fl, fe, mode, iflags, fe->size);
-	if (o->dry_run)
+	eng->progress.xfer_num = eng->st.xferred_files;
+	eng->progress.flist_count = eng->list_total;
+	eng->progress.xfer_left = eng->list_total - eng->cur_index - 1;
+	eng->progress.total_done += fe->size;
+	char iname[PATH_MAX + 2], ilocal[PATH_MAX];
+	struct ur_item it;
+	make_item(eng, fl, fe, mode, iflags, iname, ilocal, &it);
+	if (o->dry_run) {
+		ur_report_transfer_start(o, eng->out, &it);
+		ur_report_transfer_end(o, eng->out, &it);
 		return true;
+	}
 	struct ur_fentry tmp = *fe;
 	tmp.mode = mode;
 	int64_t bytes = 0;
-	if (eng->chan->send_file(eng, fl, &tmp, dname, dret == 0, &bytes) == 0) {
+	if (eng->chan->send_file(eng, fl, &tmp, dname, dret == 0, &it, &bytes) == 0) {
 		eng->st.literal_data += bytes;
+		it.bytes_xfer = wire_bytes(bytes);
+		ur_report_transfer_end(o, eng->out, &it);
 		if (o->remove_source_files)
 			ur_sender_remove(eng, fl, fe);
 	}

@@ -113,7 +113,7 @@ static int64_t copy_fd(struct ur_engine *eng, int in, int out, int64_t size, int
 
 static int local_send_file(struct ur_engine *eng, const struct ur_flist *fl,
 			   const struct ur_fentry *fe, const char *dname, bool dst_exists,
-			   int64_t *bytes)
+			   const struct ur_item *it, int64_t *bytes)
 {
 	const struct ur_opts *o = eng->o;
 	char src[PATH_MAX], tmp[PATH_MAX], dir[PATH_MAX];
@@ -131,7 +131,7 @@ static int local_send_file(struct ur_engine *eng, const struct ur_flist *fl,
 		if (src[0] != '/' && getcwd(cwd, sizeof(cwd)))
 			strcat(cwd, "/");
 		if (e == ENOENT) {
-			ur_error(0, "file has vanished: \"%s%s\"", cwd, src);
+			ur_errmsg("file has vanished: \"%s%s\"", cwd, src);
 			ur_engine_fail(eng, UR_EXIT_VANISHED);
 		} else {
 			ur_error(e, "[sender] send_files failed to open \"%s%s\"", cwd, src);
@@ -139,6 +139,8 @@ static int local_send_file(struct ur_engine *eng, const struct ur_flist *fl,
 		}
 		return -e;
 	}
+
+	ur_report_transfer_start(o, eng->out, it);
 
 	const char *slash = strrchr(dname, '/');
 	const char *base = slash ? slash + 1 : dname;
@@ -161,7 +163,8 @@ static int local_send_file(struct ur_engine *eng, const struct ur_flist *fl,
 		rc = out = make_temp(eng, eng->dest_fd, dir, base, tmp, sizeof(tmp));
 	}
 	if (out < 0) {
-		ur_error(-rc, "mkstemp %s failed", ur_engine_full_dst(eng, tmp));
+		ur_error(-rc, "[receiver] %s %s failed", o->inplace ? "open" : "mkstemp",
+			 ur_engine_full_dst(eng, tmp));
 		ur_engine_fail(eng, UR_EXIT_PARTIAL);
 		goto out;
 	}
@@ -202,23 +205,27 @@ static int local_send_file(struct ur_engine *eng, const struct ur_flist *fl,
 	out = -1;
 	if (!temp_in_place && renameat(tdirfd, tmp, eng->dest_fd, dname) < 0) {
 		rc = -errno;
-		ur_error(-rc, "rename %s -> \"%s\" failed", ur_engine_full_dst(eng, tmp), dname);
+		ur_error(-rc, "[receiver] rename %s -> \"%s\" failed", ur_engine_full_dst(eng, tmp), dname);
 		ur_engine_fail(eng, UR_EXIT_PARTIAL);
 		goto fail;
 	}
 	goto out;
 
 fail:
+	if (!temp_in_place && o->partial && out >= 0) {
+		/* --partial keeps what arrived, under the real name and with
+		 * the file's attributes, as rsync does. */
+		ur_set_attrs(eng, tmp, out, fe, NULL, o->times ? UR_ATTR_ACCURATE : UR_ATTR_SKIP_MTIME);
+		close(out);
+		out = -1;
+		if (renameat(tdirfd, tmp, eng->dest_fd, dname) < 0)
+			unlinkat(tdirfd, tmp, 0);
+	} else if (!temp_in_place) {
+		unlinkat(tdirfd, tmp, 0);
+	}
 	if (out >= 0)
 		close(out);
 	out = -1;
-	if (!temp_in_place) {
-		/* --partial keeps what arrived under the real name. */
-		if (o->partial && renameat(tdirfd, tmp, eng->dest_fd, dname) == 0)
-			;
-		else
-			unlinkat(tdirfd, tmp, 0);
-	}
 out:
 	if (in >= 0)
 		close(in);

@@ -103,14 +103,28 @@ static struct ur_fentry *add_entry(struct ur_engine *eng, struct ur_flist *fl,
 	bool dangling;
 	int rc = stat_entry(eng, path, name, &st, link, &dangling);
 
+	/* "link/" names the directory the link points to. */
+	if (rc == 0 && top && S_ISLNK(st.st_mode) && name[0] == '.' && !name[1]) {
+		struct stat tst;
+		if (stat(path, &tst) == 0 && S_ISDIR(tst.st_mode)) {
+			st = tst;
+			link[0] = '\0';
+		}
+	}
+	/* A dangling operand under -L is simply missing to rsync. */
+	if (dangling && top)
+		dangling = false;
+
+	if (rc < 0 && eng->quiet_walk)
+		return NULL;
 	if (rc < 0) {
 		if (dangling) {
 			eng->io_error = true;
-			ur_error(0, "symlink has no referent: %s", full_src(path, pbuf, sizeof(pbuf)));
+			ur_errmsg("symlink has no referent: %s", full_src(path, pbuf, sizeof(pbuf)));
 			ur_engine_fail(eng, UR_EXIT_PARTIAL);
 		} else if (rc == -ENOENT && !top) {
 			/* Vanished between readdir and stat. */
-			ur_error(0, "file has vanished: %s", full_src(path, pbuf, sizeof(pbuf)));
+			ur_errmsg("file has vanished: %s", full_src(path, pbuf, sizeof(pbuf)));
 			ur_engine_fail(eng, UR_EXIT_VANISHED);
 		} else if (rc == -ENOENT && top && o->ignore_missing_args) {
 			/* silently skipped */
@@ -122,9 +136,8 @@ static struct ur_fentry *add_entry(struct ur_engine *eng, struct ur_flist *fl,
 			}
 			return fe;
 		} else {
-			if (rc != -ENOENT)
-				eng->io_error = true;
-			else
+			/* A missing operand does not stop deletions; other errors do. */
+			if (rc != -ENOENT || !top)
 				eng->io_error = true;
 			ur_error(-rc, "[sender] link_stat %s failed", full_src(path, pbuf, sizeof(pbuf)));
 			ur_engine_fail(eng, UR_EXIT_PARTIAL);
@@ -136,7 +149,8 @@ static struct ur_fentry *add_entry(struct ur_engine *eng, struct ur_flist *fl,
 		/* Kept in the list so the generator can say it skipped it. */
 	}
 	if (S_ISDIR(st.st_mode) && !o->xfer_dirs && !o->recursive) {
-		ur_info("skipping directory %s\n", name);
+		if (!eng->quiet_walk)
+			ur_info("skipping directory %s\n", name);
 		return NULL;
 	}
 	if (o->one_file_system && S_ISDIR(st.st_mode) && !top &&
@@ -279,6 +293,23 @@ int ur_sender_top(struct ur_engine *eng, struct ur_flist *fl)
 			return -ENOMEM;
 		}
 
+		/* rsync enters the operand's directory first; a missing one is
+		 * reported as such. */
+		struct stat pst;
+		if (strcmp(r->prefix, ".") && stat(r->prefix, &pst) < 0) {
+			char pbuf[PATH_MAX + 8];
+			int e = errno;
+			if (e != ENOENT)
+				eng->io_error = true;
+			if (!(e == ENOENT && o->ignore_missing_args))
+				ur_error(e, "[sender] change_dir %s failed",
+					 full_src(r->prefix, pbuf, sizeof(pbuf)));
+			if (!(e == ENOENT && o->ignore_missing_args))
+				ur_engine_fail(eng, UR_EXIT_PARTIAL);
+			free(copy);
+			continue;
+		}
+
 		char path[PATH_MAX];
 		struct ur_fentry tmp = {0};
 		size_t before = fl->n;
@@ -326,6 +357,8 @@ int ur_sender_dir(struct ur_engine *eng, const struct ur_flist *parent,
 	if (!ur_sender_path(eng, parent, dir, path, sizeof(path)))
 		return -ENAMETOOLONG;
 	DIR *d = opendir(path);
+	if (!d && eng->quiet_walk)
+		return -errno;
 	if (!d) {
 		int e = errno;
 		eng->io_error = true;

@@ -167,8 +167,13 @@ void ur_flist_dedup(struct ur_flist *fl, size_t from)
 	size_t w = from;
 	for (size_t r = from; r < fl->n; r++) {
 		if (w > from && strcmp(ur_fentry_name(fl, &fl->e[w - 1]),
-				       ur_fentry_name(fl, &fl->e[r])) == 0)
+				       ur_fentry_name(fl, &fl->e[r])) == 0) {
+			/* An operand beats the implied parent dir of another. */
+			if ((fl->e[w - 1].flags & UR_FE_IMPLIED_DIR) &&
+			    !(fl->e[r].flags & UR_FE_IMPLIED_DIR))
+				fl->e[w - 1] = fl->e[r];
 			continue;
+		}
 		fl->e[w++] = fl->e[r];
 	}
 	fl->n = w;

@@ -6,6 +6,7 @@
 #include "util/err.h"
 #include "util/log.h"
 
+#include <dirent.h>
 #include <errno.h>
 #include <fcntl.h>
 #include <limits.h>
@@ -31,129 +32,203 @@ static void abs_path(const char *path, char *buf, size_t size)
 		buf[--n] = '\0';
 }
 
-/* mkdir -p for --mkpath; returns 0 or -errno (and the path that failed). */
-static int make_path(const char *path, char *failed, size_t fsize)
+/*
+ * --mkpath: create the missing directories of path (all of it, or all but
+ * the last component with drop_name). Returns how many were created, or
+ * -(created + 1) after a failure with errno set. In a dry run nothing is
+ * made and nothing counted.
+ */
+static int make_path(const struct ur_opts *o, const char *path, bool drop_name)
 {
 	char buf[PATH_MAX];
+	int made = 0;
 	snprintf(buf, sizeof(buf), "%s", path);
-	for (char *p = buf + 1; ; p++) {
-		if (*p == '/' || !*p) {
-			char c = *p;
-			*p = '\0';
-			if (mkdir(buf, 0777) < 0 && errno != EEXIST) {
-				snprintf(failed, fsize, "%s", buf);
-				return -errno;
-			}
-			if (!c)
-				break;
-			*p = c;
-		}
+	char *start = buf;
+	while (start[0] == '.' && start[1] == '/')
+		start += 2;
+	if (drop_name) {
+		char *end = strrchr(start, '/');
+		if (!end || end == start)
+			return 0;
+		*end = '\0';
 	}
-	return 0;
+	size_t n = strlen(start);
+	while (n > 1 && start[n - 1] == '/')
+		start[--n] = '\0';
+	for (char *p = start + 1;; p++) {
+		if (*p != '/' && *p)
+			continue;
+		char c = *p;
+		*p = '\0';
+		struct stat st;
+		if (stat(start, &st) < 0) {
+			if (o->dry_run)
+				return made;
+			if (mkdir(start, 0777) < 0)
+				return -made - 1;
+			made++;
+		} else if (!S_ISDIR(st.st_mode)) {
+			errno = ENOTDIR;
+			return -made - 1;
+		}
+		if (!c)
+			break;
+		*p = c;
+	}
+	return made;
+}
+
+/* Does the source directory of top-level entry fe hold anything? */
+static bool has_children(struct ur_engine *eng, const struct ur_flist *top, const struct ur_fentry *fe)
+{
+	char path[PATH_MAX];
+	if (!ur_sender_path(eng, top, fe, path, sizeof(path)))
+		return false;
+	DIR *d = opendir(path);
+	if (!d)
+		return false;
+	struct dirent *de;
+	bool any = false;
+	while (!any && (de = readdir(d)))
+		any = !(de->d_name[0] == '.' &&
+			(!de->d_name[1] || (de->d_name[1] == '.' && !de->d_name[2])));
+	closedir(d);
+	return any;
 }
 
 /*
- * Decide what DEST means (rsync's get_local_name): an existing directory,
- * a file name for a single non-directory source, or a directory to create.
+ * Decide what DEST means, as rsync's get_local_name() does: an existing
+ * directory; a directory to create (when more than one file arrives or
+ * DEST ends in '/'); else the name for the single file. "More than one"
+ * counts the top-level entries plus, as rsync's first file-list segment
+ * does, the contents of a directory that is sent recursively.
  * Fills eng->dest_fd/dest_path/dest_file. Returns 0 or an exit code.
  */
-static int open_dest(struct ur_engine *eng, const struct ur_flist *top, const char *dest)
+static int open_dest(struct ur_engine *eng, const struct ur_flist *top, char *dest)
 {
 	const struct ur_opts *o = eng->o;
-	char apath[PATH_MAX], failed[PATH_MAX];
+	char apath[PATH_MAX];
 	struct stat st;
-	size_t dl = strlen(dest);
-	bool trailing = dl && dest[dl - 1] == '/';
-	bool single_file = top->n == 1 && !S_ISDIR(top->e[0].mode) && !(top->e[0].flags & UR_FE_MISSING);
+	int file_total = (int)top->n;
 
-	abs_path(dest, apath, sizeof(apath));
-	if (stat(dest, &st) == 0) {
-		if (S_ISDIR(st.st_mode))
-			goto open_dir;
-		if (top->n > 1) {
-			ur_error(0, "ERROR: destination must be a directory when copying more than 1 file");
+	if (top->n == 1 && S_ISDIR(top->e[0].mode) && !(top->e[0].flags & UR_FE_NO_RECURSE) &&
+	    (o->recursive || (top->e[0].flags & UR_FE_TOP_DIR)) && has_children(eng, top, &top->e[0]))
+		file_total = 2;
+	if (!*dest)
+		dest = (char *)".";
+
+	int statret = stat(dest, &st);
+	int stat_errno = errno;
+	char *cp = strrchr(dest, '/');
+	bool trailing = cp && !cp[1];
+
+	if (o->mkpath && statret < 0 && (cp || file_total > 1)) {
+		int made = make_path(o, dest, !(file_total > 1 && !trailing));
+		if (made < 0) {
+			char cwd[PATH_MAX];
+			if (dest[0] != '/' && getcwd(cwd, sizeof(cwd)))
+				snprintf(apath, sizeof(apath), "%s/%s", cwd, dest);
+			else
+				snprintf(apath, sizeof(apath), "%s", dest);
+			ur_error(errno, "[Receiver] mkdir \"%s\" failed", apath);
+			return UR_EXIT_FILEIO;
+		}
+		if (made && (UR_INFO_GTE(o, NAME, 1) || ur_stdout_has_i(o))) {
+			int len = (int)strlen(dest);
+			if (cp && (file_total == 1 || trailing))
+				len = (int)(cp - dest);
+			ur_info("created %d director%s for %.*s\n", made, made == 1 ? "y" : "ies", len, dest);
+		}
+		if (made) {
+			statret = stat(dest, &st);
+			stat_errno = errno;
+		}
+	}
+
+	if (statret == 0) {
+		if (S_ISDIR(st.st_mode)) {
+			abs_path(dest, apath, sizeof(apath));
+			eng->dest_fd = open(dest, O_RDONLY | O_DIRECTORY | O_CLOEXEC);
+			if (eng->dest_fd < 0) {
+				ur_error(errno, "[Receiver] change_dir#1 \"%s\" failed", apath);
+				return UR_EXIT_FILESELECT;
+			}
+			eng->dest_path = strdup(apath);
+			return eng->dest_path ? 0 : UR_EXIT_MALLOC;
+		}
+		if (file_total > 1) {
+			ur_errmsg("ERROR: destination must be a directory when copying more than 1 file");
 			return UR_EXIT_FILESELECT;
 		}
-		goto single;
+		if (file_total == 1 && S_ISDIR(top->e[0].mode)) {
+			ur_errmsg("ERROR: cannot overwrite non-directory with a directory");
+			return UR_EXIT_FILESELECT;
+		}
+	} else if (stat_errno != ENOENT) {
+		char cwd[PATH_MAX];
+		/* This message shows DEST as given, trailing slash and all. */
+		if (dest[0] != '/' && getcwd(cwd, sizeof(cwd)))
+			snprintf(apath, sizeof(apath), "%s/%s", cwd, dest);
+		else
+			snprintf(apath, sizeof(apath), "%s", dest);
+		ur_error(stat_errno, "[Receiver] ERROR: cannot stat destination \"%s\"", apath);
+		return UR_EXIT_FILESELECT;
 	}
-	if (single_file && !trailing)
-		goto single;
 
-	/* Create the destination directory. */
-	if (o->mkpath) {
-		char parent[PATH_MAX];
-		snprintf(parent, sizeof(parent), "%s", dest);
-		char *s = strrchr(parent, '/');
-		while (s && s > parent && !s[1]) {
-			*s = '\0';
-			s = strrchr(parent, '/');
+	if (file_total > 1 || trailing) {
+		if (trailing)
+			*cp = '\0';
+		abs_path(dest, apath, sizeof(apath));
+		if (statret == 0) {
+			ur_errmsg("ERROR: destination path is not a directory");
+			return UR_EXIT_SYNTAX;
 		}
-		if (s && s != parent) {
-			*s = '\0';
-			if (!o->dry_run && make_path(parent, failed, sizeof(failed)) < 0) {
-				char af[PATH_MAX];
-				abs_path(failed, af, sizeof(af));
-				ur_error(errno, "[Receiver] mkdir \"%s\" failed", af);
-				return UR_EXIT_FILEIO;
-			}
+		if (!o->dry_run && mkdir(dest, 0777) < 0) {
+			ur_error(errno, "[Receiver] mkdir \"%s\" failed", apath);
+			return UR_EXIT_FILEIO;
 		}
-	}
-	if (!o->dry_run && mkdir(dest, 0777) < 0 && errno != EEXIST) {
-		ur_error(errno, "[Receiver] mkdir \"%s\" failed", apath);
-		return UR_EXIT_FILEIO;
-	}
-	if (UR_INFO_GTE(o, NAME, 1) || ur_format_has_i(ur_stdout_format(o)))
-		ur_info("created directory %s\n", dest);
-	eng->root_created = true;
-	if (o->dry_run) {
-		eng->dest_missing = true;
-		eng->dest_fd = -1;
+		if (top->n && strcmp(ur_fentry_name(top, &top->e[0]), ".") == 0)
+			eng->root_created = true;
+		if (UR_INFO_GTE(o, NAME, 1) || ur_stdout_has_i(o))
+			ur_info("created directory %s\n", dest);
 		eng->dest_path = strdup(apath);
+		if (!eng->dest_path)
+			return UR_EXIT_MALLOC;
+		if (o->dry_run) {
+			eng->dest_missing = true;
+			return 0;
+		}
+		eng->dest_fd = open(dest, O_RDONLY | O_DIRECTORY | O_CLOEXEC);
+		if (eng->dest_fd < 0) {
+			ur_error(errno, "[Receiver] change_dir#2 \"%s\" failed", apath);
+			return UR_EXIT_FILESELECT;
+		}
 		return 0;
 	}
-open_dir:
-	eng->dest_fd = open(dest, O_RDONLY | O_DIRECTORY | O_CLOEXEC);
+
+	/* A single item, written under DEST's last component. */
+	const char *dir = ".";
+	const char *base = dest;
+	if (cp) {
+		*cp = '\0';
+		dir = cp == dest ? "/" : dest;
+		base = cp + 1;
+	}
+	abs_path(dir, apath, sizeof(apath));
+	eng->dest_file = strdup(base);
+	eng->dest_path = strdup(apath);
+	if (!eng->dest_file || !eng->dest_path)
+		return UR_EXIT_MALLOC;
+	if (o->dry_run && o->mkpath && stat(dir, &st) < 0) {
+		eng->dest_missing = true;
+		return 0;
+	}
+	eng->dest_fd = open(dir, O_RDONLY | O_DIRECTORY | O_CLOEXEC);
 	if (eng->dest_fd < 0) {
 		ur_error(errno, "[Receiver] change_dir#3 \"%s\" failed", apath);
 		return UR_EXIT_FILESELECT;
 	}
-	eng->dest_path = strdup(apath);
-	return eng->dest_path ? 0 : UR_EXIT_MALLOC;
-
-single: {
-	/* DEST names the file itself; its directory must exist (or --mkpath). */
-	char dir[PATH_MAX];
-	snprintf(dir, sizeof(dir), "%s", dest);
-	char *s = strrchr(dir, '/');
-	const char *base = dest;
-	if (s) {
-		*s = '\0';
-		base = dest + (s - dir) + 1;
-		if (!dir[0])
-			snprintf(dir, sizeof(dir), "/");
-	} else {
-		snprintf(dir, sizeof(dir), ".");
-	}
-	if (o->mkpath && !o->dry_run && make_path(dir, failed, sizeof(failed)) < 0) {
-		char af[PATH_MAX];
-		abs_path(failed, af, sizeof(af));
-		ur_error(errno, "[Receiver] mkdir \"%s\" failed", af);
-		return UR_EXIT_FILEIO;
-	}
-	abs_path(dir, apath, sizeof(apath));
-	eng->dest_fd = open(dir, O_RDONLY | O_DIRECTORY | O_CLOEXEC);
-	if (eng->dest_fd < 0) {
-		if (o->dry_run && o->mkpath) {
-			eng->dest_missing = true;
-		} else {
-			ur_error(errno, "[Receiver] change_dir#3 \"%s\" failed", apath);
-			return UR_EXIT_FILESELECT;
-		}
-	}
-	eng->dest_file = strdup(base);
-	eng->dest_path = strdup(apath);
-	return eng->dest_file && eng->dest_path ? 0 : UR_EXIT_MALLOC;
-}
+	return 0;
 }
 
 static void engine_release(struct ur_engine *eng)
@@ -164,6 +239,7 @@ static void engine_release(struct ur_engine *eng)
 	free(eng->dest_path);
 	free(eng->dest_file);
 	free(eng->dirfix);
+	free(eng->groups);
 	ur_flist_release(&eng->delayed);
 	if (eng->dest_fd >= 0)
 		close(eng->dest_fd);
@@ -186,10 +262,20 @@ static int run_local(struct ur_opts *o)
 	eng.umask = umask(0);
 	umask(eng.umask);
 	eng.am_root = o->am_root < 0 ? geteuid() == 0 : o->am_root > 0;
+	if (!eng.am_root) {
+		int n = getgroups(0, NULL);
+		if (n > 0 && (eng.groups = calloc((size_t)n, sizeof(gid_t))))
+			eng.ngroups = getgroups(n, eng.groups);
+		if (eng.ngroups < 0)
+			eng.ngroups = 0;
+	}
 
+	/* rsync's receiver turns incremental recursion off for the options
+	 * that need the whole list first; the sender's banner follows it. */
+	bool inc = o->inc_recursive != 0 && o->recursive && o->delete_mode != UR_DEL_BEFORE &&
+		   o->delete_mode != UR_DEL_AFTER && !o->delay_updates && !o->prune_empty_dirs;
 	if (!o->list_only && UR_INFO_GTE(o, FLIST, 1))
-		ur_info(o->inc_recursive != 0 && o->recursive ? "sending incremental file list\n"
-							      : "building file list ... done\n");
+		ur_info(inc ? "sending incremental file list\n" : "building file list ... done\n");
 	rc = ur_sender_top(&eng, &top);
 	if (rc < 0) {
 		ur_error(-rc, "building the file list");
@@ -211,12 +297,18 @@ static int run_local(struct ur_opts *o)
 	 * file-list estimate so the rate line has meaning. */
 	eng.st.total_written = eng.st.literal_data + eng.st.num_files * 8 + 40;
 	eng.st.total_read = eng.st.xferred_files * 4 + 30;
+	if (!o->list_only && UR_DEBUG_GTE(o, DELTASUM, 1)) {
+		/* The sender's match report; whole-file copies match nothing. */
+		char num[64];
+		ur_info("total: matches=0  hash_hits=0  false_alarms=0 data=%s\n",
+			ur_human_num(ur_human_level(o), eng.st.literal_data, num, sizeof(num)));
+	}
 	if (!o->list_only)
 		ur_report_stats(o, stdout, &eng.st);
 	else if (UR_INFO_GTE(o, STATS, 2))
 		ur_report_stats(o, stdout, &eng.st);
 	if (eng.deletes_skipped) {
-		ur_warn("Deletions stopped due to --max-delete limit (%lld skipped)",
+		ur_errmsg("Deletions stopped due to --max-delete limit (%lld skipped)",
 			(long long)eng.deletes_skipped);
 		ur_engine_fail(&eng, UR_EXIT_DEL_LIMIT);
 	}

@@ -19,6 +19,9 @@ void ur_info(const char *fmt, ...) __attribute__((format(printf, 1, 2)));
 void ur_warn(const char *fmt, ...) __attribute__((format(printf, 1, 2)));
 /* "ursync: <msg>" to stderr; if errnum > 0 appends ": strerror (errnum)". */
 void ur_error(int errnum, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
+/* A message to stderr exactly as given (rsync's rprintf(FERROR, ...) lines
+ * such as "ERROR: ..." carry no program prefix). */
+void ur_errmsg(const char *fmt, ...) __attribute__((format(printf, 1, 2)));
 /* The final "ursync error: ... (code N) ..." line for a non-zero exit. */
 void ur_exit_message(int code, const char *role);
 
