@@ -49,7 +49,7 @@ struct ur_chan {
 	 */
 	int (*send_file)(struct ur_engine *eng, const struct ur_flist *fl,
 			 const struct ur_fentry *fe, const char *dname, bool dst_exists,
-			 const struct ur_item *it, int64_t *bytes);
+			 struct ur_item *it, int64_t *bytes);
 };
 
 /* A directory whose times/permissions are fixed once its contents are done. */
@@ -98,6 +98,7 @@ struct ur_engine {
 	int64_t cur_index;        /* index of the entry being generated */
 	int64_t list_total;       /* --progress: entries in the whole transfer */
 	bool quiet_walk;          /* sender: a counting walk, report nothing */
+	char sum_hex[33];         /* %C of the file just received */
 };
 
 /* Paths for messages: "src/dir/file" relative to the destination, made
@@ -148,6 +149,7 @@ extern const struct ur_chan ur_local_chan;
 
 #define UR_ATTR_ACCURATE (1 << 0)   /* compare mtimes to the nanosecond (after a transfer) */
 #define UR_ATTR_SKIP_MTIME (1 << 1) /* leave times alone */
+#define UR_ATTR_FORCE_MTIME (1 << 2) /* set the mtime even without -t */
 
 /* Set owner, times and mode of dname from fe (fe->mode is the final mode),
  * as the options ask. fd is an open descriptor of the file or -1; cur its

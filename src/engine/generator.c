@@ -214,7 +214,8 @@ int ur_set_attrs(struct ur_engine *eng, const char *dname, int fd,
 		}
 	}
 
-	bool skip_m = !keeps_time(o, mode) || (flags & UR_ATTR_SKIP_MTIME);
+	bool skip_m = !(flags & UR_ATTR_FORCE_MTIME) &&
+		      (!keeps_time(o, mode) || (flags & UR_ATTR_SKIP_MTIME));
 	bool skip_a = !o->atimes || S_ISDIR(mode) || (flags & UR_ATTR_SKIP_MTIME) ||
 		      (S_ISLNK(mode) && o->omit_link_times);
 	bool set_m = !skip_m &&
@@ -660,6 +661,7 @@ bool ur_generate(struct ur_engine *eng, const struct ur_flist *fl, struct ur_fen
 	if (eng->chan->send_file(eng, fl, &tmp, dname, dret == 0, &it, &bytes) == 0) {
 		eng->st.literal_data += bytes;
 		it.bytes_xfer = wire_bytes(bytes);
+		it.checksum_bytes = 16; /* what rsync's %c shows for a whole-file copy */
 		ur_report_transfer_end(o, eng->out, &it);
 		if (o->remove_source_files)
 			ur_sender_remove(eng, fl, fe);

@@ -16,22 +16,30 @@
 #include <stdlib.h>
 #include <string.h>
 #include <unistd.h>
+#if HAVE_XXHASH
+#include <xxhash.h>
+#endif
 
 #define COPY_CHUNK (1 << 20)
 
-/* rsync names its temporary files ".NAME.XXXXXX" beside the target. */
-static int make_temp(struct ur_engine *eng, int dirfd, const char *dir, const char *base,
+/*
+ * rsync names its temporary files ".NAME.XXXXXX" beside the target (a
+ * leading dot of NAME is not doubled), or "NAME.XXXXXX" in --temp-dir.
+ * Creates it in dirfd under `dir`; returns the open fd or -errno.
+ */
+static int make_temp(int dirfd, const char *dir, const char *base, bool dot,
 		     char *tmp, size_t size)
 {
 	static const char letters[] = "abcdefghijklmnopqrstuvwxyzABCDEFGHIJKLMNOPQRSTUVWXYZ0123456789";
 	static unsigned long seed;
 	if (!seed)
 		seed = (unsigned long)ur_now_ns() ^ (unsigned long)getpid();
+	if (dot && base[0] == '.')
+		base++;
 	/* Keep the whole name within NAME_MAX. */
 	int blen = (int)strlen(base);
-	if (blen > NAME_MAX - 9)
-		blen = NAME_MAX - 9;
-	(void)eng;
+	if (blen > NAME_MAX - 8 - (dot ? 1 : 0))
+		blen = NAME_MAX - 8 - (dot ? 1 : 0);
 	for (int tries = 0; tries < 100; tries++) {
 		char suffix[7];
 		for (int i = 0; i < 6; i++) {
@@ -39,7 +47,8 @@ static int make_temp(struct ur_engine *eng, int dirfd, const char *dir, const ch
 			suffix[i] = letters[(seed >> 33) % (sizeof(letters) - 1)];
 		}
 		suffix[6] = '\0';
-		int n = snprintf(tmp, size, "%s%s.%.*s.%s", dir, *dir ? "/" : "", blen, base, suffix);
+		int n = snprintf(tmp, size, "%s%s%s%.*s.%s", dir, *dir ? "/" : "", dot ? "." : "",
+				 blen, base, suffix);
 		if (n < 0 || (size_t)n >= size)
 			return -ENAMETOOLONG;
 		int fd = openat(dirfd, tmp, O_WRONLY | O_CREAT | O_EXCL | O_NOFOLLOW | O_CLOEXEC, 0600);
@@ -49,15 +58,43 @@ static int make_temp(struct ur_engine *eng, int dirfd, const char *dir, const ch
 	return -EEXIST;
 }
 
+/* Does a relative path climb out of the directory it starts in? */
+static bool escapes(const char *path)
+{
+	int depth = 0;
+	for (const char *p = path; *p;) {
+		const char *e = strchr(p, '/');
+		size_t len = e ? (size_t)(e - p) : strlen(p);
+		if (len == 2 && p[0] == '.' && p[1] == '.') {
+			if (--depth < 0)
+				return true;
+		} else if (len && !(len == 1 && p[0] == '.')) {
+			depth++;
+		}
+		p += len + (e ? 1 : 0);
+	}
+	return false;
+}
+
 /* Copy all of in to out; the fastest primitive first, falling back on the
  * errors that mean "not here". Returns bytes copied or -errno (with *which
  * telling whether reading (0) or writing (1) failed). */
-static int64_t copy_fd(struct ur_engine *eng, int in, int out, int64_t size, int *which)
+/* The whole-file digest for --out-format's %C (XXH3-128, what two rsync
+ * 3.5.0 peers agree on), when the build has xxhash. */
+struct digest {
+	bool want;
+#if HAVE_XXHASH
+	XXH3_state_t *st;
+#endif
+};
+
+static int64_t copy_fd(struct ur_engine *eng, int in, int out, int64_t size, int *which,
+		       struct digest *dg)
 {
 	int64_t total = 0;
 	bool progress = UR_INFO_GTE(eng->o, PROGRESS, 1);
 #if HAVE_COPY_FILE_RANGE
-	bool use_cfr = true;
+	bool use_cfr = !dg->want; /* the digest needs to see the bytes */
 #else
 	bool use_cfr = false;
 #endif
@@ -91,6 +128,10 @@ static int64_t copy_fd(struct ur_engine *eng, int in, int out, int64_t size, int
 				*which = 0;
 				return -errno;
 			}
+#if HAVE_XXHASH
+			if (dg->st && n > 0)
+				XXH3_128bits_update(dg->st, buf, (size_t)n);
+#endif
 			for (ssize_t off = 0; off < n;) {
 				ssize_t w = write(out, buf + off, (size_t)(n - off));
 				if (w < 0) {
@@ -113,10 +154,11 @@ static int64_t copy_fd(struct ur_engine *eng, int in, int out, int64_t size, int
 
 static int local_send_file(struct ur_engine *eng, const struct ur_flist *fl,
 			   const struct ur_fentry *fe, const char *dname, bool dst_exists,
-			   const struct ur_item *it, int64_t *bytes)
+			   struct ur_item *it, int64_t *bytes)
 {
 	const struct ur_opts *o = eng->o;
 	char src[PATH_MAX], tmp[PATH_MAX], dir[PATH_MAX];
+	char *sum_hex = eng->sum_hex;
 	int in = -1, out = -1, rc = 0;
 	int tdirfd = eng->dest_fd;
 	bool temp_in_place = false;
@@ -154,13 +196,19 @@ static int local_send_file(struct ur_engine *eng, const struct ur_flist *fl,
 		temp_in_place = true;
 		(void)dst_exists;
 	} else if (o->temp_dir) {
-		tdirfd = open(o->temp_dir, O_RDONLY | O_DIRECTORY | O_CLOEXEC);
-		if (tdirfd < 0)
+		/* --temp-dir is taken relative to the destination; one that
+		 * climbs out of it is refused (rsync 3.5.0 confines it). */
+		if (o->temp_dir[0] != '/' && escapes(o->temp_dir))
+			rc = -EINVAL;
+		else if ((tdirfd = openat(eng->dest_fd, o->temp_dir,
+					  O_RDONLY | O_DIRECTORY | O_CLOEXEC)) < 0)
 			rc = -errno;
 		else
-			rc = out = make_temp(eng, tdirfd, "", base, tmp, sizeof(tmp));
+			rc = out = make_temp(tdirfd, "", base, false, tmp, sizeof(tmp));
+		if (rc < 0)
+			snprintf(tmp, sizeof(tmp), "%s/%s.XXXXXX", o->temp_dir, base);
 	} else {
-		rc = out = make_temp(eng, eng->dest_fd, dir, base, tmp, sizeof(tmp));
+		rc = out = make_temp(eng->dest_fd, dir, base, true, tmp, sizeof(tmp));
 	}
 	if (out < 0) {
 		ur_error(-rc, "[receiver] %s %s failed", o->inplace ? "open" : "mkstemp",
@@ -171,7 +219,22 @@ static int local_send_file(struct ur_engine *eng, const struct ur_flist *fl,
 	rc = 0;
 
 	int which;
-	int64_t n = copy_fd(eng, in, out, fe->size, &which);
+	struct digest dg = {.want = ur_format_has(ur_stdout_format(o), 'C')};
+#if HAVE_XXHASH
+	if (dg.want && (dg.st = XXH3_createState()))
+		XXH3_128bits_reset(dg.st);
+#endif
+	int64_t n = copy_fd(eng, in, out, fe->size, &which, &dg);
+#if HAVE_XXHASH
+	if (dg.st) {
+		XXH128_canonical_t c;
+		XXH128_canonicalFromHash(&c, XXH3_128bits_digest(dg.st));
+		for (int i = 0; i < 16; i++)
+			snprintf(sum_hex + 2 * i, 3, "%02x", c.digest[i]);
+		it->sum_hex = sum_hex;
+		XXH3_freeState(dg.st);
+	}
+#endif
 	if (n >= 0 && o->inplace && ftruncate(out, n) < 0) {
 		n = -errno;
 		which = 1;
@@ -214,8 +277,15 @@ static int local_send_file(struct ur_engine *eng, const struct ur_flist *fl,
 fail:
 	if (!temp_in_place && o->partial && out >= 0) {
 		/* --partial keeps what arrived, under the real name and with
-		 * the file's attributes, as rsync does. */
-		ur_set_attrs(eng, tmp, out, fe, NULL, o->times ? UR_ATTR_ACCURATE : UR_ATTR_SKIP_MTIME);
+		 * the file's attributes. When the run dies there, rsync dates it
+		 * 1970 so that no later quick check or -u takes it as done. */
+		struct ur_fentry pf = *fe;
+		int flags = o->times ? UR_ATTR_ACCURATE : UR_ATTR_SKIP_MTIME;
+		if (eng->fatal) {
+			pf.mtime = 0;
+			flags = UR_ATTR_ACCURATE | UR_ATTR_FORCE_MTIME;
+		}
+		ur_set_attrs(eng, tmp, out, &pf, NULL, flags);
 		close(out);
 		out = -1;
 		if (renameat(tdirfd, tmp, eng->dest_fd, dname) < 0)

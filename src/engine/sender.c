@@ -255,8 +255,20 @@ int ur_sender_top(struct ur_engine *eng, struct ur_flist *fl)
 			}
 			while (*rel == '/')
 				rel++;
+			/* A leading "./" sends the "." directory itself too. */
+			bool dot_lead = rel[0] == '.' && rel[1] == '/';
 			while (rel[0] == '.' && rel[1] == '/')
 				rel += 2;
+			if (dot_lead && o->implied_dirs) {
+				struct stat dst;
+				if (stat(r->prefix, &dst) == 0 && S_ISDIR(dst.st_mode)) {
+					struct ur_fentry *dfe = ur_flist_add(fl, ".", &dst, NULL);
+					if (dfe) {
+						dfe->root = ri;
+						dfe->flags |= UR_FE_IMPLIED_DIR | UR_FE_NO_RECURSE;
+					}
+				}
+			}
 			strip_slashes(rel);
 			size_t rl = strlen(rel);
 			if (rl >= 2 && strcmp(rel + rl - 2, "/.") == 0)

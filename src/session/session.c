@@ -287,6 +287,25 @@ static int run_local(struct ur_opts *o)
 		rc = open_dest(&eng, &top, o->args[o->nargs - 1]);
 		if (rc)
 			goto out;
+		if (o->temp_dir && !eng.dest_missing) {
+			/* Checked once, inside the destination, as rsync's receiver does. */
+			struct stat tst;
+			int tr = fstatat(eng.dest_fd, o->temp_dir, &tst, 0);
+			if (tr == 0 && !S_ISDIR(tst.st_mode)) {
+				ur_errmsg("The temp-dir is not a directory: %s", o->temp_dir);
+				rc = UR_EXIT_SYNTAX;
+				goto out;
+			}
+			if (tr < 0) {
+				int e = errno;
+				if (e == ENOENT)
+					ur_errmsg("The temp-dir does not exist: %s", o->temp_dir);
+				else
+					ur_errmsg("Failed to stat temp-dir %s: %s", o->temp_dir, strerror(e));
+				rc = e == ENOENT ? UR_EXIT_SYNTAX : UR_EXIT_FILEIO;
+				goto out;
+			}
+		}
 		if (UR_INFO_GTE(o, MISC, 2))
 			ur_info("delta-transmission disabled for local transfer or --whole-file\n");
 	}
