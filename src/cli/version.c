@@ -39,17 +39,23 @@ static const struct cap caps[] = {
 	ITEM("symtimes", HAVE_UTIMENSAT),
 	ITEM("atimes", true),
 	ITEM("inplace", true),
-	/* These follow the libraries found at build time; whether the engine
-	 * uses them yet is what `--acls`/`--xattrs` answer (exit 4 if not). */
-	ITEM("ACLs", HAVE_ACL),
-	ITEM("xattrs", HAVE_XATTR),
+	/* -A and -X are refused (exit 4) until meta/ grows ACL and xattr
+	 * support; the libraries for them are listed under Libraries. */
+	ITEM("ACLs", false),
+	ITEM("xattrs", false),
 	ITEM("optional secluded-args", true),
 	{.name = "portable build", .have = UR_PORTABLE, .quiet_if_no = true},
 	SECTION("Optimizations"),
-	ITEM("liburing", HAVE_LIBURING),
 	ITEM("copy_file_range", HAVE_COPY_FILE_RANGE),
-	ITEM("statx", HAVE_STATX),
-	ITEM("openat2", HAVE_OPENAT2),
+	/* What the build found; features that use them come in their issues. */
+	SECTION("Libraries"),
+	ITEM("liburing", HAVE_LIBURING),
+	ITEM("libzstd", HAVE_ZSTD),
+	ITEM("liblz4", HAVE_LZ4),
+	ITEM("libxxhash", HAVE_XXHASH),
+	ITEM("zlib", HAVE_ZLIB),
+	ITEM("libacl", HAVE_ACL),
+	ITEM("libattr", HAVE_XATTR),
 };
 
 /* Checksum and compression names in rsync's order of preference. */

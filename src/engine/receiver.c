@@ -166,7 +166,12 @@ static int local_send_file(struct ur_engine *eng, const struct ur_flist *fl,
 	*bytes = 0;
 	if (!ur_sender_path(eng, fl, fe, src, sizeof(src)))
 		return -ENAMETOOLONG;
-	in = open(src, O_RDONLY | O_CLOEXEC | O_NOCTTY | (o->open_noatime ? O_NOATIME : 0));
+#ifdef O_NOATIME
+	int noatime = o->open_noatime ? O_NOATIME : 0;
+#else
+	int noatime = 0;
+#endif
+	in = open(src, O_RDONLY | O_CLOEXEC | O_NOCTTY | noatime);
 	if (in < 0) {
 		int e = errno;
 		char cwd[PATH_MAX] = "";
