@@ -15,6 +15,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/stat.h>
 #include <unistd.h>
 #if HAVE_XXHASH
 #include <xxhash.h>
@@ -195,6 +196,24 @@ static int local_send_file(struct ur_engine *eng, const struct ur_flist *fl,
 
 	if (o->inplace) {
 		out = openat(eng->dest_fd, dname, O_WRONLY | O_CREAT | O_NOFOLLOW | O_CLOEXEC, 0600);
+		/* As rsync: EACCES may be fs.protected_regular refusing O_CREAT on
+		 * an existing file, so try without it; then a read-only file of
+		 * ours gets owner-write just long enough to open it. */
+		if (out < 0 && errno == EACCES)
+			out = openat(eng->dest_fd, dname, O_WRONLY | O_NOFOLLOW | O_CLOEXEC);
+		if (out < 0 && errno == EACCES) {
+			struct stat st;
+			if (fstatat(eng->dest_fd, dname, &st, AT_SYMLINK_NOFOLLOW) == 0 &&
+			    S_ISREG(st.st_mode) && !(st.st_mode & S_IWUSR) &&
+			    fchmodat(eng->dest_fd, dname, (st.st_mode & 07777) | S_IWUSR, 0) == 0) {
+				out = openat(eng->dest_fd, dname, O_WRONLY | O_NOFOLLOW | O_CLOEXEC);
+				int e = errno;
+				fchmodat(eng->dest_fd, dname, st.st_mode & 07777, 0);
+				errno = e;
+			} else {
+				errno = EACCES;
+			}
+		}
 		if (out < 0)
 			rc = -errno;
 		snprintf(tmp, sizeof(tmp), "%s", dname);
