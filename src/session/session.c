@@ -238,6 +238,8 @@ static void engine_release(struct ur_engine *eng)
 	free(eng->roots);
 	free(eng->dest_path);
 	free(eng->dest_file);
+	for (size_t i = 0; i < eng->ndirfix; i++)
+		free(eng->dirfix[i].name); /* left over when a fatal error stopped the run */
 	free(eng->dirfix);
 	free(eng->groups);
 	ur_flist_release(&eng->delayed);
