@@ -54,8 +54,13 @@ int ur_operand_parse(const char *arg, struct ur_operand *op)
 	/* A host part ends at the first ':' and may not contain '/'; a
 	 * bracketed IPv6 address may hold colons of its own. */
 	char *p = s;
-	if (*p == '[') {
-		char *close = strchr(p, ']');
+	char *hostpart = s;
+	char *at = strchr(s, '@');
+	char *sep = strpbrk(s, ":/[");
+	if (at && (!sep || at < sep))
+		hostpart = at + 1;
+	if (*hostpart == '[') {
+		char *close = strchr(hostpart, ']');
 		if (!close || close[1] != ':')
 			return 0;
 		p = close + 1;
