@@ -50,6 +50,7 @@
 #include "config.h"
 #include "cli/opts.h"
 #include "cli/cli_int.h"
+#include "engine/report.h"
 #include "meta/chmod.h"
 #include "util/err.h"
 #include "util/log.h"
@@ -1549,37 +1550,6 @@ static int scan(struct pctx *c, const struct optdef *tab, size_t n)
 
 /* ------------------------------------------------------- after the options */
 
-/* Does an --out-format use escape `esc`? (Width and flag characters may sit
- * between '%' and the letter; "%%" is a literal percent.) */
-static bool format_has(const char *fmt, char esc)
-{
-	if (!fmt)
-		return false;
-	for (const char *p = fmt; (p = strchr(p, '%')) != NULL;) {
-		int width = 1;
-
-		while (*++p == '\'')
-			;
-		if (*p == '-') {
-			p++;
-			width++;
-		}
-		while (isdigit((unsigned char)*p) && width < 24) {
-			p++;
-			width++;
-		}
-		while (*p == '\'')
-			p++;
-		if (!*p)
-			break;
-		if (*p == esc)
-			return true;
-		if (*p == '%')
-			p++;
-	}
-	return false;
-}
-
 /* rsync's test for "host:path", "host::module" and "rsync://..." */
 static bool has_hostspec(const char *s)
 {
@@ -1873,9 +1843,9 @@ static int finish(struct pctx *c)
 
 	if (o->out_format) {
 		o->stdout_format = o->out_format;
-		o->log_before_transfer = !format_has(o->out_format, 'b') &&
-					 !format_has(o->out_format, 'c') &&
-					 !format_has(o->out_format, 'C') && !o->server;
+		o->log_before_transfer = !ur_format_has(o->out_format, 'b') &&
+					 !ur_format_has(o->out_format, 'c') &&
+					 !ur_format_has(o->out_format, 'C') && !o->server;
 	} else if (o->itemize) {
 		o->stdout_format = "%i %n%L";
 		o->log_before_transfer = !o->server;

@@ -456,6 +456,29 @@ static bool gen_dir(struct ur_engine *eng, const struct ur_flist *fl, struct ur_
 	return true;
 }
 
+#define UR_SETTLE_CREATED (1 << 0)  /* the item was (re)made: a local change */
+#define UR_SETTLE_ACCURATE (1 << 1) /* -c confirmed it: compare times to the ns */
+
+/*
+ * The tail every non-transferred item shares: set its attributes (final is
+ * fe with the final mode), report it against what was there before (dst,
+ * or NULL for a new item), and let --remove-source-files have the source.
+ * Returns true for ur_generate().
+ */
+static bool settle(struct ur_engine *eng, const struct ur_flist *fl, const struct ur_fentry *fe,
+		   const char *dname, const struct ur_fentry *final, const struct stat *dst, int how)
+{
+	bool created = how & UR_SETTLE_CREATED;
+	ur_set_attrs(eng, dname, -1, final, created ? NULL : dst,
+		     (how & UR_SETTLE_ACCURATE) ? UR_ATTR_ACCURATE : 0);
+	report(eng, fl, fe, final->mode,
+	       item_flags(eng, fe, final->mode, dst,
+			  created ? UR_ITEM_LOCAL_CHANGE | UR_ITEM_REPORT_CHANGE : 0));
+	if (eng->o->remove_source_files)
+		ur_sender_remove(eng, fl, fe);
+	return true;
+}
+
 /* mkdir -p of dname's parent directories, relative to the destination. */
 static void make_parents(struct ur_engine *eng, const char *dname)
 {
@@ -547,25 +570,14 @@ bool ur_generate(struct ur_engine *eng, const struct ur_flist *fl, struct ur_fen
 			ssize_t n = readlinkat(eng->dest_fd, dname, cur, sizeof(cur) - 1);
 			if (n >= 0) {
 				cur[n] = '\0';
-				if (strcmp(cur, target) == 0) {
-					ur_set_attrs(eng, dname, -1, fe, &dst, 0);
-					report(eng, fl, fe, mode, item_flags(eng, fe, mode, &dst, 0));
-					if (o->remove_source_files)
-						ur_sender_remove(eng, fl, fe);
-					return true;
-				}
+				if (strcmp(cur, target) == 0)
+					return settle(eng, fl, fe, dname, fe, &dst, 0);
 			}
 		}
 		bool same_type = dret == 0 && S_ISLNK(dst.st_mode);
 		if (create_special(eng, dname, fe, target, dret == 0 ? &dst : NULL, fe->mode) < 0)
 			return true;
-		ur_set_attrs(eng, dname, -1, fe, NULL, 0);
-		report(eng, fl, fe, mode,
-		       item_flags(eng, fe, mode, same_type ? &dst : NULL,
-				  UR_ITEM_LOCAL_CHANGE | UR_ITEM_REPORT_CHANGE));
-		if (o->remove_source_files)
-			ur_sender_remove(eng, fl, fe);
-		return true;
+		return settle(eng, fl, fe, dname, fe, same_type ? &dst : NULL, UR_SETTLE_CREATED);
 	}
 
 	bool dev = S_ISCHR(fe->mode) || S_ISBLK(fe->mode);
@@ -578,22 +590,11 @@ bool ur_generate(struct ur_engine *eng, const struct ur_flist *fl, struct ur_fen
 				      : (dst.st_mode & S_IFMT) == (fe->mode & S_IFMT));
 		struct ur_fentry tmp = *fe;
 		tmp.mode = mode;
-		if (same_type && (!dev || dst.st_rdev == fe->rdev)) {
-			ur_set_attrs(eng, dname, -1, &tmp, &dst, 0);
-			report(eng, fl, fe, mode, item_flags(eng, fe, mode, &dst, 0));
-			if (o->remove_source_files)
-				ur_sender_remove(eng, fl, fe);
-			return true;
-		}
+		if (same_type && (!dev || dst.st_rdev == fe->rdev))
+			return settle(eng, fl, fe, dname, &tmp, &dst, 0);
 		if (create_special(eng, dname, fe, NULL, dret == 0 ? &dst : NULL, mode) < 0)
 			return true;
-		ur_set_attrs(eng, dname, -1, &tmp, NULL, 0);
-		report(eng, fl, fe, mode,
-		       item_flags(eng, fe, mode, same_type ? &dst : NULL,
-				  UR_ITEM_LOCAL_CHANGE | UR_ITEM_REPORT_CHANGE));
-		if (o->remove_source_files)
-			ur_sender_remove(eng, fl, fe);
-		return true;
+		return settle(eng, fl, fe, dname, &tmp, same_type ? &dst : NULL, UR_SETTLE_CREATED);
 	}
 
 	if (!S_ISREG(fe->mode)) {
@@ -629,11 +630,7 @@ bool ur_generate(struct ur_engine *eng, const struct ur_flist *fl, struct ur_fen
 	if (dret == 0 && quick_check_ok(eng, fl, fe, dname, &dst)) {
 		struct ur_fentry tmp = *fe;
 		tmp.mode = mode;
-		ur_set_attrs(eng, dname, -1, &tmp, &dst, o->checksum ? UR_ATTR_ACCURATE : 0);
-		report(eng, fl, fe, mode, item_flags(eng, fe, mode, &dst, 0));
-		if (o->remove_source_files)
-			ur_sender_remove(eng, fl, fe);
-		return true;
+		return settle(eng, fl, fe, dname, &tmp, &dst, o->checksum ? UR_SETTLE_ACCURATE : 0);
 	}
 
 	uint32_t iflags = UR_ITEM_TRANSFER | (o->checksum ? UR_ITEM_REPORT_CHANGE : 0);

@@ -42,17 +42,6 @@ void ur_info(const char *fmt, ...)
 	write_escaped(stdout, buf, (size_t)n < sizeof(buf) ? (size_t)n : sizeof(buf) - 1);
 }
 
-void ur_warn(const char *fmt, ...)
-{
-	va_list ap;
-	ur_log_flush();
-	fprintf(stderr, "%s: ", ur_progname);
-	va_start(ap, fmt);
-	vfprintf(stderr, fmt, ap);
-	va_end(ap);
-	fputc('\n', stderr);
-}
-
 void ur_error(int errnum, const char *fmt, ...)
 {
 	va_list ap;

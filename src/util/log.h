@@ -7,7 +7,6 @@
 /*
  * Messages for the user, shaped as rsync shapes them:
  *   info      -> stdout                      ("created directory dst")
- *   warning   -> stderr  "ursync: ..."
  *   error     -> stderr  "ursync: [role] ...: strerror (errno)"
  *   exit      -> stderr  "ursync error: TEXT (code N) at FILE(LINE) [ROLE=VERSION]"
  */
@@ -16,7 +15,6 @@
 extern const char *ur_progname;
 
 void ur_info(const char *fmt, ...) __attribute__((format(printf, 1, 2)));
-void ur_warn(const char *fmt, ...) __attribute__((format(printf, 1, 2)));
 /* "ursync: <msg>" to stderr; if errnum > 0 appends ": strerror (errnum)". */
 void ur_error(int errnum, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
 /* A message to stderr exactly as given (rsync's rprintf(FERROR, ...) lines
