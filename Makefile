@@ -7,7 +7,7 @@ PYTEST    ?= /usr/bin/python3 -m pytest
 MESON_OPTS ?=
 SRCS := $(sort $(wildcard src/*/*.c tests/unit/*.c src/*/*.h))
 
-.PHONY: all deps check unit integration asan portable demo format format-check clean
+.PHONY: all deps check unit integration asan portable demo fuzz format clean
 
 all: $(BUILD)/ursync
 
@@ -28,7 +28,7 @@ $(BUILD)/ursync: $(BUILD)/build.ninja FORCE
 	@ninja -C $(BUILD) >/dev/null || ninja -C $(BUILD)
 
 unit: $(BUILD)/ursync
-	meson test -C $(BUILD) --suite unit --print-errorlogs
+	meson test -C $(BUILD) --suite unit --suite fuzz --print-errorlogs
 
 integration: $(BUILD)/ursync
 	URSYNC=$(abspath $(BUILD)/ursync) $(PYTEST) -q tests/integration
@@ -47,10 +47,20 @@ demo: deps
 	$(MAKE) $(BUILD)/ursync
 	sh scripts/demo.sh $(BUILD)/ursync
 
+# Real fuzzing with libFuzzer (clang); FUZZ_SECONDS per target.
+FUZZ_SECONDS ?= 60
+fuzz: deps
+	@[ -f build-fuzz/build.ninja ] || CC=clang meson setup build-fuzz -Dfuzzing=true \
+		-Db_sanitize=address,undefined -Db_lundef=false -Dwerror=false >/dev/null
+	ninja -C build-fuzz
+	@for t in build-fuzz/fuzz_*; do [ -x "$$t" ] || continue; n=$${t##*/fuzz_}; \
+		mkdir -p tests/fuzz/corpus/$$n; echo "== $$t"; \
+		$$t -max_total_time=$(FUZZ_SECONDS) tests/fuzz/corpus/$$n || exit 1; done
+
 format:
 	clang-format -i src/*/*.c src/*/*.h tests/unit/*.c
 
 clean:
-	rm -rf $(BUILD) $(ASAN) $(PORTABLE)
+	rm -rf $(BUILD) $(ASAN) $(PORTABLE) build-fuzz
 
 FORCE:
