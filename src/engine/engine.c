@@ -10,6 +10,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include <time.h>
+#include <unistd.h>
 
 int64_t ur_now_ns(void)
 {
@@ -177,7 +178,16 @@ static void process(struct ur_engine *eng, struct ur_flist *fl)
 				eng->dest_missing = true; /* -n: a dir we did not create */
 			if (!o->list_only && !eng->dest_missing && wants_delete_during(o))
 				ur_delete_in_dir(eng, dname, &sub);
+			/* Children are looked up relative to their directory. */
+			int saved_dfd = eng->cur_dfd;
+			eng->cur_dfd = -1;
+			if (!o->list_only && !eng->dest_missing && !eng->dest_file)
+				eng->cur_dfd = openat(eng->dest_fd, dname,
+						      O_RDONLY | O_DIRECTORY | O_NOFOLLOW | O_CLOEXEC);
 			process(eng, &sub);
+			if (eng->cur_dfd >= 0)
+				close(eng->cur_dfd);
+			eng->cur_dfd = saved_dfd;
 			eng->dest_missing = was_missing;
 		}
 		ur_flist_release(&sub);

@@ -76,6 +76,8 @@ struct ur_engine {
 	char *dest_file;          /* DEST names a single file: its name in dest_fd (owned) */
 	bool dest_missing;        /* -n: destination root was not created, all is new */
 	bool root_created;        /* the session created the destination root */
+	int cur_dfd;              /* destination directory whose children are being
+				   * generated, or -1 (then paths from dest_fd) */
 
 	struct ur_stats st;
 	int exit_code;            /* highest-priority exit code so far (0, 23, 24, 25...) */

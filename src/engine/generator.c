@@ -518,7 +518,9 @@ bool ur_generate(struct ur_engine *eng, const struct ur_flist *fl, struct ur_fen
 	bool is_dir = S_ISDIR(fe->mode);
 
 	if (!eng->dest_missing) {
-		dret = fstatat(eng->dest_fd, dname, &dst, AT_SYMLINK_NOFOLLOW);
+		dret = eng->cur_dfd >= 0
+			       ? fstatat(eng->cur_dfd, ur_fentry_base(fl, fe), &dst, AT_SYMLINK_NOFOLLOW)
+			       : fstatat(eng->dest_fd, dname, &dst, AT_SYMLINK_NOFOLLOW);
 		derr = dret < 0 ? errno : 0;
 	}
 	/* The session just made the destination root: rsync reports it as new. */

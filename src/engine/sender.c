@@ -54,31 +54,28 @@ static const char *full_src(const char *path, char *buf, size_t size)
  * `name` is the entry's path in the list (for the safety test).
  * Fills st and, for a kept symlink, link (PATH_MAX). Returns 0 or -errno.
  */
-static int stat_entry(struct ur_engine *eng, const char *path, const char *name,
+static int stat_entry(struct ur_engine *eng, int dirfd, const char *rel, const char *name,
 		      struct stat *st, char *link, bool *followed_dangling)
 {
 	const struct ur_opts *o = eng->o;
 
 	*followed_dangling = false;
 	link[0] = '\0';
-	if (lstat(path, st) < 0)
+	if (fstatat(dirfd, rel, st, AT_SYMLINK_NOFOLLOW) < 0)
 		return -errno;
 	if (!S_ISLNK(st->st_mode))
 		return 0;
-	ssize_t len = readlink(path, link, PATH_MAX - 1);
+	ssize_t len = readlinkat(dirfd, rel, link, PATH_MAX - 1);
 	if (len < 0)
 		return -errno;
 	link[len] = '\0';
 	bool follow = o->copy_links ||
 		      (o->copy_unsafe_links && ur_symlink_unsafe(link, name));
-	if (!follow && o->copy_dirlinks) {
-		struct st2;
-		struct stat tst;
-		follow = stat(path, &tst) == 0 && S_ISDIR(tst.st_mode);
-	}
+	struct stat tst;
+	if (!follow && o->copy_dirlinks)
+		follow = fstatat(dirfd, rel, &tst, 0) == 0 && S_ISDIR(tst.st_mode);
 	if (follow) {
-		struct stat tst;
-		if (stat(path, &tst) < 0) {
+		if (fstatat(dirfd, rel, &tst, 0) < 0) {
 			if (errno == ENOENT) {
 				*followed_dangling = true;
 				return -ENOENT;
@@ -91,17 +88,18 @@ static int stat_entry(struct ur_engine *eng, const char *path, const char *name,
 	return 0;
 }
 
-/* Add one entry for `name` (the path within the list) found at `path`.
- * Reports errors as rsync's sender does. */
-static struct ur_fentry *add_entry(struct ur_engine *eng, struct ur_flist *fl,
-				   const char *path, const char *name, uint32_t root,
-				   bool top)
+/* Add one entry for `name` (the path within the list) found at `rel` in
+ * dirfd, whose full path for messages is `path`. Reports errors as rsync's
+ * sender does. */
+static struct ur_fentry *add_entry(struct ur_engine *eng, struct ur_flist *fl, int dirfd,
+				   const char *rel, const char *path, const char *name,
+				   uint32_t root, bool top)
 {
 	const struct ur_opts *o = eng->o;
 	struct stat st;
 	char link[PATH_MAX], pbuf[PATH_MAX + 8];
 	bool dangling;
-	int rc = stat_entry(eng, path, name, &st, link, &dangling);
+	int rc = stat_entry(eng, dirfd, rel, name, &st, link, &dangling);
 
 	/* "link/" names the directory the link points to. */
 	if (rc == 0 && top && S_ISLNK(st.st_mode) && name[0] == '.' && !name[1]) {
@@ -344,7 +342,7 @@ int ur_sender_top(struct ur_engine *eng, struct ur_flist *fl)
 		char namebuf[PATH_MAX];
 		snprintf(namebuf, sizeof(namebuf), "%s", name);
 		free(copy);
-		struct ur_fentry *fe = add_entry(eng, fl, path, namebuf, ri, true);
+		struct ur_fentry *fe = add_entry(eng, fl, AT_FDCWD, path, path, namebuf, ri, true);
 		(void)before;
 		if (fe && S_ISDIR(fe->mode)) {
 			fe->flags |= UR_FE_TOP_DIR;
@@ -368,7 +366,12 @@ int ur_sender_dir(struct ur_engine *eng, const struct ur_flist *parent,
 
 	if (!ur_sender_path(eng, parent, dir, path, sizeof(path)))
 		return -ENAMETOOLONG;
-	DIR *d = opendir(path);
+	/* Entries are looked up relative to the open directory: one path
+	 * component per stat instead of the whole path. */
+	int dfd = open(path, O_RDONLY | O_DIRECTORY | O_CLOEXEC);
+	DIR *d = dfd >= 0 ? fdopendir(dfd) : NULL;
+	if (!d && dfd >= 0)
+		close(dfd);
 	if (!d && eng->quiet_walk)
 		return -errno;
 	if (!d) {
@@ -394,7 +397,7 @@ int ur_sender_dir(struct ur_engine *eng, const struct ur_flist *parent,
 			ur_engine_fail(eng, UR_EXIT_PARTIAL);
 			continue;
 		}
-		add_entry(eng, fl, child, name, dir->root, false);
+		add_entry(eng, fl, dfd, b, child, name, dir->root, false);
 		errno = 0;
 	}
 	if (errno) {

@@ -254,6 +254,7 @@ static int run_local(struct ur_opts *o)
 		.chan = &ur_local_chan,
 		.out = stdout,
 		.dest_fd = -1,
+		.cur_dfd = -1,
 	};
 	struct ur_flist top;
 	int rc = 0;
