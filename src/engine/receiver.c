@@ -12,6 +12,7 @@
 #include <errno.h>
 #include <fcntl.h>
 #include <limits.h>
+#include <stdint.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -28,7 +29,7 @@
  * leading dot of NAME is not doubled), or "NAME.XXXXXX" in --temp-dir.
  * Creates it in dirfd under `dir`; returns the open fd or -errno.
  */
-static int make_temp(int dirfd, const char *dir, const char *base, bool dot,
+static int make_temp(int dirfd, const char *dir, const char *base, bool dot, mode_t mode,
 		     char *tmp, size_t size)
 {
 	static const char letters[] = "abcdefghijklmnopqrstuvwxyzABCDEFGHIJKLMNOPQRSTUVWXYZ0123456789";
@@ -52,7 +53,7 @@ static int make_temp(int dirfd, const char *dir, const char *base, bool dot,
 				 blen, base, suffix);
 		if (n < 0 || (size_t)n >= size)
 			return -ENAMETOOLONG;
-		int fd = openat(dirfd, tmp, O_WRONLY | O_CREAT | O_EXCL | O_NOFOLLOW | O_CLOEXEC, 0600);
+		int fd = openat(dirfd, tmp, O_WRONLY | O_CREAT | O_EXCL | O_NOFOLLOW | O_CLOEXEC, mode);
 		if (fd >= 0 || errno != EEXIST)
 			return fd >= 0 ? fd : -errno;
 	}
@@ -80,6 +81,12 @@ static bool escapes(const char *path)
 /* Copy all of in to out; the fastest primitive first, falling back on the
  * errors that mean "not here". Returns bytes copied or -errno (with *which
  * telling whether reading (0) or writing (1) failed). */
+/* At most one chunk, and never past the size the list gave. */
+static size_t chunk_for(int64_t left)
+{
+	return left < COPY_CHUNK ? (size_t)left : COPY_CHUNK;
+}
+
 /* The whole-file digest for --out-format's %C (XXH3-128, what two rsync
  * 3.5.0 peers agree on), when the build has xxhash. */
 struct digest {
@@ -102,11 +109,11 @@ static int64_t copy_fd(struct ur_engine *eng, int in, int out, int64_t size, int
 	static char *buf;
 
 	*which = 0;
-	for (;;) {
+	while (total < size) {
 		ssize_t n = -1;
 #if HAVE_COPY_FILE_RANGE
 		if (use_cfr) {
-			n = copy_file_range(in, NULL, out, NULL, COPY_CHUNK, 0);
+			n = copy_file_range(in, NULL, out, NULL, chunk_for(size - total), 0);
 			if (n < 0 && (errno == EXDEV || errno == ENOSYS || errno == EINVAL ||
 				      errno == EOPNOTSUPP || errno == EBADF)) {
 				use_cfr = false;
@@ -122,7 +129,7 @@ static int64_t copy_fd(struct ur_engine *eng, int in, int out, int64_t size, int
 		if (!use_cfr) {
 			if (!buf && !(buf = malloc(COPY_CHUNK)))
 				return -ENOMEM;
-			n = read(in, buf, COPY_CHUNK);
+			n = read(in, buf, chunk_for(size - total));
 			if (n < 0) {
 				if (errno == EINTR)
 					continue;
@@ -147,6 +154,10 @@ static int64_t copy_fd(struct ur_engine *eng, int in, int out, int64_t size, int
 		if (n == 0)
 			break;
 		total += n;
+		/* The list's size is what rsync sends too; no extra call to
+		 * find the end of the file. */
+		if (total >= size)
+			break;
 		if (progress)
 			ur_progress_update(eng->o, eng->out, &eng->progress, total, size, false);
 	}
@@ -190,6 +201,11 @@ static int local_send_file(struct ur_engine *eng, const struct ur_flist *fl,
 
 	ur_report_transfer_start(o, eng->out, it);
 
+	/* The temp file is born with its final permission bits (the process
+	 * umask is 0), less the set-id bits, which a later chown would clear
+	 * anyway and which ur_set_attrs() puts back after it. */
+	mode_t create_mode = fe->mode & 0777;
+
 	const char *slash = strrchr(dname, '/');
 	const char *base = slash ? slash + 1 : dname;
 	snprintf(dir, sizeof(dir), "%.*s", slash ? (int)(slash - dname) : 0, dname);
@@ -228,11 +244,11 @@ static int local_send_file(struct ur_engine *eng, const struct ur_flist *fl,
 					  O_RDONLY | O_DIRECTORY | O_CLOEXEC)) < 0)
 			rc = -errno;
 		else
-			rc = out = make_temp(tdirfd, "", base, false, tmp, sizeof(tmp));
+			rc = out = make_temp(tdirfd, "", base, false, create_mode, tmp, sizeof(tmp));
 		if (rc < 0)
 			snprintf(tmp, sizeof(tmp), "%s/%s.XXXXXX", o->temp_dir, base);
 	} else {
-		rc = out = make_temp(eng->dest_fd, dir, base, true, tmp, sizeof(tmp));
+		rc = out = make_temp(eng->dest_fd, dir, base, true, create_mode, tmp, sizeof(tmp));
 	}
 	if (out < 0) {
 		ur_error(-rc, "[receiver] %s %s failed", o->inplace ? "open" : "mkstemp",
@@ -280,7 +296,18 @@ static int local_send_file(struct ur_engine *eng, const struct ur_flist *fl,
 	if (UR_INFO_GTE(o, PROGRESS, 1))
 		ur_progress_update(o, eng->out, &eng->progress, n, fe->size, true);
 
-	ur_set_attrs(eng, tmp, out, fe, NULL, o->times ? UR_ATTR_ACCURATE : UR_ATTR_SKIP_MTIME);
+	/* What the file is now, without asking: we just made it, unless
+	 * --inplace reused an existing one. Unknown owners make the chown
+	 * happen whenever -o/-g ask for one. */
+	struct stat made = {
+		.st_mode = S_IFREG | create_mode,
+		.st_uid = (uid_t)-1,
+		.st_gid = (gid_t)-1,
+		.st_mtim = {.tv_sec = INT64_MIN, .tv_nsec = 0},
+		.st_atim = {.tv_sec = INT64_MIN, .tv_nsec = 0},
+	};
+	ur_set_attrs(eng, tmp, out, fe, temp_in_place ? NULL : &made,
+		     o->times ? UR_ATTR_ACCURATE : UR_ATTR_SKIP_MTIME);
 	if (close(out) < 0) {
 		out = -1;
 		rc = -errno;

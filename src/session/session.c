@@ -38,7 +38,7 @@ static void abs_path(const char *path, char *buf, size_t size)
  * -(created + 1) after a failure with errno set. In a dry run nothing is
  * made and nothing counted.
  */
-static int make_path(const struct ur_opts *o, const char *path, bool drop_name)
+static int make_path(const struct ur_opts *o, const char *path, bool drop_name, mode_t umask_)
 {
 	char buf[PATH_MAX];
 	int made = 0;
@@ -64,7 +64,7 @@ static int make_path(const struct ur_opts *o, const char *path, bool drop_name)
 		if (stat(start, &st) < 0) {
 			if (o->dry_run)
 				return made;
-			if (mkdir(start, 0777) < 0)
+			if (mkdir(start, 0777 & ~umask_) < 0)
 				return -made - 1;
 			made++;
 		} else if (!S_ISDIR(st.st_mode)) {
@@ -123,7 +123,7 @@ static int open_dest(struct ur_engine *eng, const struct ur_flist *top, char *de
 	bool trailing = cp && !cp[1];
 
 	if (o->mkpath && statret < 0 && (cp || file_total > 1)) {
-		int made = make_path(o, dest, !(file_total > 1 && !trailing));
+		int made = make_path(o, dest, !(file_total > 1 && !trailing), eng->umask);
 		if (made < 0) {
 			char cwd[PATH_MAX];
 			if (dest[0] != '/' && getcwd(cwd, sizeof(cwd)))
@@ -183,7 +183,7 @@ static int open_dest(struct ur_engine *eng, const struct ur_flist *top, char *de
 			ur_errmsg("ERROR: destination path is not a directory");
 			return UR_EXIT_SYNTAX;
 		}
-		if (!o->dry_run && mkdir(dest, 0777) < 0) {
+		if (!o->dry_run && mkdir(dest, 0777 & ~eng->umask) < 0) {
 			ur_error(errno, "[Receiver] mkdir \"%s\" failed", apath);
 			return UR_EXIT_FILEIO;
 		}
@@ -262,8 +262,9 @@ static int run_local(struct ur_opts *o)
 	ur_flist_init(&top);
 	ur_flist_init(&eng.delayed);
 	eng.start_ns = ur_now_ns();
+	/* Every mode ursync creates is computed (rsync's rules apply the
+	 * umask itself), so the process runs with none: no chmod afterwards. */
 	eng.umask = umask(0);
-	umask(eng.umask);
 	eng.am_root = o->am_root < 0 ? geteuid() == 0 : o->am_root > 0;
 	if (!eng.am_root) {
 		int n = getgroups(0, NULL);
