@@ -853,9 +853,9 @@ static int h_filter_F(struct pctx *c, const struct optdef *d, const char *arg)
 	/* -F once: a per-directory merge of .rsync-filter; twice: also hide them */
 	switch (++c->filter_F) {
 	case 1:
-		return add_filter(c, UR_FILTER_RULE, ": /.rsync-filter");
+		return add_filter(c, UR_FARG_RULE, ": /.rsync-filter");
 	case 2:
-		return add_filter(c, UR_FILTER_RULE, "- .rsync-filter");
+		return add_filter(c, UR_FARG_RULE, "- .rsync-filter");
 	}
 	return 0;
 }
@@ -1244,7 +1244,7 @@ static const struct optdef main_opts[] = {
 	CI("delete-during", 0, delete_during, 1, Y),
 	CI("delete-delay", 0, delete_during, 2, Y),
 	CI("delete-after", 0, delete_after, 1, Y),
-	CI("delete-excluded", 0, delete_excluded, 1, N),
+	CI("delete-excluded", 0, delete_excluded, 1, Y),
 	FN("delete-missing-args", 0, ARG_NONE, h_missing_args, 2, Y),
 	FN("ignore-missing-args", 0, ARG_NONE, h_missing_args, 1, Y),
 	FN("remove-sent-files", 0, ARG_NONE, h_remove_source, 2, Y),
@@ -1254,13 +1254,13 @@ static const struct optdef main_opts[] = {
 	OB("ignore-errors", 0, ignore_errors, true, Y),
 	OB("no-ignore-errors", 0, ignore_errors, false, Y),
 	CN("max-delete", 0, max_delete, Y),
-	FN(NULL, 'F', ARG_NONE, h_filter_F, 0, N),
-	FN("filter", 'f', ARG_STR, h_filter, UR_FILTER_RULE, N),
-	FN("exclude", 0, ARG_STR, h_filter, UR_FILTER_EXCLUDE, N),
-	FN("include", 0, ARG_STR, h_filter, UR_FILTER_INCLUDE, N),
-	FN("exclude-from", 0, ARG_STR, h_filter, UR_FILTER_EXCLUDE_FROM, N),
-	FN("include-from", 0, ARG_STR, h_filter, UR_FILTER_INCLUDE_FROM, N),
-	OB("cvs-exclude", 'C', cvs_exclude, true, N),
+	FN(NULL, 'F', ARG_NONE, h_filter_F, 0, Y),
+	FN("filter", 'f', ARG_STR, h_filter, UR_FARG_RULE, Y),
+	FN("exclude", 0, ARG_STR, h_filter, UR_FARG_EXCLUDE, Y),
+	FN("include", 0, ARG_STR, h_filter, UR_FARG_INCLUDE, Y),
+	FN("exclude-from", 0, ARG_STR, h_filter, UR_FARG_EXCLUDE_FROM, Y),
+	FN("include-from", 0, ARG_STR, h_filter, UR_FARG_INCLUDE_FROM, Y),
+	OB("cvs-exclude", 'C', cvs_exclude, true, Y),
 	OI("whole-file", 'W', whole_file, 1, Y),
 	/* the delta algorithm arrives with the delta issue: refused after
 	 * parsing if whole_file is still 0 (so "--no-W -W" is fine) */
@@ -1757,7 +1757,7 @@ static int finish(struct pctx *c)
 	if (nargs < 2 && !o->read_batch && !o->server)
 		o->list_only = true;
 	if (c->xfer_dirs >= 4) {
-		rc = add_filter(c, UR_FILTER_RULE, "- /*/*");
+		rc = add_filter(c, UR_FARG_RULE, "- /*/*");
 		if (rc)
 			return rc;
 		o->old_dirs = true;

@@ -39,11 +39,11 @@ struct ur_chmod;
 
 /* A filter given on the command line, in order (filter/ consumes them). */
 enum ur_filter_kind {
-	UR_FILTER_RULE,          /* -f/--filter RULE, -F, --old-dirs' rule */
-	UR_FILTER_EXCLUDE,       /* --exclude=PATTERN */
-	UR_FILTER_INCLUDE,       /* --include=PATTERN */
-	UR_FILTER_EXCLUDE_FROM,  /* --exclude-from=FILE */
-	UR_FILTER_INCLUDE_FROM,  /* --include-from=FILE */
+	UR_FARG_RULE,            /* -f/--filter RULE, -F, --old-dirs' rule */
+	UR_FARG_EXCLUDE,         /* --exclude=PATTERN */
+	UR_FARG_INCLUDE,         /* --include=PATTERN */
+	UR_FARG_EXCLUDE_FROM,    /* --exclude-from=FILE */
+	UR_FARG_INCLUDE_FROM,    /* --include-from=FILE */
 };
 struct ur_filter_arg {
 	enum ur_filter_kind kind;

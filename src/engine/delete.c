@@ -1,6 +1,7 @@
 /* SPDX-License-Identifier: GPL-3.0-or-later */
 /* Deleting extraneous destination files (--delete and friends). */
 #include "engine/engine.h"
+#include "filter/filter.h"
 #include "util/err.h"
 #include "util/log.h"
 
@@ -99,6 +100,13 @@ static int delete_contents(struct ur_engine *eng, const char *dname, bool recurs
 		char child[PATH_MAX];
 		const struct ur_fentry *fe = &list.e[i];
 		join(child, sizeof(child), dname, ur_fentry_name(&list, fe));
+		/* Protected contents keep their directory; perishable rules do
+		 * not protect anything inside a directory being deleted. */
+		if (ur_excluded(eng, child, S_ISDIR(fe->mode), UR_FILTER_RECEIVER,
+				UR_FILTER_NO_PERISHABLE)) {
+			ret = DR_NOT_EMPTY;
+			continue;
+		}
 		if (S_ISDIR(fe->mode) && delete_contents(eng, child, true) != DR_SUCCESS)
 			ret = DR_NOT_EMPTY;
 		if (delete_one(eng, child, fe->mode, false, false, true) != DR_SUCCESS)
@@ -218,6 +226,9 @@ void ur_delete_in_dir(struct ur_engine *eng, const char *dname, const struct ur_
 			continue;
 		char child[PATH_MAX];
 		join(child, sizeof(child), dname, base);
+		/* Excluded on the receiving side: protected from deletion. */
+		if (ur_excluded(eng, child, S_ISDIR(fe->mode), UR_FILTER_RECEIVER, 0))
+			continue;
 		if (o->delete_mode == UR_DEL_DELAY || o->delete_mode == UR_DEL_AFTER) {
 			struct stat st = {.st_mode = fe->mode};
 			ur_flist_add(&eng->delayed, child, &st, NULL);

@@ -1,6 +1,7 @@
 /* SPDX-License-Identifier: GPL-3.0-or-later */
 /* The run loop shared by the roles: walk segment by segment, depth first. */
 #include "engine/engine.h"
+#include "filter/filter.h"
 #include "util/err.h"
 #include "util/log.h"
 
@@ -106,6 +107,48 @@ static bool recurses(const struct ur_opts *o, const struct ur_fentry *fe)
 	return o->recursive || (fe->flags & UR_FE_TOP_DIR);
 }
 
+bool ur_excluded(struct ur_engine *eng, const char *name, bool is_dir, int side, unsigned flags)
+{
+	if (!eng->filters)
+		return false;
+	return ur_filter_check_ex(eng->filters, name, flags | (is_dir ? UR_FILTER_IS_DIR : 0),
+				  (enum ur_filter_side)side) == UR_FILTER_EXCLUDE;
+}
+
+/*
+ * Enter directory fe for listing: its per-directory merge files join the
+ * rules for what is below it (until leave_dir), then its entries are
+ * listed into sub. Returns 0 or -errno (already reported).
+ */
+static int enter_dir(struct ur_engine *eng, const struct ur_flist *fl, const struct ur_fentry *fe,
+		     struct ur_flist *sub)
+{
+	if (eng->filters) {
+		struct ur_err err = {0};
+		eng->filter_walking = true;
+		eng->walk_root = fe->root;
+		int rc = ur_filter_push_dir(eng->filters, ur_fentry_name(fl, fe), &err);
+		eng->filter_walking = false;
+		if (rc < 0) {
+			/* A bad rule in a per-directory file ends the run, as in rsync. */
+			if (!eng->quiet_walk) {
+				ur_errmsg("%s", err.msg);
+				eng->exit_code = err.code ? err.code : UR_EXIT_SYNTAX;
+				eng->fatal = true;
+			}
+			return rc;
+		}
+	}
+	return ur_sender_dir(eng, fl, fe, sub);
+}
+
+/* Leave a directory entered with enter_dir (whatever it returned). */
+static void leave_dir(struct ur_engine *eng)
+{
+	if (eng->filters)
+		ur_filter_pop_dir(eng->filters);
+}
+
 /* --delete-before: a deletion pass over every directory first. */
 static void delete_pass(struct ur_engine *eng, const struct ur_flist *fl)
 {
@@ -115,13 +158,14 @@ static void delete_pass(struct ur_engine *eng, const struct ur_flist *fl)
 			continue;
 		struct ur_flist sub;
 		ur_flist_init(&sub);
-		if (ur_sender_dir(eng, fl, fe, &sub) == 0) {
+		if (enter_dir(eng, fl, fe, &sub) == 0) {
 			struct stat st;
 			const char *dname = ur_dst_name(eng, fl, fe);
 			if (fstatat(eng->dest_fd, dname, &st, AT_SYMLINK_NOFOLLOW) == 0 && S_ISDIR(st.st_mode))
 				ur_delete_in_dir(eng, dname, &sub);
 			delete_pass(eng, &sub);
 		}
+		leave_dir(eng);
 		ur_flist_release(&sub);
 	}
 }
@@ -141,8 +185,9 @@ static void precount(struct ur_engine *eng, const struct ur_flist *fl, int64_t *
 		ur_flist_init(&sub);
 		/* Errors are reported by the real walk, not twice. */
 		eng->quiet_walk = true;
-		if (ur_sender_dir(eng, fl, fe, &sub) == 0)
+		if (enter_dir(eng, fl, fe, &sub) == 0)
 			precount(eng, &sub, n, bytes);
+		leave_dir(eng);
 		eng->quiet_walk = false;
 		ur_flist_release(&sub);
 	}
@@ -168,7 +213,7 @@ static void process(struct ur_engine *eng, struct ur_flist *fl)
 		}
 		struct ur_flist sub;
 		ur_flist_init(&sub);
-		if (ur_sender_dir(eng, fl, fe, &sub) == 0) {
+		if (enter_dir(eng, fl, fe, &sub) == 0) {
 			bool was_missing = eng->dest_missing;
 			const char *dname = ur_dst_name(eng, fl, fe);
 			struct stat st;
@@ -190,6 +235,7 @@ static void process(struct ur_engine *eng, struct ur_flist *fl)
 			eng->cur_dfd = saved_dfd;
 			eng->dest_missing = was_missing;
 		}
+		leave_dir(eng);
 		ur_flist_release(&sub);
 	}
 }

@@ -101,6 +101,10 @@ struct ur_engine {
 	int64_t list_total;       /* --progress: entries in the whole transfer */
 	bool quiet_walk;          /* sender: a counting walk, report nothing */
 	char sum_hex[33];         /* %C of the file just received */
+
+	struct ur_filter_list *filters; /* NULL: no filter options (owned) */
+	bool filter_walking;      /* per-directory merge files are being read */
+	uint32_t walk_root;       /* ...under this root */
 };
 
 /* Paths for messages: "src/dir/file" relative to the destination, made
@@ -158,6 +162,9 @@ extern const struct ur_chan ur_local_chan;
  * current stat or NULL to look. Returns 0 or negative errno (reported). */
 int ur_set_attrs(struct ur_engine *eng, const char *dname, int fd,
 		 const struct ur_fentry *fe, const struct stat *cur, int flags);
+
+/* Is the transfer-relative name excluded on this side (filters, if any)? */
+bool ur_excluded(struct ur_engine *eng, const char *name, bool is_dir, int side, unsigned flags);
 
 /* Can we give a file group gid? (rsync skips the change when not.) */
 bool ur_can_chgrp(const struct ur_engine *eng, gid_t gid);

@@ -1,6 +1,7 @@
 /* SPDX-License-Identifier: GPL-3.0-or-later */
 /* The sending role: walk the source into file-list segments. */
 #include "engine/engine.h"
+#include "filter/filter.h"
 #include "meta/chmod.h"
 #include "meta/symlink.h"
 #include "util/err.h"
@@ -143,9 +144,11 @@ static struct ur_fentry *add_entry(struct ur_engine *eng, struct ur_flist *fl, i
 		return NULL;
 	}
 
-	if (S_ISLNK(st.st_mode) && !o->links && !o->copy_links) {
-		/* Kept in the list so the generator can say it skipped it. */
-	}
+	/* The sender's filter rules; the root of a "dir/" operand is never
+	 * checked, as in rsync. */
+	if (!(top && name[0] == '.' && !name[1]) &&
+	    ur_excluded(eng, name, S_ISDIR(st.st_mode), UR_FILTER_SENDER, 0))
+		return NULL;
 	if (S_ISDIR(st.st_mode) && !o->xfer_dirs && !o->recursive) {
 		if (!eng->quiet_walk)
 			ur_info("skipping directory %s\n", name);

@@ -2,7 +2,9 @@
 /* Who talks to whom. For now: the local transfer; remote forms say so. */
 #include "session/session.h"
 #include "engine/engine.h"
+#include "session/filters.h"
 #include "session/operand.h"
+#include "filter/filter.h"
 #include "util/err.h"
 #include "util/log.h"
 
@@ -242,6 +244,7 @@ static void engine_release(struct ur_engine *eng)
 		free(eng->dirfix[i].name); /* left over when a fatal error stopped the run */
 	free(eng->dirfix);
 	free(eng->groups);
+	ur_filter_list_free(eng->filters);
 	ur_flist_release(&eng->delayed);
 	if (eng->dest_fd >= 0)
 		close(eng->dest_fd);
@@ -280,6 +283,15 @@ static int run_local(struct ur_opts *o)
 		   o->delete_mode != UR_DEL_AFTER && !o->delay_updates && !o->prune_empty_dirs;
 	if (!o->list_only && UR_INFO_GTE(o, FLIST, 1))
 		ur_info(inc ? "sending incremental file list\n" : "building file list ... done\n");
+	{
+		char cwd[PATH_MAX], root[PATH_MAX];
+		const char *first = o->nargs > 1 ? o->args[0] : ".";
+		abs_path(first, root, sizeof(root));
+		(void)cwd;
+		rc = ur_session_filters(&eng, root);
+		if (rc)
+			goto out;
+	}
 	rc = ur_sender_top(&eng, &top);
 	if (rc < 0) {
 		ur_error(-rc, "building the file list");

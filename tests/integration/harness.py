@@ -494,17 +494,16 @@ def base_env(extra=None):
 # comparison with rsync 3.5.0 back on.
 NOT_YET_LONG = {
     "--no-W", "--no-whole-file", "--append", "--append-verify",          # delta issue
-    "--exclude", "--exclude-from", "--include", "--include-from",        # filter issue
-    "--filter", "--files-from", "--cvs-exclude", "--prune-empty-dirs",
+    "--files-from", "--prune-empty-dirs",                                # filter issue
     "--backup", "--backup-dir", "--suffix",
     "--hard-links", "--sparse", "--preallocate", "--keep-dirlinks",
     "--munge-links", "--copy-devices", "--delay-updates", "--partial-dir",
     "--chown", "--usermap", "--groupmap",
 }
 # Short forms, as letters inside a bundle (-aH).
-NOT_YET_SHORT = set("HSKmbFCf")
+NOT_YET_SHORT = set("HSKmb")
 # Short options that take a value end the bundle ("-essh").
-_VALUE_SHORT = set("eBTMf@0")
+_VALUE_SHORT = set("eBTMf@")
 
 
 def not_yet_option(args):

@@ -216,9 +216,8 @@ def test_same_exit_code(case, tmp_path, rsync, ursync):
 # (args, also run rsync with them?) -- rsync accepts these (exit 0 for a dry
 # run); ursync must refuse them with exit 4 until they are implemented.
 UNSUPPORTED = [
-    (["-H"], True), (["-A"], True), (["-X"], True), (["--exclude=x"], True),
-    (["--include=x"], True), (["-f", "- x"], True), (["-F"], True), (["-C"], True),
-    (["--exclude-from=LIST"], True), (["--files-from=LIST"], True),
+    (["-H"], True), (["-A"], True), (["-X"], True),
+    (["--files-from=LIST"], True),
     (["-b"], True), (["--backup-dir=bk"], True), (["--suffix=.old"], True),
     (["--link-dest=x"], True), (["--compare-dest=x"], True), (["--copy-dest=x"], True),
     (["-S"], True), (["--append"], True), (["--append-verify"], True),
@@ -229,7 +228,7 @@ UNSUPPORTED = [
     (["--munge-links"], True), (["--super"], True), (["--no-super"], True),
     (["--fake-super"], True), (["--copy-devices"], True), (["--write-devices"], True),
     (["--preallocate"], True),
-    (["-r", "--delete-excluded"], True), (["--old-dirs"], True),
+    (["--old-dirs"], True),
     (["--drop-D"], True), (["--insecure-links"], True),
     (["--confine-root=/"], True), (["-M-v"], True), (["--checksum-seed=5"], True),
     (["-B", "1k"], True), (["--stderr=all"], True), (["--msgs2stderr"], True),

@@ -1,0 +1,147 @@
+/* SPDX-License-Identifier: GPL-3.0-or-later */
+/*
+ * The filter list of a run, built from the command line in rsync's order
+ * (every --filter/--include/--exclude/--*-from as given, then -C), and the
+ * file reading the pure filter/ layer asks for.
+ */
+#include "session/filters.h"
+#include "engine/engine.h"
+#include "filter/filter.h"
+#include "util/err.h"
+#include "util/log.h"
+
+#include <errno.h>
+#include <fcntl.h>
+#include <limits.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+
+/* Merge files may be large lists, but not unbounded. */
+#define FILTER_FILE_MAX (64 << 20)
+
+static int read_fd(int fd, char **buf, size_t *len)
+{
+	size_t cap = 4096, n = 0;
+	char *b = malloc(cap);
+	if (!b)
+		return -ENOMEM;
+	for (;;) {
+		if (n == cap) {
+			if (cap >= FILTER_FILE_MAX) {
+				free(b);
+				return -EFBIG;
+			}
+			char *nb = realloc(b, cap * 2);
+			if (!nb) {
+				free(b);
+				return -ENOMEM;
+			}
+			b = nb;
+			cap *= 2;
+		}
+		ssize_t r = read(fd, b + n, cap - n);
+		if (r < 0 && errno == EINTR)
+			continue;
+		if (r < 0) {
+			int e = errno;
+			free(b);
+			return -e;
+		}
+		if (r == 0)
+			break;
+		n += (size_t)r;
+	}
+	*buf = b;
+	*len = n;
+	return 0;
+}
+
+/*
+ * Files named on the command line (and "-" for standard input) are found
+ * from the current directory; per-directory files met during the walk are
+ * transfer-relative, so they are found under the root being walked.
+ */
+static int read_cb(void *ctx, const char *path, char **buf, size_t *len)
+{
+	struct ur_engine *eng = ctx;
+	char full[PATH_MAX];
+	int fd, rc;
+
+	if (!eng->filter_walking && strcmp(path, "-") == 0)
+		return read_fd(STDIN_FILENO, buf, len);
+	if (eng->filter_walking && path[0] != '/') {
+		const char *prefix = eng->roots[eng->walk_root].prefix;
+		if ((size_t)snprintf(full, sizeof(full), "%s/%s", prefix, path) >= sizeof(full))
+			return -ENAMETOOLONG;
+		path = full;
+	}
+	fd = open(path, O_RDONLY | O_CLOEXEC);
+	if (fd < 0)
+		return -errno;
+	rc = read_fd(fd, buf, len);
+	close(fd);
+	return rc;
+}
+
+void ur_filter_report(const struct ur_err *err)
+{
+	/* rsync prints rule syntax errors bare and failed file reads as
+	 * system errors of the client. */
+	if (err->code == UR_EXIT_FILEIO)
+		ur_error(0, "[client] %s", err->msg);
+	else
+		ur_errmsg("%s", err->msg);
+}
+
+int ur_session_filters(struct ur_engine *eng, const char *abs_root)
+{
+	const struct ur_opts *o = eng->o;
+	struct ur_err err = {0};
+	int rc = 0;
+
+	if (!o->filter_count && !o->cvs_exclude)
+		return 0;
+	struct ur_filter_config cfg = {
+		.read_file = read_cb,
+		.ctx = eng,
+		.from0 = o->from0,
+		.delete_excluded = o->delete_excluded,
+		.home = getenv("HOME"),
+		.cvsignore = getenv("CVSIGNORE"),
+		.abs_root = abs_root,
+	};
+	eng->filters = ur_filter_list_new(&cfg);
+	if (!eng->filters)
+		return UR_EXIT_MALLOC;
+	for (int i = 0; i < o->filter_count && !rc; i++) {
+		const struct ur_filter_arg *f = &o->filters[i];
+		unsigned old = UR_FILTER_OLD_PREFIXES;
+		switch (f->kind) {
+		case UR_FARG_RULE:
+			rc = ur_filter_add(eng->filters, f->arg, 0, &err);
+			break;
+		case UR_FARG_EXCLUDE:
+			rc = ur_filter_add(eng->filters, f->arg, old, &err);
+			break;
+		case UR_FARG_INCLUDE:
+			rc = ur_filter_add(eng->filters, f->arg, old | UR_FILTER_DEFAULT_INCLUDE, &err);
+			break;
+		case UR_FARG_EXCLUDE_FROM:
+			rc = ur_filter_add_file(eng->filters, f->arg, old, &err);
+			break;
+		case UR_FARG_INCLUDE_FROM:
+			rc = ur_filter_add_file(eng->filters, f->arg, old | UR_FILTER_DEFAULT_INCLUDE,
+						&err);
+			break;
+		}
+	}
+	if (!rc && o->cvs_exclude)
+		rc = ur_filter_add_cvs_exclude(eng->filters, &err);
+	if (rc < 0) {
+		ur_filter_report(&err);
+		return err.code ? err.code : UR_EXIT_SYNTAX;
+	}
+	return 0;
+}
