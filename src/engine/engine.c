@@ -5,6 +5,7 @@
 #include "util/err.h"
 #include "util/log.h"
 
+#include <errno.h>
 #include <fcntl.h>
 #include <limits.h>
 #include <stdio.h>
@@ -109,9 +110,11 @@ static bool recurses(const struct ur_opts *o, const struct ur_fentry *fe)
 
 bool ur_excluded(struct ur_engine *eng, const char *name, bool is_dir, int side, unsigned flags)
 {
-	if (!eng->filters)
+	struct ur_filter_list *l = side == UR_FILTER_RECEIVER && eng->rfilters ? eng->rfilters
+									    : eng->filters;
+	if (!l)
 		return false;
-	return ur_filter_check_ex(eng->filters, name, flags | (is_dir ? UR_FILTER_IS_DIR : 0),
+	return ur_filter_check_ex(l, name, flags | (is_dir ? UR_FILTER_IS_DIR : 0),
 				  (enum ur_filter_side)side) == UR_FILTER_EXCLUDE;
 }
 
@@ -128,6 +131,15 @@ static int enter_dir(struct ur_engine *eng, const struct ur_flist *fl, const str
 		eng->filter_walking = true;
 		eng->walk_root = fe->root;
 		int rc = ur_filter_push_dir(eng->filters, ur_fentry_name(fl, fe), &err);
+		if (eng->rfilters) {
+			/* The receiver reads the destination's copy of the same
+			 * directory (the name it will have there). */
+			struct ur_err rerr = {0};
+			if (ur_filter_push_dir(eng->rfilters, ur_dst_name(eng, fl, fe), &rerr) < 0 && !rc) {
+				rc = -EINVAL;
+				err = rerr;
+			}
+		}
 		eng->filter_walking = false;
 		if (rc < 0) {
 			/* A bad rule in a per-directory file ends the run, as in rsync. */
@@ -147,6 +159,8 @@ static void leave_dir(struct ur_engine *eng)
 {
 	if (eng->filters)
 		ur_filter_pop_dir(eng->filters);
+	if (eng->rfilters)
+		ur_filter_pop_dir(eng->rfilters);
 }
 
 /* --delete-before: a deletion pass over every directory first. */

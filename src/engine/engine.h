@@ -103,6 +103,9 @@ struct ur_engine {
 	char sum_hex[33];         /* %C of the file just received */
 
 	struct ur_filter_list *filters; /* NULL: no filter options (owned) */
+	struct ur_filter_list *rfilters; /* the receiver's copy, per-directory
+					  * files read from the destination;
+					  * NULL: use filters (owned) */
 	bool filter_walking;      /* per-directory merge files are being read */
 	uint32_t walk_root;       /* ...under this root */
 };

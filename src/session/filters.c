@@ -95,16 +95,48 @@ void ur_filter_report(const struct ur_err *err)
 		ur_errmsg("%s", err->msg);
 }
 
-int ur_session_filters(struct ur_engine *eng, const char *abs_root)
+/*
+ * The receiver's copy of the rules reads per-directory files from the
+ * destination (rsync's receiver knows only what is on its side, so a
+ * merge file that has not arrived yet protects nothing).
+ */
+static int read_dest_cb(void *ctx, const char *path, char **buf, size_t *len)
+{
+	struct ur_engine *eng = ctx;
+	int fd, rc;
+
+	if (!eng->filter_walking)
+		return read_cb(ctx, path, buf, len);
+	if (eng->dest_missing || eng->dest_fd < 0 || path[0] == '/')
+		return -ENOENT;
+	fd = openat(eng->dest_fd, path, O_RDONLY | O_NOFOLLOW | O_CLOEXEC);
+	if (fd < 0)
+		return -errno;
+	rc = read_fd(fd, buf, len);
+	close(fd);
+	return rc;
+}
+
+static bool reads_stdin(const struct ur_opts *o)
+{
+	for (int i = 0; i < o->filter_count; i++)
+		if ((o->filters[i].kind == UR_FARG_EXCLUDE_FROM ||
+		     o->filters[i].kind == UR_FARG_INCLUDE_FROM) && !strcmp(o->filters[i].arg, "-"))
+			return true;
+	return false;
+}
+
+/* One list from the command line's filter options, reading through cb. */
+static int build_list(struct ur_engine *eng, const char *abs_root,
+		      int (*cb)(void *, const char *, char **, size_t *),
+		      struct ur_filter_list **out)
 {
 	const struct ur_opts *o = eng->o;
 	struct ur_err err = {0};
 	int rc = 0;
 
-	if (!o->filter_count && !o->cvs_exclude)
-		return 0;
 	struct ur_filter_config cfg = {
-		.read_file = read_cb,
+		.read_file = cb,
 		.ctx = eng,
 		.from0 = o->from0,
 		.delete_excluded = o->delete_excluded,
@@ -112,36 +144,50 @@ int ur_session_filters(struct ur_engine *eng, const char *abs_root)
 		.cvsignore = getenv("CVSIGNORE"),
 		.abs_root = abs_root,
 	};
-	eng->filters = ur_filter_list_new(&cfg);
-	if (!eng->filters)
+	struct ur_filter_list *l = *out = ur_filter_list_new(&cfg);
+	if (!l)
 		return UR_EXIT_MALLOC;
 	for (int i = 0; i < o->filter_count && !rc; i++) {
 		const struct ur_filter_arg *f = &o->filters[i];
 		unsigned old = UR_FILTER_OLD_PREFIXES;
 		switch (f->kind) {
 		case UR_FARG_RULE:
-			rc = ur_filter_add(eng->filters, f->arg, 0, &err);
+			rc = ur_filter_add(l, f->arg, 0, &err);
 			break;
 		case UR_FARG_EXCLUDE:
-			rc = ur_filter_add(eng->filters, f->arg, old, &err);
+			rc = ur_filter_add(l, f->arg, old, &err);
 			break;
 		case UR_FARG_INCLUDE:
-			rc = ur_filter_add(eng->filters, f->arg, old | UR_FILTER_DEFAULT_INCLUDE, &err);
+			rc = ur_filter_add(l, f->arg, old | UR_FILTER_DEFAULT_INCLUDE, &err);
 			break;
 		case UR_FARG_EXCLUDE_FROM:
-			rc = ur_filter_add_file(eng->filters, f->arg, old, &err);
+			rc = ur_filter_add_file(l, f->arg, old, &err);
 			break;
 		case UR_FARG_INCLUDE_FROM:
-			rc = ur_filter_add_file(eng->filters, f->arg, old | UR_FILTER_DEFAULT_INCLUDE,
+			rc = ur_filter_add_file(l, f->arg, old | UR_FILTER_DEFAULT_INCLUDE,
 						&err);
 			break;
 		}
 	}
 	if (!rc && o->cvs_exclude)
-		rc = ur_filter_add_cvs_exclude(eng->filters, &err);
+		rc = ur_filter_add_cvs_exclude(l, &err);
 	if (rc < 0) {
 		ur_filter_report(&err);
 		return err.code ? err.code : UR_EXIT_SYNTAX;
 	}
 	return 0;
+}
+
+int ur_session_filters(struct ur_engine *eng, const char *abs_root)
+{
+	const struct ur_opts *o = eng->o;
+	if (!o->filter_count && !o->cvs_exclude)
+		return 0;
+	int rc = build_list(eng, abs_root, read_cb, &eng->filters);
+	/* Only deletion consults the receiver's rules. A command-line file
+	 * read twice would consume standard input twice, so "-" is only read
+	 * for the sender's list and the receiver shares its rules then. */
+	if (!rc && o->delete_mode != UR_DEL_NONE && !reads_stdin(o))
+		rc = build_list(eng, abs_root, read_dest_cb, &eng->rfilters);
+	return rc;
 }

@@ -245,6 +245,7 @@ static void engine_release(struct ur_engine *eng)
 	free(eng->dirfix);
 	free(eng->groups);
 	ur_filter_list_free(eng->filters);
+	ur_filter_list_free(eng->rfilters);
 	ur_flist_release(&eng->delayed);
 	if (eng->dest_fd >= 0)
 		close(eng->dest_fd);

@@ -503,23 +503,39 @@ NOT_YET_LONG = {
 # Short forms, as letters inside a bundle (-aH).
 NOT_YET_SHORT = set("HSKmb")
 # Short options that take a value end the bundle ("-essh").
-_VALUE_SHORT = set("eBTMf@")
+_VALUE_SHORT = set("eBTMf@")  # "f" takes a rule
+
+
+# Long options whose value may come as the next word.
+_VALUE_LONG = {
+    "--filter", "--exclude", "--include", "--exclude-from", "--include-from",
+    "--files-from", "--out-format", "--log-format", "--chmod", "--temp-dir",
+    "--partial-dir", "--backup-dir", "--suffix", "--max-delete", "--min-size",
+    "--max-size", "--modify-window", "--rsh", "--rsync-path", "--info", "--debug",
+    "--chown", "--usermap", "--groupmap", "--block-size", "--compress-level",
+}
 
 
 def not_yet_option(args):
     """The first refused option in args, or None."""
+    skip = False
     for a in args:
+        if skip:
+            skip = False
+            continue
         if a == "--":
             break
         if a.startswith("--"):
             name = a.split("=", 1)[0]
             if name in NOT_YET_LONG:
                 return name
+            skip = "=" not in a and name in _VALUE_LONG
         elif a.startswith("-") and len(a) > 1:
-            for ch in a[1:]:
+            for i, ch in enumerate(a[1:]):
                 if ch in NOT_YET_SHORT:
                     return "-" + ch
                 if ch in _VALUE_SHORT:
+                    skip = i == len(a) - 2  # the value is the next word
                     break
     return None
 
