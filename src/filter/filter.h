@@ -90,6 +90,9 @@ struct ur_filter_config {
 	 * dir-merge names that climb above the root ("/.rsync-filter",
 	 * "../.rules") use it. NULL: treated as "/". */
 	const char *abs_root;
+	/* Told each warning rsync prints while reading rules ("discarding
+	 * over-long filter: ..."); NULL: they are only counted. */
+	void (*warn)(void *ctx, const char *msg);
 };
 
 struct ur_filter_list;

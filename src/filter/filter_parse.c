@@ -61,6 +61,31 @@ static const char *shown(const struct ur_filt_parse *p, const char *text, char *
 	return buf;
 }
 
+/* An over-long pattern or line is dropped with rsync's warning (the whole
+ * pattern for an argument, its place for file contents). */
+static void discard(const struct ur_filt_parse *p, const char *text, size_t len)
+{
+	p->l->discarded++;
+	if (!p->l->cfg.warn)
+		return;
+	const char *prefix = "discarding over-long filter: ";
+	size_t plen = strlen(prefix);
+	char where[400];
+	if (p->file) {
+		shown(p, "", where, sizeof(where));
+		text = where;
+		len = strlen(where);
+	}
+	char *msg = malloc(plen + len + 1);
+	if (!msg)
+		return;
+	memcpy(msg, prefix, plen);
+	memcpy(msg + plen, text, len);
+	msg[plen + len] = '\0';
+	p->l->cfg.warn(p->l->cfg.ctx, msg);
+	free(msg);
+}
+
 static int syntax_error(const struct ur_filt_parse *p, const char *what, const char *text)
 {
 	char b[400];
@@ -479,7 +504,7 @@ static int take_rule(struct ur_filt_parse *p, struct tok *t)
 	int rc;
 
 	if (len >= UR_FILTER_MAX_PATTERN) {
-		p->l->discarded++; /* rsync: "discarding over-long filter" */
+		discard(p, pat, len);
 		return 0;
 	}
 	if (f & R_CLEAR) {
@@ -567,7 +592,7 @@ int ur_filt_parse_buf(struct ur_filt_parse *p, const char *buf, size_t len)
 				overflow = true;
 		}
 		if (overflow) {
-			p->l->discarded++;
+			discard(p, "", 0);
 			n = 0;
 		}
 		line[n] = '\0';

@@ -126,9 +126,15 @@ static bool reads_stdin(const struct ur_opts *o)
 	return false;
 }
 
+static void warn_cb(void *ctx, const char *msg)
+{
+	(void)ctx;
+	ur_errmsg("%s", msg);
+}
+
 /* One list from the command line's filter options, reading through cb. */
 static int build_list(struct ur_engine *eng, const char *abs_root,
-		      int (*cb)(void *, const char *, char **, size_t *),
+		      int (*cb)(void *, const char *, char **, size_t *), bool warn,
 		      struct ur_filter_list **out)
 {
 	const struct ur_opts *o = eng->o;
@@ -143,6 +149,8 @@ static int build_list(struct ur_engine *eng, const char *abs_root,
 		.home = getenv("HOME"),
 		.cvsignore = getenv("CVSIGNORE"),
 		.abs_root = abs_root,
+		/* The receiver's copy reads the same rules: warn once. */
+		.warn = warn ? warn_cb : NULL,
 	};
 	struct ur_filter_list *l = *out = ur_filter_list_new(&cfg);
 	if (!l)
@@ -183,11 +191,11 @@ int ur_session_filters(struct ur_engine *eng, const char *abs_root)
 	const struct ur_opts *o = eng->o;
 	if (!o->filter_count && !o->cvs_exclude)
 		return 0;
-	int rc = build_list(eng, abs_root, read_cb, &eng->filters);
+	int rc = build_list(eng, abs_root, read_cb, true, &eng->filters);
 	/* Only deletion consults the receiver's rules. A command-line file
 	 * read twice would consume standard input twice, so "-" is only read
 	 * for the sender's list and the receiver shares its rules then. */
 	if (!rc && o->delete_mode != UR_DEL_NONE && !reads_stdin(o))
-		rc = build_list(eng, abs_root, read_dest_cb, &eng->rfilters);
+		rc = build_list(eng, abs_root, read_dest_cb, false, &eng->rfilters);
 	return rc;
 }
