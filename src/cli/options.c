@@ -1319,7 +1319,7 @@ static const struct optdef main_opts[] = {
 	FN("read-batch", 0, ARG_STR, h_batch, 0, N),
 	FN("write-batch", 0, ARG_STR, h_batch, 1, N),
 	FN("only-write-batch", 0, ARG_STR, h_batch, -1, N),
-	OS("files-from", 0, files_from, N),
+	OS("files-from", 0, files_from, Y),
 	OB("from0", '0', from0, true, Y),
 	OB("no-from0", 0, from0, false, Y),
 	FN("old-args", 0, ARG_NONE, h_old_args, 0, Y),

@@ -223,10 +223,195 @@ static void add_implied(struct ur_engine *eng, struct ur_flist *fl, const char *
 	}
 }
 
+/* Largest --files-from list read into memory. */
+#define FILES_FROM_MAX ((size_t)1 << 30)
+
+/* Read all of fd (the --files-from list). Returns 0 or -errno. */
+static int slurp(int fd, char **buf, size_t *len)
+{
+	size_t cap = 65536, n = 0;
+	char *b = malloc(cap + 1);
+	if (!b)
+		return -ENOMEM;
+	for (;;) {
+		if (n == cap) {
+			char *nb = cap < FILES_FROM_MAX ? realloc(b, cap * 2 + 1) : NULL;
+			if (!nb) {
+				free(b);
+				return cap < FILES_FROM_MAX ? -ENOMEM : -EFBIG;
+			}
+			b = nb;
+			cap *= 2;
+		}
+		ssize_t r = read(fd, b + n, cap - n);
+		if (r < 0 && errno == EINTR)
+			continue;
+		if (r < 0) {
+			int e = errno;
+			free(b);
+			return -e;
+		}
+		if (r == 0)
+			break;
+		n += (size_t)r;
+	}
+	b[n] = '\0';
+	*buf = b;
+	*len = n;
+	return 0;
+}
+
+/*
+ * Clean one --files-from entry in place, as rsync does: no leading '/',
+ * no "." components, ".." takes back the previous component and is dropped
+ * at the top, so nothing can climb above the source directory. Returns
+ * whether it ended with a '/' (its contents are sent too).
+ */
+static bool clean_entry(char *e)
+{
+	size_t n = strlen(e);
+	bool slash = n && e[n - 1] == '/';
+	char *w = e;
+	for (char *p = e; *p;) {
+		char *end = strchr(p, '/');
+		size_t len = end ? (size_t)(end - p) : strlen(p);
+		if (len == 0 || (len == 1 && p[0] == '.')) {
+			/* nothing */
+		} else if (len == 2 && p[0] == '.' && p[1] == '.') {
+			while (w > e && w[-1] != '/')
+				w--;
+			if (w > e)
+				w--;
+		} else {
+			if (w > e)
+				*w++ = '/';
+			memmove(w, p, len);
+			w += len;
+		}
+		p += len + (end ? 1 : 0);
+	}
+	*w = '\0';
+	return slash;
+}
+
+/* A root whose prefix is the first plen bytes of path (index in *ri). */
+static int add_root_for(struct ur_engine *eng, const char *path, size_t plen, uint32_t *ri)
+{
+	for (size_t i = 0; i < eng->nroots; i++)
+		if (strlen(eng->roots[i].prefix) == plen && !strncmp(eng->roots[i].prefix, path, plen)) {
+			*ri = (uint32_t)i;
+			return 0;
+		}
+	struct ur_root *nr = realloc(eng->roots, (eng->nroots + 1) * sizeof(*nr));
+	if (!nr)
+		return -ENOMEM;
+	eng->roots = nr;
+	struct ur_root *r = &nr[eng->nroots];
+	*r = nr[0];
+	r->prefix = strndup(path, plen);
+	if (!r->prefix)
+		return -ENOMEM;
+	*ri = (uint32_t)eng->nroots++;
+	return 0;
+}
+
+/* --files-from: the entries of the list, all under the one SRC. */
+static int files_from_top(struct ur_engine *eng, struct ur_flist *fl)
+{
+	const struct ur_opts *o = eng->o;
+	char *buf = NULL, *copy;
+	size_t len = 0;
+	int fd = strcmp(o->files_from, "-") ? open(o->files_from, O_RDONLY | O_CLOEXEC) : STDIN_FILENO;
+	if (fd < 0) {
+		int e = errno;
+		ur_error(e, "failed to open files-from file %s", o->files_from);
+		return -e;
+	}
+	int rc = slurp(fd, &buf, &len);
+	if (fd != STDIN_FILENO)
+		close(fd);
+	if (rc < 0)
+		return rc;
+
+	struct ur_root *r = &eng->roots[0];
+	eng->nroots = 1;
+	r->display = o->args[0];
+	copy = strdup(o->args[0]);
+	if (!copy) {
+		free(buf);
+		return -ENOMEM;
+	}
+	strip_slashes(copy);
+	r->prefix = copy;
+	struct stat rst;
+	if (stat(r->prefix, &rst) == 0)
+		r->dev = rst.st_dev;
+
+	/* Entries end at NUL with --from0, else at '\n' or '\r'. */
+	for (char *p = buf; p < buf + len;) {
+		char *end = p;
+		while (end < buf + len && (o->from0 ? *end != '\0' : (*end != '\n' && *end != '\r')))
+			end++;
+		*end = '\0';
+		char *e = p;
+		p = end + 1;
+		if (!*e || *e == '#' || *e == ';')
+			continue;
+		/* A leading "./" sends the "." directory itself, as with -R. */
+		bool dot_lead = e[0] == '.' && e[1] == '/';
+		r = &eng->roots[0]; /* add_root_for() may move the array */
+		bool contents = clean_entry(e);
+		char name[PATH_MAX], path[PATH_MAX];
+		const char *use = *e ? e : ".";
+		uint32_t ri = 0;
+		if (strcmp(e, ".") && *e)
+			snprintf(path, sizeof(path), "%s/%s", r->prefix, e);
+		else
+			snprintf(path, sizeof(path), "%s", r->prefix);
+		if (!o->relative) {
+			/* Without -R each entry is its last component, found in
+			 * its own directory: a root of its own. */
+			const char *b = strrchr(use, '/');
+			if (b) {
+				rc = add_root_for(eng, path, (size_t)(strrchr(path, '/') - path), &ri);
+				if (rc < 0)
+					break;
+				use = b + 1;
+			}
+		}
+		snprintf(name, sizeof(name), "%s", use);
+		if (o->relative && o->implied_dirs && dot_lead) {
+			struct stat dst;
+			if (stat(r->prefix, &dst) == 0 && S_ISDIR(dst.st_mode)) {
+				struct ur_fentry *dfe = ur_flist_add(fl, ".", &dst, NULL);
+				if (dfe)
+					dfe->flags |= UR_FE_IMPLIED_DIR | UR_FE_NO_RECURSE;
+			}
+		}
+		if (o->relative && o->implied_dirs && strchr(name, '/'))
+			add_implied(eng, fl, r->prefix, name, 0);
+		struct ur_fentry *fe = add_entry(eng, fl, AT_FDCWD, path, path, name, ri, true);
+		if (fe && S_ISDIR(fe->mode)) {
+			fe->flags |= UR_FE_TOP_DIR;
+			if (!o->recursive && !contents)
+				fe->flags |= UR_FE_NO_RECURSE;
+		}
+	}
+	free(buf);
+	ur_flist_sort(fl, 0);
+	ur_flist_dedup(fl, 0);
+	return rc;
+}
+
 int ur_sender_top(struct ur_engine *eng, struct ur_flist *fl)
 {
 	const struct ur_opts *o = eng->o;
 	int nsrc = o->nargs - 1;
+
+	if (o->files_from) {
+		eng->roots = calloc(1, sizeof(*eng->roots));
+		return eng->roots ? files_from_top(eng, fl) : -ENOMEM;
+	}
 
 	eng->roots = calloc((size_t)(nsrc > 0 ? nsrc : 1), sizeof(*eng->roots));
 	if (!eng->roots)

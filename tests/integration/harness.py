@@ -494,7 +494,7 @@ def base_env(extra=None):
 # comparison with rsync 3.5.0 back on.
 NOT_YET_LONG = {
     "--no-W", "--no-whole-file", "--append", "--append-verify",          # delta issue
-    "--files-from", "--prune-empty-dirs",                                # filter issue
+    "--prune-empty-dirs",                                                 # filter issue
     "--backup", "--backup-dir", "--suffix",
     "--hard-links", "--sparse", "--preallocate", "--keep-dirlinks",
     "--munge-links", "--copy-devices", "--delay-updates", "--partial-dir",

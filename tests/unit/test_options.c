@@ -221,7 +221,7 @@ static const struct tcase cases[] = {
 	{.argv = {"-H", "s", "d"}, .rc = 4, .e = {EB(hard_links, 1)}},
 	{.argv = {"-aHAX", "s", "d"}, .rc = 4, .e = {EB(hard_links, 1), EB(acls, 1), EB(xattrs, 1)}},
 	{.argv = {"--exclude=*.o", "-f", "- x", "s", "d"}, .rc = 0, .e = {EI(filter_count, 2)}},
-	{.argv = {"-a", "--files-from=-", "s", "d"}, .rc = 4, .e = {EB(recursive, 0), EB(relative, 1), NARGS(2)}},
+	{.argv = {"-a", "--files-from=-", "s", "d"}, .rc = 0, .e = {EB(recursive, 0), EB(relative, 1), NARGS(2)}},
 	{.argv = {"-a", "--files-from=-", "d"}, .rc = 1, .e = {{F_END, 0, 0, 0, NULL}}},
 	{.argv = {"-UU", "s", "d"}, .rc = 0, .e = {EB(open_noatime, 1)}},
 	{.argv = {"--server", "--sender", ".", "x"}, .rc = 4, .e = {EB(server, 1), EB(sender, 1)}},
