@@ -154,6 +154,28 @@ static int enter_dir(struct ur_engine *eng, const struct ur_flist *fl, const str
 	return ur_sender_dir(eng, fl, fe, sub);
 }
 
+int ur_engine_check_root_filters(struct ur_engine *eng, const struct ur_flist *top)
+{
+	if (!eng->filters)
+		return 0;
+	for (size_t i = 0; i < top->n; i++) {
+		const struct ur_fentry *fe = &top->e[i];
+		if (!recurses(eng->o, fe) || strcmp(ur_fentry_name(top, fe), "."))
+			continue;
+		struct ur_err err = {0};
+		eng->filter_walking = true;
+		eng->walk_root = fe->root;
+		int rc = ur_filter_push_dir(eng->filters, ".", &err);
+		eng->filter_walking = false;
+		ur_filter_pop_dir(eng->filters);
+		if (rc < 0) {
+			ur_errmsg("%s", err.msg);
+			return err.code ? err.code : UR_EXIT_SYNTAX;
+		}
+	}
+	return 0;
+}
+
 /* Leave a directory entered with enter_dir (whatever it returned). */
 static void leave_dir(struct ur_engine *eng)
 {

@@ -118,6 +118,10 @@ const char *ur_engine_full_dst(struct ur_engine *eng, const char *name);
  * does (23 wins), other codes keep the first one. */
 void ur_engine_fail(struct ur_engine *eng, int code);
 
+/* Read the per-directory rules of the transfer roots once, before the
+ * destination is touched. Returns 0 or the exit code (printed). */
+int ur_engine_check_root_filters(struct ur_engine *eng, const struct ur_flist *top);
+
 /* Run a transfer of the top-level list (from ur_sender_top) into the
  * destination the session opened. */
 int ur_engine_run(struct ur_engine *eng, struct ur_flist *top);

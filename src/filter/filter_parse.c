@@ -36,16 +36,23 @@ static void describe_source(const struct ur_filt_parse *p, char *buf, size_t siz
 {
 	if (p->named_by_file) {
 		if (p->parent && p->parent->file) {
-			char up[256];
+			char up[UR_FILTER_MAX_PATTERN + 128];
 			describe_source(p->parent, up, sizeof(up));
 			snprintf(buf, size, "a file named at %s", up);
 		} else {
 			snprintf(buf, size, "a file read earlier");
 		}
-	} else if (p->line < 0) {
-		snprintf(buf, size, "%s", p->file);
 	} else {
-		snprintf(buf, size, "%s line %d", p->file, p->line);
+		/* A per-directory file is named by its absolute path, as the
+		 * sender that read it would name it. */
+		const char *root = p->dir && p->file[0] != '/' ? p->l->cfg.abs_root : NULL;
+		char where[UR_FILTER_MAX_PATTERN + 64];
+		snprintf(where, sizeof(where), "%s%s%s", root ? root : "",
+			 root && strcmp(root, "/") ? "/" : "", p->file);
+		if (p->line < 0)
+			snprintf(buf, size, "%s", where);
+		else
+			snprintf(buf, size, "%s line %d", where, p->line);
 	}
 }
 
@@ -55,7 +62,7 @@ static const char *shown(const struct ur_filt_parse *p, const char *text, char *
 {
 	if (!p->file)
 		return text;
-	char where[300];
+	char where[UR_FILTER_MAX_PATTERN + 128];
 	describe_source(p, where, sizeof(where));
 	snprintf(buf, size, "<rule from %s>", where);
 	return buf;
@@ -70,7 +77,7 @@ static void discard(const struct ur_filt_parse *p, const char *text, size_t len)
 		return;
 	const char *prefix = "discarding over-long filter: ";
 	size_t plen = strlen(prefix);
-	char where[400];
+	char where[UR_FILTER_MAX_PATTERN + 128];
 	if (p->file) {
 		shown(p, "", where, sizeof(where));
 		text = where;
@@ -88,7 +95,7 @@ static void discard(const struct ur_filt_parse *p, const char *text, size_t len)
 
 static int syntax_error(const struct ur_filt_parse *p, const char *what, const char *text)
 {
-	char b[400];
+	char b[UR_FILTER_MAX_PATTERN + 256];
 	return ur_err_set(p->err, UR_EXIT_SYNTAX, EINVAL, "%s: %s", what,
 			  shown(p, text, b, sizeof(b)));
 }
@@ -133,7 +140,7 @@ static char rule_code(const char *s, const char **cur)
 
 static int bad_modifier(const struct ur_filt_parse *p, const char *start, const char *at)
 {
-	char b[400];
+	char b[UR_FILTER_MAX_PATTERN + 256];
 	if (p->file)
 		return ur_err_set(p->err, UR_EXIT_SYNTAX, EINVAL,
 				  "invalid modifier in filter rule: %s",
@@ -471,7 +478,7 @@ static int merge_now(const struct ur_filt_parse *p, const char *name, size_t len
 	    .err = p->err,
 	};
 	const char *kind = flags & R_INCLUDE ? "include" : "exclude";
-	char b[400];
+	char b[UR_FILTER_MAX_PATTERN + 256];
 
 	if (p->l->merge_depth >= UR_FILTER_MAX_MERGE_DEPTH)
 		return ur_err_set(p->err, UR_EXIT_FILEIO, ELOOP,

@@ -35,6 +35,33 @@ static void abs_path(const char *path, char *buf, size_t size)
 }
 
 /*
+ * The absolute path of the first source's transfer root, where names in the
+ * file list start: the directory itself for "dir/", its parent for "dir",
+ * SRC for --files-from.
+ */
+static void transfer_root(const struct ur_opts *o, char *buf, size_t size)
+{
+	const char *first = o->nargs > 1 ? o->args[0] : ".";
+	char tmp[PATH_MAX];
+	size_t n = strlen(first);
+	bool contents = o->files_from || (n && first[n - 1] == '/') || !strcmp(first, ".") ||
+			(n >= 2 && !strcmp(first + n - 2, "/."));
+	snprintf(tmp, sizeof(tmp), "%s", first);
+	if (!contents && !o->relative) {
+		char *slash = strrchr(tmp, '/');
+		if (slash && slash != tmp)
+			*slash = '\0';
+		else if (slash)
+			snprintf(tmp, sizeof(tmp), "/");
+		else
+			snprintf(tmp, sizeof(tmp), ".");
+	} else if (!contents) {
+		snprintf(tmp, sizeof(tmp), "%s", first[0] == '/' ? "/" : ".");
+	}
+	abs_path(tmp, buf, size);
+}
+
+/*
  * --mkpath: create the missing directories of path (all of it, or all but
  * the last component with drop_name). Returns how many were created, or
  * -(created + 1) after a failure with errno set. In a dry run nothing is
@@ -285,10 +312,8 @@ static int run_local(struct ur_opts *o)
 	if (!o->list_only && UR_INFO_GTE(o, FLIST, 1))
 		ur_info(inc ? "sending incremental file list\n" : "building file list ... done\n");
 	{
-		char cwd[PATH_MAX], root[PATH_MAX];
-		const char *first = o->nargs > 1 ? o->args[0] : ".";
-		abs_path(first, root, sizeof(root));
-		(void)cwd;
+		char root[PATH_MAX];
+		transfer_root(o, root, sizeof(root));
 		rc = ur_session_filters(&eng, root);
 		if (rc)
 			goto out;
@@ -299,6 +324,11 @@ static int run_local(struct ur_opts *o)
 		rc = UR_EXIT_MALLOC;
 		goto out;
 	}
+	/* rsync's sender reads the root's per-directory rules while building
+	 * its first list, before the receiver creates anything. */
+	rc = ur_engine_check_root_filters(&eng, &top);
+	if (rc)
+		goto out;
 	eng.st.flist_buildtime = (double)(ur_now_ns() - eng.start_ns) / 1e9;
 	if (!o->list_only) {
 		rc = open_dest(&eng, &top, o->args[o->nargs - 1]);
