@@ -1299,7 +1299,7 @@ static const struct optdef main_opts[] = {
 	OS("partial-dir", 0, partial_dir, N),
 	OB("delay-updates", 0, delay_updates, true, N),
 	OB("no-delay-updates", 0, delay_updates, false, Y),
-	OB("prune-empty-dirs", 'm', prune_empty_dirs, true, N),
+	OB("prune-empty-dirs", 'm', prune_empty_dirs, true, Y),
 	OB("no-prune-empty-dirs", 0, prune_empty_dirs, false, Y),
 	OB("no-m", 0, prune_empty_dirs, false, Y),
 	OS("log-file", 0, log_file, N),

@@ -194,7 +194,7 @@ static bool in_source(const struct ur_flist *fl, const char *base)
 			const struct ur_fentry *fe = &fl->e[mid];
 			int c = ur_fname_cmp(ur_fentry_base(fl, fe), S_ISDIR(fe->mode), base, pass == 1);
 			if (c == 0)
-				return true;
+				return !(fe->flags & UR_FE_PRUNED);
 			if (c < 0)
 				lo = mid + 1;
 			else

@@ -229,17 +229,66 @@ static void precount(struct ur_engine *eng, const struct ur_flist *fl, int64_t *
 	}
 }
 
+/* Is there anything but directories below dir fe (after the filters)? */
+static bool has_nondir_below(struct ur_engine *eng, const struct ur_flist *fl,
+			     const struct ur_fentry *fe)
+{
+	struct ur_flist sub;
+	bool found = false;
+
+	if (!recurses(eng->o, fe))
+		return true;
+	ur_flist_init(&sub);
+	bool was_quiet = eng->quiet_walk;
+	eng->quiet_walk = true;
+	if (enter_dir(eng, fl, fe, &sub) == 0) {
+		for (size_t i = 0; i < sub.n && !found; i++)
+			found = !S_ISDIR(sub.e[i].mode);
+		for (size_t i = 0; i < sub.n && !found; i++)
+			if (S_ISDIR(sub.e[i].mode))
+				found = has_nondir_below(eng, &sub, &sub.e[i]);
+	}
+	leave_dir(eng);
+	eng->quiet_walk = was_quiet;
+	ur_flist_release(&sub);
+	return found;
+}
+
+/*
+ * -m: drop the directories of this segment whose whole subtree holds no
+ * file, as rsync's receiver prunes its list. The transfer roots stay, and
+ * so does a directory the receiver's rules exclude (it is protected).
+ */
+static void prune_empty(struct ur_engine *eng, struct ur_flist *fl)
+{
+	for (size_t i = 0; i < fl->n; i++) {
+		struct ur_fentry *fe = &fl->e[i];
+		const char *name = ur_fentry_name(fl, fe);
+		if (!S_ISDIR(fe->mode) || !strcmp(name, ".") || (fe->flags & UR_FE_PRUNED))
+			continue;
+		if (ur_excluded(eng, name, true, UR_FILTER_RECEIVER, 0))
+			continue;
+		if (!has_nondir_below(eng, fl, fe))
+			fe->flags |= UR_FE_PRUNED;
+	}
+}
+
 static void process(struct ur_engine *eng, struct ur_flist *fl)
 {
 	const struct ur_opts *o = eng->o;
 	int64_t base = eng->next_index;
 
+	if (o->prune_empty_dirs && !o->list_only && fl->n && !(fl->e[0].flags & UR_FE_PRUNE_DONE))
+		prune_empty(eng, fl);
 	eng->next_index += (int64_t)fl->n;
 	for (size_t i = 0; i < fl->n; i++)
-		count_entry(eng, &fl->e[i]);
+		if (!(fl->e[i].flags & UR_FE_PRUNED))
+			count_entry(eng, &fl->e[i]);
 	for (size_t i = 0; i < fl->n && !eng->fatal; i++) {
 		struct ur_fentry *fe = &fl->e[i];
 		eng->cur_index = base + (int64_t)i;
+		if (fe->flags & UR_FE_PRUNED)
+			continue;
 		if (o->list_only) {
 			list_entry(eng, fl, fe);
 			if (!recurses(o, fe))
@@ -257,6 +306,12 @@ static void process(struct ur_engine *eng, struct ur_flist *fl)
 			    (fstatat(eng->dest_fd, dname, &st, AT_SYMLINK_NOFOLLOW) < 0 ||
 			     !S_ISDIR(st.st_mode)))
 				eng->dest_missing = true; /* -n: a dir we did not create */
+			/* Pruned directories are gone from the list before the
+			 * deletion pass looks at it. */
+			if (o->prune_empty_dirs && !o->list_only && sub.n) {
+				prune_empty(eng, &sub);
+				sub.e[0].flags |= UR_FE_PRUNE_DONE;
+			}
 			if (!o->list_only && !eng->dest_missing && wants_delete_during(o))
 				ur_delete_in_dir(eng, dname, &sub);
 			/* Children are looked up relative to their directory. */

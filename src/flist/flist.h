@@ -14,6 +14,8 @@
 #define UR_FE_MISSING (1u << 2)     /* --delete-missing-args: source is absent */
 #define UR_FE_MOUNT_DIR (1u << 3)   /* -x: a directory on another filesystem */
 #define UR_FE_NO_RECURSE (1u << 4)  /* a directory whose contents are not sent */
+#define UR_FE_PRUNED (1u << 5)      /* -m: an empty directory chain, not sent */
+#define UR_FE_PRUNE_DONE (1u << 6)  /* -m: this segment was pruned already (first entry) */
 
 /*
  * One file as the sender saw it. Fixed size; names live in the list's arena

@@ -220,7 +220,7 @@ UNSUPPORTED = [
     (["-b"], True), (["--backup-dir=bk"], True), (["--suffix=.old"], True),
     (["--link-dest=x"], True), (["--compare-dest=x"], True), (["--copy-dest=x"], True),
     (["-S"], True), (["--append"], True), (["--append-verify"], True),
-    (["--partial-dir=p"], True), (["--delay-updates"], True), (["-m"], True),
+    (["--partial-dir=p"], True), (["--delay-updates"], True),
     (["-y"], True), (["--cc=md5"], True), (["--checksum-choice=md5"], True),
     (["--chown=0:0"], True), (["--usermap=0:0"], True), (["--bwlimit=100"], True),
     (["--stop-after=5"], True), (["--fsync"], True), (["-K"], True),
