@@ -5,7 +5,7 @@ ASAN      ?= build-asan
 PORTABLE  ?= build-portable
 PYTEST    ?= /usr/bin/python3 -m pytest
 MESON_OPTS ?=
-SRCS := $(sort $(wildcard src/*/*.c tests/unit/*.c src/*/*.h))
+SRCS := $(sort $(wildcard src/*/*.c src/*/*.h tests/unit/*.c tests/fuzz/*.c))
 
 .PHONY: all deps check unit integration asan portable demo fuzz format clean
 
