@@ -16,24 +16,10 @@
 #include <sys/types.h>
 
 #include "cli/opts.h"
+#include "proto/item.h"
 
-/* Item flags. The values are rsync's (they cross the wire in protocol 29+). */
-#define UR_ITEM_REPORT_ATIME (1u << 0)
-#define UR_ITEM_REPORT_CHANGE (1u << 1)
-#define UR_ITEM_REPORT_SIZE (1u << 2)      /* regular files */
-#define UR_ITEM_REPORT_TIMEFAIL (1u << 2)  /* symlinks */
-#define UR_ITEM_REPORT_TIME (1u << 3)
-#define UR_ITEM_REPORT_PERMS (1u << 4)
-#define UR_ITEM_REPORT_OWNER (1u << 5)
-#define UR_ITEM_REPORT_GROUP (1u << 6)
-#define UR_ITEM_REPORT_ACL (1u << 7)
-#define UR_ITEM_REPORT_XATTR (1u << 8)
-#define UR_ITEM_REPORT_CRTIME (1u << 10)
-#define UR_ITEM_BASIS_TYPE_FOLLOWS (1u << 11)
-#define UR_ITEM_XNAME_FOLLOWS (1u << 12)
-#define UR_ITEM_IS_NEW (1u << 13)
-#define UR_ITEM_LOCAL_CHANGE (1u << 14)
-#define UR_ITEM_TRANSFER (1u << 15)
+/* Item flags: the 16 that cross the wire are rsync's values, defined with
+ * their codec in proto/item.h; these three stay on this side. */
 #define UR_ITEM_MISSING_DATA (1u << 16)
 #define UR_ITEM_DELETED (1u << 17)
 #define UR_ITEM_MATCHED (1u << 18)

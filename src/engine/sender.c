@@ -6,6 +6,7 @@
 #include "meta/symlink.h"
 #include "util/err.h"
 #include "util/log.h"
+#include "util/readall.h"
 
 #include <dirent.h>
 #include <errno.h>
@@ -226,41 +227,6 @@ static void add_implied(struct ur_engine *eng, struct ur_flist *fl, const char *
 /* Largest --files-from list read into memory. */
 #define FILES_FROM_MAX ((size_t)1 << 30)
 
-/* Read all of fd (the --files-from list). Returns 0 or -errno. */
-static int slurp(int fd, char **buf, size_t *len)
-{
-	size_t cap = 65536, n = 0;
-	char *b = malloc(cap + 1);
-	if (!b)
-		return -ENOMEM;
-	for (;;) {
-		if (n == cap) {
-			char *nb = cap < FILES_FROM_MAX ? realloc(b, cap * 2 + 1) : NULL;
-			if (!nb) {
-				free(b);
-				return cap < FILES_FROM_MAX ? -ENOMEM : -EFBIG;
-			}
-			b = nb;
-			cap *= 2;
-		}
-		ssize_t r = read(fd, b + n, cap - n);
-		if (r < 0 && errno == EINTR)
-			continue;
-		if (r < 0) {
-			int e = errno;
-			free(b);
-			return -e;
-		}
-		if (r == 0)
-			break;
-		n += (size_t)r;
-	}
-	b[n] = '\0';
-	*buf = b;
-	*len = n;
-	return 0;
-}
-
 /*
  * Clean one --files-from entry in place, as rsync does: no leading '/',
  * no "." components, ".." takes back the previous component and is dropped
@@ -327,7 +293,7 @@ static int files_from_top(struct ur_engine *eng, struct ur_flist *fl)
 		ur_error(e, "failed to open files-from file %s", o->files_from);
 		return -e;
 	}
-	int rc = slurp(fd, &buf, &len);
+	int rc = ur_read_all(fd, FILES_FROM_MAX, &buf, &len);
 	if (fd != STDIN_FILENO)
 		close(fd);
 	if (rc < 0)

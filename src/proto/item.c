@@ -3,7 +3,7 @@
 
 #include <errno.h>
 
-int ur_item_encode(const struct ur_item *it, struct ur_wbuf *w)
+int ur_item_encode(const struct ur_wire_item *it, struct ur_wbuf *w)
 {
 	size_t start = w->len;
 	int rc = 0;
@@ -23,7 +23,7 @@ int ur_item_encode(const struct ur_item *it, struct ur_wbuf *w)
 	return 0;
 }
 
-int ur_item_decode(struct ur_rbuf *r, struct ur_item *it, struct ur_err *err)
+int ur_item_decode(struct ur_rbuf *r, struct ur_wire_item *it, struct ur_err *err)
 {
 	size_t start = r->pos, len = 0;
 	uint8_t lo, hi, bt = UR_FNAMECMP_FNAME;

@@ -37,7 +37,7 @@
 
 #define UR_XNAME_MAX 4095
 
-struct ur_item {
+struct ur_wire_item {
 	uint16_t iflags;
 	uint8_t basis_type; /* with ITEM_BASIS_TYPE_FOLLOWS, else FNAMECMP_FNAME */
 	uint16_t xname_len; /* with ITEM_XNAME_FOLLOWS */
@@ -46,12 +46,12 @@ struct ur_item {
 
 /* Append flags, basis type and xname as the flags ask. -EINVAL for an
  * xname longer than UR_XNAME_MAX. */
-int ur_item_encode(const struct ur_item *it, struct ur_wbuf *w);
+int ur_item_encode(const struct ur_wire_item *it, struct ur_wbuf *w);
 
 /* Read them: 0, -ENODATA (nothing consumed), -EPROTO for an xname of
  * 4096 bytes or more (rsync's limit). The xname is returned verbatim: a
  * basis-type xname is a peer-chosen path that the caller must check
  * before joining it to a directory. */
-int ur_item_decode(struct ur_rbuf *r, struct ur_item *it, struct ur_err *err);
+int ur_item_decode(struct ur_rbuf *r, struct ur_wire_item *it, struct ur_err *err);
 
 #endif

@@ -9,6 +9,7 @@
 #include "filter/filter.h"
 #include "util/err.h"
 #include "util/log.h"
+#include "util/readall.h"
 
 #include <errno.h>
 #include <fcntl.h>
@@ -20,43 +21,6 @@
 
 /* Merge files may be large lists, but not unbounded. */
 #define FILTER_FILE_MAX (64 << 20)
-
-static int read_fd(int fd, char **buf, size_t *len)
-{
-	size_t cap = 4096, n = 0;
-	char *b = malloc(cap);
-	if (!b)
-		return -ENOMEM;
-	for (;;) {
-		if (n == cap) {
-			if (cap >= FILTER_FILE_MAX) {
-				free(b);
-				return -EFBIG;
-			}
-			char *nb = realloc(b, cap * 2);
-			if (!nb) {
-				free(b);
-				return -ENOMEM;
-			}
-			b = nb;
-			cap *= 2;
-		}
-		ssize_t r = read(fd, b + n, cap - n);
-		if (r < 0 && errno == EINTR)
-			continue;
-		if (r < 0) {
-			int e = errno;
-			free(b);
-			return -e;
-		}
-		if (r == 0)
-			break;
-		n += (size_t)r;
-	}
-	*buf = b;
-	*len = n;
-	return 0;
-}
 
 /*
  * Files named on the command line (and "-" for standard input) are found
@@ -70,7 +34,7 @@ static int read_cb(void *ctx, const char *path, char **buf, size_t *len)
 	int fd, rc;
 
 	if (!eng->filter_walking && strcmp(path, "-") == 0)
-		return read_fd(STDIN_FILENO, buf, len);
+		return ur_read_all(STDIN_FILENO, FILTER_FILE_MAX, buf, len);
 	if (eng->filter_walking && path[0] != '/') {
 		const char *prefix = eng->roots[eng->walk_root].prefix;
 		if ((size_t)snprintf(full, sizeof(full), "%s/%s", prefix, path) >= sizeof(full))
@@ -80,7 +44,7 @@ static int read_cb(void *ctx, const char *path, char **buf, size_t *len)
 	fd = open(path, O_RDONLY | O_CLOEXEC);
 	if (fd < 0)
 		return -errno;
-	rc = read_fd(fd, buf, len);
+	rc = ur_read_all(fd, FILTER_FILE_MAX, buf, len);
 	close(fd);
 	return rc;
 }
@@ -112,7 +76,7 @@ static int read_dest_cb(void *ctx, const char *path, char **buf, size_t *len)
 	fd = openat(eng->dest_fd, path, O_RDONLY | O_NOFOLLOW | O_CLOEXEC);
 	if (fd < 0)
 		return -errno;
-	rc = read_fd(fd, buf, len);
+	rc = ur_read_all(fd, FILTER_FILE_MAX, buf, len);
 	close(fd);
 	return rc;
 }

@@ -19,7 +19,7 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size);
 
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 {
-	static struct ur_item it;
+	static struct ur_wire_item it;
 	struct ur_sum_head h;
 	struct ur_token_reader tr;
 	struct ur_token tok;

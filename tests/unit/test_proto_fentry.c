@@ -394,7 +394,7 @@ static int walk_gen(const uint8_t *v, size_t len, struct ur_sum_head *last)
 	struct ur_wbuf w;
 	static uint8_t out[4096];
 	struct ur_err err = {0};
-	static struct ur_item it;
+	static struct ur_wire_item it;
 	int heads = 0;
 
 	ur_ndx_init(&ds);

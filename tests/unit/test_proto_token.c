@@ -27,7 +27,7 @@
 
 static void test_generator_sums(void **state)
 {
-	static struct ur_item it;
+	static struct ur_wire_item it;
 	struct ur_ndx_state ds, es;
 	struct ur_sum_head h;
 	struct ur_rbuf r;
@@ -63,7 +63,7 @@ static void test_generator_sums(void **state)
 /* Decode the sender's reply with the input arriving `step` bytes at a time. */
 static void sender_reply(size_t step)
 {
-	static struct ur_item it;
+	static struct ur_wire_item it;
 	struct ur_ndx_state ds, es;
 	struct ur_sum_head h;
 	struct ur_token_reader tr;
@@ -169,7 +169,7 @@ static void test_token_bounds(void **state)
 
 static void test_item(void **state)
 {
-	static struct ur_item it, back;
+	static struct ur_wire_item it, back;
 	uint8_t buf[5000];
 	struct ur_wbuf w;
 	struct ur_rbuf r;
@@ -250,7 +250,7 @@ static void test_delete_run(void **state)
 		if (ndx == UR_NDX_DEL_STATS)
 			break;
 		if (ndx >= 0) {
-			static struct ur_item it;
+			static struct ur_wire_item it;
 			struct ur_sum_head h;
 
 			assert_int_equal(ur_item_decode(&r, &it, NULL), 0);
