@@ -215,7 +215,12 @@ def main():
             if os.path.exists(dst + ".primed"):
                 os.remove(dst + ".primed")
             if os.path.exists(dst):
-                os.rename(dst, os.path.join(a.root, "trash", f"dst-{time.time_ns()}"))
+                # One big file costs nothing to delete, and 1 GiB copies
+                # kept in a tmpfs trash would fill memory.
+                if spec["data"] == "large":
+                    shutil.rmtree(dst)
+                else:
+                    os.rename(dst, os.path.join(a.root, "trash", f"dst-{time.time_ns()}"))
 
         for warm in (True, False):
             for i in range(1 if warm else a.runs):
