@@ -23,6 +23,7 @@
 #endif
 
 #define COPY_CHUNK (1 << 20)
+#define CFR_CHUNK ((int64_t)1 << 30)
 
 /*
  * rsync names its temporary files ".NAME.XXXXXX" beside the target (a
@@ -113,7 +114,12 @@ static int64_t copy_fd(struct ur_engine *eng, int in, int out, int64_t size, int
 		ssize_t n = -1;
 #if HAVE_COPY_FILE_RANGE
 		if (use_cfr) {
-			n = copy_file_range(in, NULL, out, NULL, chunk_for(size - total), 0);
+			/* In-kernel copies go in big steps unless a progress
+			 * line wants to see the position move. */
+			int64_t left = size - total;
+			size_t step = progress ? chunk_for(left)
+					       : (size_t)(left < CFR_CHUNK ? left : CFR_CHUNK);
+			n = copy_file_range(in, NULL, out, NULL, step, 0);
 			if (n < 0 && (errno == EXDEV || errno == ENOSYS || errno == EINVAL ||
 				      errno == EOPNOTSUPP || errno == EBADF)) {
 				use_cfr = false;
