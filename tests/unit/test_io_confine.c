@@ -33,6 +33,7 @@
 #include <cmocka.h>
 
 #include "io/io.h"
+#include "scratch.h"
 
 struct fx {
 	char base[64];
@@ -49,8 +50,7 @@ static int setup_common(void **state, unsigned cflags)
 	if (!f)
 		return -1;
 	f->cflags = cflags;
-	snprintf(f->base, sizeof(f->base), "/tmp/ur_io_confine.XXXXXX");
-	if (!mkdtemp(f->base))
+	if (ur_scratch_make(f->base, sizeof(f->base), "ur_io_confine") < 0)
 		return -1;
 	snprintf(f->outside, sizeof(f->outside), "%s/outside", f->base);
 	snprintf(p, sizeof(p), "%s/root", f->base);
@@ -87,11 +87,9 @@ static int setup_walk(void **state)
 static int teardown(void **state)
 {
 	struct fx *f = *state;
-	char cmd[128];
 	close(f->rootfd);
 	close(f->outfd);
-	snprintf(cmd, sizeof(cmd), "rm -rf '%s'", f->base);
-	if (system(cmd) != 0)
+	if (ur_scratch_remove(f->base) < 0)
 		return -1;
 	free(f);
 	return 0;

@@ -23,6 +23,7 @@
 #include <cmocka.h>
 
 #include "io/io.h"
+#include "scratch.h"
 #include "io/io_int.h"
 
 struct fx {
@@ -35,8 +36,7 @@ static int setup(void **state)
 	struct fx *f = calloc(1, sizeof(*f));
 	if (!f)
 		return -1;
-	snprintf(f->dir, sizeof(f->dir), "/tmp/ur_io_copy.XXXXXX");
-	if (!mkdtemp(f->dir))
+	if (ur_scratch_make(f->dir, sizeof(f->dir), "ur_io_copy") < 0)
 		return -1;
 	f->dfd = open(f->dir, O_RDONLY | O_DIRECTORY | O_CLOEXEC);
 	if (f->dfd < 0)
@@ -48,10 +48,8 @@ static int setup(void **state)
 static int teardown(void **state)
 {
 	struct fx *f = *state;
-	char cmd[128];
 	close(f->dfd);
-	snprintf(cmd, sizeof(cmd), "rm -rf '%s'", f->dir);
-	if (system(cmd) != 0)
+	if (ur_scratch_remove(f->dir) < 0)
 		return -1;
 	free(f);
 	return 0;

@@ -23,6 +23,7 @@
 #include <cmocka.h>
 
 #include "io/io.h"
+#include "scratch.h"
 
 struct fx {
 	char dir[64];
@@ -35,8 +36,7 @@ static int setup(void **state)
 	struct fx *f = calloc(1, sizeof(*f));
 	if (!f)
 		return -1;
-	snprintf(f->dir, sizeof(f->dir), "/tmp/ur_io_posix.XXXXXX");
-	if (!mkdtemp(f->dir))
+	if (ur_scratch_make(f->dir, sizeof(f->dir), "ur_io_posix") < 0)
 		return -1;
 	f->dfd = open(f->dir, O_RDONLY | O_DIRECTORY | O_CLOEXEC);
 	f->io = ur_io_posix_new();
@@ -49,11 +49,9 @@ static int setup(void **state)
 static int teardown(void **state)
 {
 	struct fx *f = *state;
-	char cmd[128];
 	close(f->dfd);
 	ur_io_free(f->io);
-	snprintf(cmd, sizeof(cmd), "rm -rf '%s'", f->dir);
-	if (system(cmd) != 0)
+	if (ur_scratch_remove(f->dir) < 0)
 		return -1;
 	free(f);
 	return 0;

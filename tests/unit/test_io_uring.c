@@ -25,6 +25,7 @@
 #include <cmocka.h>
 
 #include "io/io.h"
+#include "scratch.h"
 #include "io/uring_int.h"
 
 struct fx {
@@ -39,8 +40,7 @@ static int setup(void **state)
 	struct fx *f = calloc(1, sizeof(*f));
 	if (!f)
 		return -1;
-	snprintf(f->dir, sizeof(f->dir), "/tmp/ur_io_uring.XXXXXX");
-	if (!mkdtemp(f->dir))
+	if (ur_scratch_make(f->dir, sizeof(f->dir), "ur_io_uring") < 0)
 		return -1;
 	f->dfd = open(f->dir, O_RDONLY | O_DIRECTORY | O_CLOEXEC);
 	int err;
@@ -55,12 +55,10 @@ static int setup(void **state)
 static int teardown(void **state)
 {
 	struct fx *f = *state;
-	char cmd[128];
 	close(f->dfd);
 	ur_io_free(f->ring);
 	ur_io_free(f->posix);
-	snprintf(cmd, sizeof(cmd), "rm -rf '%s'", f->dir);
-	if (system(cmd) != 0)
+	if (ur_scratch_remove(f->dir) < 0)
 		return -1;
 	free(f);
 	return 0;
