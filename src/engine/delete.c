@@ -134,8 +134,17 @@ static int delete_one(struct ur_engine *eng, const char *dname, mode_t mode, boo
 		eng->deletes_skipped++;
 		return DR_AT_LIMIT;
 	}
-	bool ok = o->dry_run ||
-		  unlinkat(eng->dest_fd, dname, S_ISDIR(mode) ? AT_REMOVEDIR : 0) == 0;
+	bool ok;
+	if (o->backup && !S_ISDIR(mode) && !eng->in_backup && !ur_is_backup_name(eng, dname)) {
+		/* -b: the file moves to its backup name instead of going away. */
+		int b = ur_backup(eng, dname, UR_BACKUP_RENAME);
+		ok = b == 1 || (b == 2 && unlinkat(eng->dest_fd, dname, 0) == 0);
+		if (!b)
+			return DR_FAILURE;
+	} else {
+		ok = o->dry_run ||
+		     unlinkat(eng->dest_fd, dname, S_ISDIR(mode) ? AT_REMOVEDIR : 0) == 0;
+	}
 	if (ok) {
 		if (!make_room) {
 			log_delete(eng, dname, mode);

@@ -100,6 +100,7 @@ struct ur_engine {
 	int64_t cur_index;        /* index of the entry being generated */
 	int64_t list_total;       /* --progress: entries in the whole transfer */
 	bool quiet_walk;          /* sender: a counting walk, report nothing */
+	bool in_backup;           /* removing an old backup: do not back it up */
 	char sum_hex[33];         /* %C of the file just received */
 
 	struct ur_filter_list *filters; /* NULL: no filter options (owned) */
@@ -156,6 +157,18 @@ void ur_delete_in_dir(struct ur_engine *eng, const char *dname, const struct ur_
 int ur_delete_item(struct ur_engine *eng, const char *dname, mode_t mode, mode_t for_type);
 /* delete.c: run the deletions recorded for --delete-delay/-after. */
 void ur_delete_flush(struct ur_engine *eng);
+
+/* How a backup is made: a deleted file is renamed away, a replaced one
+ * hard-linked (the new file's rename then takes the name), and one about
+ * to be overwritten in place (--inplace) copied. */
+enum ur_backup_how { UR_BACKUP_RENAME, UR_BACKUP_LINK, UR_BACKUP_COPY };
+
+/* backup.c: keep dname's current version before it is replaced or deleted.
+ * Returns 1 (renamed, or nothing there), 2 (the original still exists) or
+ * 0 after reporting a failure. */
+int ur_backup(struct ur_engine *eng, const char *dname, enum ur_backup_how how);
+/* Is dname itself a backup (NAME+SUFFIX beside its original)? */
+bool ur_is_backup_name(const struct ur_engine *eng, const char *dname);
 
 /* receiver.c: the local channel. */
 extern const struct ur_chan ur_local_chan;

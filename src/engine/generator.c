@@ -45,8 +45,9 @@ static bool keeps_time(const struct ur_opts *o, mode_t mode)
 {
 	if (!o->times)
 		return false;
+	/* -b without --backup-dir implies -O in rsync. */
 	if (S_ISDIR(mode))
-		return !o->omit_dir_times;
+		return !o->omit_dir_times && !(o->backup && !o->backup_dir);
 	if (S_ISLNK(mode))
 		return !o->omit_link_times;
 	return true;
@@ -380,6 +381,11 @@ static int create_special(struct ur_engine *eng, const char *dname, const struct
 	}
 	char tmp[PATH_MAX];
 	const char *where = dname;
+	if (dst && eng->o->backup && !ur_backup(eng, dname, UR_BACKUP_RENAME))
+		return -EIO;
+	if (dst && eng->o->backup) {
+		dst = NULL; /* renamed away: the new item takes the free name */
+	}
 	if (dst) {
 		const char *slash = strrchr(dname, '/');
 		int dl = slash ? (int)(slash - dname + 1) : 0;

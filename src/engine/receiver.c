@@ -216,6 +216,12 @@ static int local_send_file(struct ur_engine *eng, const struct ur_flist *fl,
 	const char *base = slash ? slash + 1 : dname;
 	snprintf(dir, sizeof(dir), "%.*s", slash ? (int)(slash - dname) : 0, dname);
 
+	if (o->inplace && o->backup && dst_exists && !ur_backup(eng, dname, UR_BACKUP_COPY)) {
+		eng->exit_code = UR_EXIT_FILEIO; /* rsync gives up here */
+		eng->fatal = true;
+		rc = -EIO;
+		goto out;
+	}
 	if (o->inplace) {
 		out = openat(eng->dest_fd, dname, O_WRONLY | O_CREAT | O_NOFOLLOW | O_CLOEXEC, 0600);
 		/* As rsync: EACCES may be fs.protected_regular refusing O_CREAT on
@@ -240,7 +246,6 @@ static int local_send_file(struct ur_engine *eng, const struct ur_flist *fl,
 			rc = -errno;
 		snprintf(tmp, sizeof(tmp), "%s", dname);
 		temp_in_place = true;
-		(void)dst_exists;
 	} else if (o->temp_dir) {
 		/* --temp-dir is taken relative to the destination; one that
 		 * climbs out of it is refused (rsync 3.5.0 confines it). */
@@ -323,6 +328,12 @@ static int local_send_file(struct ur_engine *eng, const struct ur_flist *fl,
 		goto fail;
 	}
 	out = -1;
+	if (!temp_in_place && o->backup && dst_exists && !ur_backup(eng, dname, UR_BACKUP_LINK)) {
+		eng->exit_code = UR_EXIT_FILEIO; /* rsync gives up here */
+		eng->fatal = true;
+		rc = -EIO;
+		goto fail;
+	}
 	if (!temp_in_place && renameat(tdirfd, tmp, eng->dest_fd, dname) < 0) {
 		rc = -errno;
 		ur_error(-rc, "[receiver] rename %s -> \"%s\" failed", ur_engine_full_dst(eng, tmp), dname);

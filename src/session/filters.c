@@ -141,6 +141,14 @@ static int build_list(struct ur_engine *eng, const char *abs_root,
 			break;
 		}
 	}
+	/* Backups beside the files must survive --delete: rsync adds a
+	 * protect rule for the suffix after the command line's rules. */
+	if (!rc && o->backup && !o->backup_dir && o->delete_mode != UR_DEL_NONE &&
+	    !o->delete_excluded) {
+		char rule[300];
+		snprintf(rule, sizeof(rule), "P *%s", o->suffix ? o->suffix : "~");
+		rc = ur_filter_add(l, rule, 0, &err);
+	}
 	if (!rc && o->cvs_exclude)
 		rc = ur_filter_add_cvs_exclude(l, &err);
 	if (rc < 0) {
@@ -153,7 +161,9 @@ static int build_list(struct ur_engine *eng, const char *abs_root,
 int ur_session_filters(struct ur_engine *eng, const char *abs_root)
 {
 	const struct ur_opts *o = eng->o;
-	if (!o->filter_count && !o->cvs_exclude)
+	bool protect_backups = o->backup && !o->backup_dir && o->delete_mode != UR_DEL_NONE &&
+			       !o->delete_excluded;
+	if (!o->filter_count && !o->cvs_exclude && !protect_backups)
 		return 0;
 	int rc = build_list(eng, abs_root, read_cb, true, &eng->filters);
 	/* Only deletion consults the receiver's rules. A command-line file

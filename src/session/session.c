@@ -334,6 +334,24 @@ static int run_local(struct ur_opts *o)
 		rc = open_dest(&eng, &top, o->args[o->nargs - 1]);
 		if (rc)
 			goto out;
+		if (o->backup_dir) {
+			/* Checked inside the destination, as rsync's receiver does. */
+			struct stat bst;
+			int br = eng.dest_missing ? -1 : fstatat(eng.dest_fd, o->backup_dir, &bst, 0);
+			int be = br < 0 ? (eng.dest_missing ? ENOENT : errno) : 0;
+			if (br == 0 && !S_ISDIR(bst.st_mode)) {
+				ur_errmsg("The backup-dir is not a directory: %s", o->backup_dir);
+				rc = UR_EXIT_SYNTAX;
+				goto out;
+			}
+			if (br < 0 && be != ENOENT) {
+				ur_errmsg("Failed to stat %s: %s", o->backup_dir, strerror(be));
+				rc = UR_EXIT_FILEIO;
+				goto out;
+			}
+			if (UR_INFO_GTE(o, BACKUP, 1))
+				ur_info("%sbackup_dir is %s\n", br < 0 ? "(new) " : "", o->backup_dir);
+		}
 		if (o->temp_dir && !eng.dest_missing) {
 			/* Checked once, inside the destination, as rsync's receiver does. */
 			struct stat tst;

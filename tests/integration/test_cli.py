@@ -217,7 +217,6 @@ def test_same_exit_code(case, tmp_path, rsync, ursync):
 # run); ursync must refuse them with exit 4 until they are implemented.
 UNSUPPORTED = [
     (["-H"], True), (["-A"], True), (["-X"], True),
-    (["-b"], True), (["--backup-dir=bk"], True), (["--suffix=.old"], True),
     (["--link-dest=x"], True), (["--compare-dest=x"], True), (["--copy-dest=x"], True),
     (["-S"], True), (["--append"], True), (["--append-verify"], True),
     (["--partial-dir=p"], True), (["--delay-updates"], True),
