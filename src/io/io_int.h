@@ -52,6 +52,9 @@ void ur_posix_slots_release(struct ur_posix_slots *s);
 /* Run one op with plain syscalls and set op->res. slots may be NULL when
  * the batch uses none. */
 void ur_posix_exec(struct ur_io_op *op, struct ur_posix_slots *slots);
+/* Run a checked batch with plain calls, in order, honouring links: the
+ * POSIX backend, and io_uring's fallback for what the ring will not take. */
+void ur_posix_run_batch(struct ur_io_op *ops, size_t n, bool uses_slots);
 
 /* Check a batch: opcodes, slot numbers, slot use only on ops that take one.
  * Returns 0 or -EINVAL. Sets *uses_slots. */

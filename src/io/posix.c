@@ -314,13 +314,10 @@ void ur_posix_exec(struct ur_io_op *op, struct ur_posix_slots *slots)
 
 /* ---- the backend ---- */
 
-static int posix_submit(struct ur_io *io, struct ur_io_op *ops, size_t n)
+void ur_posix_run_batch(struct ur_io_op *ops, size_t n, bool uses_slots)
 {
-	bool uses_slots, cancel = false;
-	int rc = ur_io_batch_check(ops, n, &uses_slots);
-	if (rc)
-		return rc;
 	struct ur_posix_slots slots;
+	bool cancel = false;
 	if (uses_slots)
 		ur_posix_slots_init(&slots);
 	for (size_t i = 0; i < n; i++) {
@@ -332,6 +329,15 @@ static int posix_submit(struct ur_io *io, struct ur_io_op *ops, size_t n)
 	}
 	if (uses_slots)
 		ur_posix_slots_release(&slots);
+}
+
+static int posix_submit(struct ur_io *io, struct ur_io_op *ops, size_t n)
+{
+	bool uses_slots;
+	int rc = ur_io_batch_check(ops, n, &uses_slots);
+	if (rc)
+		return rc;
+	ur_posix_run_batch(ops, n, uses_slots);
 	UR_IO_COUNT(io, ops, n);
 	return 0;
 }

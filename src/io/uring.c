@@ -370,19 +370,7 @@ static void track_slot(const struct ur_io_op *op, uint64_t open[UR_IO_SLOTS / 64
 
 static int posix_batch(struct ur_io *io, struct ur_io_op *ops, size_t n, bool uses_slots)
 {
-	struct ur_posix_slots slots;
-	bool cancel = false;
-	if (uses_slots)
-		ur_posix_slots_init(&slots);
-	for (size_t i = 0; i < n; i++) {
-		if (cancel)
-			ops[i].res = -ECANCELED;
-		else
-			ur_posix_exec(&ops[i], uses_slots ? &slots : NULL);
-		ur_io_chain_step(&ops[i], &cancel);
-	}
-	if (uses_slots)
-		ur_posix_slots_release(&slots);
+	ur_posix_run_batch(ops, n, uses_slots);
 	UR_IO_COUNT(io, fallbacks, n);
 	UR_IO_COUNT(io, ops, n);
 	return 0;
