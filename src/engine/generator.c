@@ -381,9 +381,9 @@ static int create_special(struct ur_engine *eng, const char *dname, const struct
 	}
 	char tmp[PATH_MAX];
 	const char *where = dname;
-	if (dst && eng->o->backup && !ur_backup(eng, dname, UR_BACKUP_RENAME))
-		return -EIO;
 	if (dst && eng->o->backup) {
+		if (!ur_backup(eng, dname, UR_BACKUP_RENAME))
+			return -EIO;
 		dst = NULL; /* renamed away: the new item takes the free name */
 	}
 	if (dst) {

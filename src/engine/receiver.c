@@ -8,6 +8,7 @@
 #include "engine/engine.h"
 #include "util/err.h"
 #include "util/log.h"
+#include "util/path.h"
 
 #include <errno.h>
 #include <fcntl.h>
@@ -192,14 +193,13 @@ static int local_send_file(struct ur_engine *eng, const struct ur_flist *fl,
 	in = open(src, O_RDONLY | O_CLOEXEC | O_NOCTTY | noatime);
 	if (in < 0) {
 		int e = errno;
-		char cwd[PATH_MAX] = "";
-		if (src[0] != '/' && getcwd(cwd, sizeof(cwd)))
-			strcat(cwd, "/");
+		char abs[PATH_MAX];
+		ur_abs_path(src, abs, sizeof(abs));
 		if (e == ENOENT) {
-			ur_errmsg("file has vanished: \"%s%s\"", cwd, src);
+			ur_errmsg("file has vanished: \"%s\"", abs);
 			ur_engine_fail(eng, UR_EXIT_VANISHED);
 		} else {
-			ur_error(e, "[sender] send_files failed to open \"%s%s\"", cwd, src);
+			ur_error(e, "[sender] send_files failed to open \"%s\"", abs);
 			ur_engine_fail(eng, UR_EXIT_PARTIAL);
 		}
 		return -e;

@@ -6,6 +6,7 @@
 #include "meta/symlink.h"
 #include "util/err.h"
 #include "util/log.h"
+#include "util/path.h"
 #include "util/readall.h"
 
 #include <dirent.h>
@@ -40,13 +41,8 @@ const char *ur_sender_path(struct ur_engine *eng, const struct ur_flist *fl,
 /* rsync prints source paths in errors as absolute paths ("full_fname"). */
 static const char *full_src(const char *path, char *buf, size_t size)
 {
-	char cwd[PATH_MAX];
-	if (path[0] == '/' || !getcwd(cwd, sizeof(cwd)))
-		snprintf(buf, size, "\"%s\"", path);
-	else if (path[0] == '.' && !path[1])
-		snprintf(buf, size, "\"%s\"", cwd);
-	else
-		snprintf(buf, size, "\"%s/%s\"", strcmp(cwd, "/") ? cwd : "", path);
+	char abs[PATH_MAX];
+	snprintf(buf, size, "\"%s\"", ur_abs_path(path, abs, sizeof(abs)));
 	return buf;
 }
 
@@ -476,7 +472,6 @@ int ur_sender_top(struct ur_engine *eng, struct ur_flist *fl)
 
 		char path[PATH_MAX];
 		struct ur_fentry tmp = {0};
-		size_t before = fl->n;
 		int64_t noff = ur_flist_intern(fl, name, strlen(name));
 		if (noff < 0) {
 			free(copy);
@@ -497,7 +492,6 @@ int ur_sender_top(struct ur_engine *eng, struct ur_flist *fl)
 		snprintf(namebuf, sizeof(namebuf), "%s", name);
 		free(copy);
 		struct ur_fentry *fe = add_entry(eng, fl, AT_FDCWD, path, path, namebuf, ri, true);
-		(void)before;
 		if (fe && S_ISDIR(fe->mode)) {
 			fe->flags |= UR_FE_TOP_DIR;
 			/* -d without -r: a named dir is created but its contents are

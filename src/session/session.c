@@ -7,6 +7,7 @@
 #include "filter/filter.h"
 #include "util/err.h"
 #include "util/log.h"
+#include "util/path.h"
 
 #include <dirent.h>
 #include <errno.h>
@@ -21,13 +22,7 @@
 /* "/cwd/path" for messages, as rsync's full_fname() shows paths. */
 static void abs_path(const char *path, char *buf, size_t size)
 {
-	char cwd[PATH_MAX];
-	if (path[0] == '/' || !getcwd(cwd, sizeof(cwd)))
-		snprintf(buf, size, "%s", path);
-	else if (strcmp(path, ".") == 0)
-		snprintf(buf, size, "%s", cwd);
-	else
-		snprintf(buf, size, "%s/%s", strcmp(cwd, "/") ? cwd : "", path);
+	ur_abs_path(path, buf, size);
 	/* Drop trailing slashes (but keep "/"). */
 	size_t n = strlen(buf);
 	while (n > 1 && buf[n - 1] == '/')
@@ -154,11 +149,8 @@ static int open_dest(struct ur_engine *eng, const struct ur_flist *top, char *de
 	if (o->mkpath && statret < 0 && (cp || file_total > 1)) {
 		int made = make_path(o, dest, !(file_total > 1 && !trailing), eng->umask);
 		if (made < 0) {
-			char cwd[PATH_MAX];
-			if (dest[0] != '/' && getcwd(cwd, sizeof(cwd)))
-				snprintf(apath, sizeof(apath), "%s/%s", cwd, dest);
-			else
-				snprintf(apath, sizeof(apath), "%s", dest);
+			/* This message shows DEST as given, trailing slash and all. */
+			ur_abs_path(dest, apath, sizeof(apath));
 			ur_error(errno, "[Receiver] mkdir \"%s\" failed", apath);
 			return UR_EXIT_FILEIO;
 		}
@@ -194,12 +186,8 @@ static int open_dest(struct ur_engine *eng, const struct ur_flist *top, char *de
 			return UR_EXIT_FILESELECT;
 		}
 	} else if (stat_errno != ENOENT) {
-		char cwd[PATH_MAX];
 		/* This message shows DEST as given, trailing slash and all. */
-		if (dest[0] != '/' && getcwd(cwd, sizeof(cwd)))
-			snprintf(apath, sizeof(apath), "%s/%s", cwd, dest);
-		else
-			snprintf(apath, sizeof(apath), "%s", dest);
+		ur_abs_path(dest, apath, sizeof(apath));
 		ur_error(stat_errno, "[Receiver] ERROR: cannot stat destination \"%s\"", apath);
 		return UR_EXIT_FILESELECT;
 	}
