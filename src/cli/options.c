@@ -704,6 +704,7 @@ static int h_atimes(struct pctx *c, const struct optdef *d, const char *arg)
 	(void)arg;
 	c->o->atimes = d->val;
 	c->atimes_count = d->val ? c->atimes_count + 1 : 0;
+	c->o->atimes_count = c->atimes_count;
 	if (c->atimes_count > 1)
 		c->o->open_noatime = true; /* -UU */
 	return 0;
@@ -1370,8 +1371,8 @@ static const struct optdef main_opts[] = {
 	FN("remote-option", 'M', ARG_STR, h_remote_option, 0, N),
 	{"protocol", 0, ARG_INT, ST_INT, IN_OPTS, Y, offsetof(struct ur_opts, protocol), 0, h_protocol},
 	ON("checksum-seed", 0, checksum_seed, N),
-	FN("server", 0, ARG_NONE, h_server, 0, N),
-	FN("sender", 0, ARG_NONE, h_sender, 0, N),
+	FN("server", 0, ARG_NONE, h_server, 0, Y),
+	FN("sender", 0, ARG_NONE, h_sender, 0, Y),
 	/* any of these switches to the daemon's table */
 	FN("config", 0, ARG_STR, h_to_daemon, 0, N),
 	FN("daemon", 0, ARG_NONE, h_to_daemon, 0, N),
@@ -1601,6 +1602,7 @@ static int finish(struct pctx *c)
 
 	if (!c->max_alloc_arg && (env = getenv("RSYNC_MAX_ALLOC")) && *env)
 		c->max_alloc_arg = env;
+	o->max_alloc_arg = c->max_alloc_arg;
 	if (c->max_alloc_arg) {
 		int64_t v;
 		rc = parse_size(c->max_alloc_arg, 'B', "max-alloc", 1024 * 1024, -1, true, &v);
@@ -1653,6 +1655,7 @@ static int finish(struct pctx *c)
 	}
 	o->human_level = c->human;
 
+	o->compress_z = o->compress;
 	if (!o->compress_choice && o->compress > 1)
 		o->compress_choice = "zlibx";
 	if (o->compress_choice && strcasecmp(o->compress_choice, "auto")) {
@@ -1754,6 +1757,7 @@ static int finish(struct pctx *c)
 		if (c->xfer_dirs < 0)
 			c->xfer_dirs = 1;
 	}
+	o->list_only_opt = o->list_only;
 	if (nargs < 2 && !o->read_batch && !o->server)
 		o->list_only = true;
 	if (c->xfer_dirs >= 4) {
@@ -1778,6 +1782,7 @@ static int finish(struct pctx *c)
 	if (c->delete_before + !!c->delete_during + c->delete_after > 1)
 		return fail(UR_EXIT_SYNTAX, "You may not combine multiple --delete-WHEN options.");
 	o->delete_excluded = c->delete_excluded;
+	o->delete_when_given = c->delete_before || c->delete_during || c->delete_after;
 	if (c->delete_before)
 		o->delete_mode = UR_DEL_BEFORE;
 	else if (c->delete_during == 2)
@@ -1917,6 +1922,23 @@ static int finish(struct pctx *c)
 		}
 	}
 	return 0;
+}
+
+/*
+ * What the remote-shell code needs besides the settled options: which
+ * --info levels the user set (rsync forwards only those), and on a server
+ * the client's capability letters, which rsync's client sends as the value
+ * of -e ("-logDtpre.iLsfxCIvu": -e takes ".iLsfxCIvu"); with no -e the
+ * client info is empty.
+ */
+static void note_remote_facts(struct pctx *c)
+{
+	struct ur_opts *o = c->o;
+
+	for (int j = 0; j < UR_INFO_COUNT; j++)
+		o->info_user[j] = c->info_prio[j] >= PRIO_USER;
+	if (o->server)
+		o->client_info = o->rsh ? o->rsh : "";
 }
 
 /* After --daemon: what rsync checks before starting the daemon. */
@@ -2087,6 +2109,8 @@ int ur_opts_parse(struct ur_opts *o, int argc, char **argv)
 	}
 	if (!rc)
 		rc = finish(&c);
+	if (!rc)
+		note_remote_facts(&c);
 	if (!rc)
 		rc = gather_args(&c);
 	if (!rc && o->nargs < 1)

@@ -250,6 +250,20 @@ struct ur_opts {
 	const char *dparams[UR_MAX_REMOTE_OPTS]; /* -M/--dparam in daemon mode */
 	int dparam_count;
 	int daemon_bwlimit;
+	/* ---- appended by the remote-shell issue (what the server args need) ---- */
+	const char *client_info;         /* --server: the -e value, the client's
+	                                  * capability letters (".iLsfxCIvu"),
+	                                  * "" when -e was absent; else NULL */
+	bool list_only_opt;              /* --list-only itself was given */
+	unsigned char info_user[UR_INFO_COUNT]; /* 1: level set by --info (rsync's
+	                                  * USER_PRIORITY), forwarded to the server */
+	int compress_z;                  /* -z count as given (before --zc and
+	                                  * --zl adjust o->compress) */
+	const char *max_alloc_arg;       /* --max-alloc or RSYNC_MAX_ALLOC text */
+	int atimes_count;                /* count of -U */
+	bool delete_when_given;          /* --delete-before/-during/-delay/-after
+	                                  * or --del named the timing (rsync
+	                                  * forwards plain --delete otherwise) */
 };
 
 #define UR_INFO_GTE(o, f, n) ((o)->info[UR_INFO_##f] >= (n))

@@ -61,6 +61,8 @@ static void log_delete(struct ur_engine *eng, const char *dname, mode_t mode)
 		.name = name, .mode = mode, .iflags = UR_ITEM_DELETED, .local_name = name,
 	};
 	ur_report_item(eng->o, eng->out, &it);
+	if (eng->chan->deleted)
+		eng->chan->deleted(eng, dname, mode);
 }
 
 static void count_deleted(struct ur_engine *eng, mode_t mode)

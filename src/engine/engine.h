@@ -35,6 +35,7 @@ struct ur_root {
 };
 
 struct ur_engine;
+struct ur_wire;
 
 /* How the generator asks for a regular file (see top of file). */
 struct ur_chan {
@@ -50,6 +51,12 @@ struct ur_chan {
 	int (*send_file)(struct ur_engine *eng, const struct ur_flist *fl,
 			 const struct ur_fentry *fe, const char *dname, bool dst_exists,
 			 struct ur_item *it, int64_t *bytes);
+	/* Optional: the generator itemized fe without a transfer (rsync's
+	 * itemize(): over the wire the sender hears of it and echoes it). */
+	void (*itemized)(struct ur_engine *eng, const struct ur_flist *fl,
+			 const struct ur_fentry *fe, uint32_t iflags);
+	/* Optional: dname (relative to the destination) was deleted. */
+	void (*deleted)(struct ur_engine *eng, const char *dname, mode_t mode);
 };
 
 /* A directory whose times/permissions are fixed once its contents are done. */
@@ -109,6 +116,8 @@ struct ur_engine {
 					  * NULL: use filters (owned) */
 	bool filter_walking;      /* per-directory merge files are being read */
 	uint32_t walk_root;       /* ...under this root */
+
+	struct ur_wire *wire;     /* the connection when a role runs over the wire */
 };
 
 /* Paths for messages: "src/dir/file" relative to the destination, made
@@ -169,6 +178,26 @@ enum ur_backup_how { UR_BACKUP_RENAME, UR_BACKUP_LINK, UR_BACKUP_COPY };
 int ur_backup(struct ur_engine *eng, const char *dname, enum ur_backup_how how);
 /* Is dname itself a backup (NAME+SUFFIX beside its original)? */
 bool ur_is_backup_name(const struct ur_engine *eng, const char *dname);
+
+/* Where ur_receive_file() gets a file's data: the sender's file for a
+ * local copy, the token stream over the wire. */
+struct ur_source {
+	/* Get ready to deliver fe; 0, or -errno after reporting. */
+	int (*open)(struct ur_source *s, struct ur_engine *eng, const struct ur_flist *fl,
+		    const struct ur_fentry *fe);
+	/* Write the data to out: bytes written, or -errno with *which 1 for a
+	 * failed write (not yet reported) and 0 for a failure of the source
+	 * (already reported). May set it->sum_hex. */
+	int64_t (*copy)(struct ur_source *s, struct ur_engine *eng, int out, int64_t size,
+			int *which, struct ur_item *it);
+	void (*close)(struct ur_source *s);
+};
+
+/* receiver.c: write fe from src to a temporary file beside dname (or in
+ * place, or in --temp-dir), set its attributes and rename it into place. */
+int ur_receive_file(struct ur_engine *eng, const struct ur_flist *fl, const struct ur_fentry *fe,
+		    const char *dname, bool dst_exists, struct ur_item *it, int64_t *bytes,
+		    struct ur_source *src);
 
 /* receiver.c: the local channel. */
 extern const struct ur_chan ur_local_chan;

@@ -158,6 +158,7 @@ static void make_item(struct ur_engine *eng, const struct ur_flist *fl, const st
 		.iflags = iflags,
 		.local_name = local,
 		.skip_group = !ur_can_chgrp(eng, fe->gid),
+		.side = eng->wire ? UR_SIDE_RECEIVER : UR_SIDE_LOCAL,
 	};
 }
 
@@ -172,6 +173,8 @@ static void report(struct ur_engine *eng, const struct ur_flist *fl, const struc
 	if ((iflags & UR_ITEM_IS_NEW) && !(iflags & UR_ITEM_TRANSFER))
 		count_created(eng, mode);
 	ur_report_item(eng->o, eng->out, &it);
+	if (eng->chan->itemized)
+		eng->chan->itemized(eng, fl, fe, iflags);
 }
 
 static void gen_error(struct ur_engine *eng, int errnum, const char *what, const char *dname)

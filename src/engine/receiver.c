@@ -171,30 +171,31 @@ static int64_t copy_fd(struct ur_engine *eng, int in, int out, int64_t size, int
 	return total;
 }
 
-static int local_send_file(struct ur_engine *eng, const struct ur_flist *fl,
-			   const struct ur_fentry *fe, const char *dname, bool dst_exists,
-			   struct ur_item *it, int64_t *bytes)
-{
-	const struct ur_opts *o = eng->o;
-	char src[PATH_MAX], tmp[PATH_MAX], dir[PATH_MAX];
-	char *sum_hex = eng->sum_hex;
-	int in = -1, out = -1, rc = 0;
-	int tdirfd = eng->dest_fd;
-	bool temp_in_place = false;
+/* The local source: the sender's file, opened by path. */
+struct local_src {
+	struct ur_source base;
+	int fd;
+	char path[PATH_MAX];
+	struct digest dg;
+};
 
-	*bytes = 0;
-	if (!ur_sender_path(eng, fl, fe, src, sizeof(src)))
+static int local_open(struct ur_source *s, struct ur_engine *eng, const struct ur_flist *fl,
+		      const struct ur_fentry *fe)
+{
+	struct local_src *ls = (struct local_src *)s;
+	const struct ur_opts *o = eng->o;
+	if (!ur_sender_path(eng, fl, fe, ls->path, sizeof(ls->path)))
 		return -ENAMETOOLONG;
 #ifdef O_NOATIME
 	int noatime = o->open_noatime ? O_NOATIME : 0;
 #else
 	int noatime = 0;
 #endif
-	in = open(src, O_RDONLY | O_CLOEXEC | O_NOCTTY | noatime);
-	if (in < 0) {
+	ls->fd = open(ls->path, O_RDONLY | O_CLOEXEC | O_NOCTTY | noatime);
+	if (ls->fd < 0) {
 		int e = errno;
 		char abs[PATH_MAX];
-		ur_abs_path(src, abs, sizeof(abs));
+		ur_abs_path(ls->path, abs, sizeof(abs));
 		if (e == ENOENT) {
 			ur_errmsg("file has vanished: \"%s\"", abs);
 			ur_engine_fail(eng, UR_EXIT_VANISHED);
@@ -204,6 +205,62 @@ static int local_send_file(struct ur_engine *eng, const struct ur_flist *fl,
 		}
 		return -e;
 	}
+	return 0;
+}
+
+static int64_t local_copy(struct ur_source *s, struct ur_engine *eng, int out, int64_t size,
+			  int *which, struct ur_item *it)
+{
+	struct local_src *ls = (struct local_src *)s;
+	struct digest *dg = &ls->dg;
+	dg->want = ur_format_has(ur_stdout_format(eng->o), 'C');
+#if HAVE_XXHASH
+	if (dg->want && (dg->st = XXH3_createState()))
+		XXH3_128bits_reset(dg->st);
+#endif
+	int64_t n = copy_fd(eng, ls->fd, out, size, which, dg);
+	if (n < 0 && !*which) {
+		ur_error((int)-n, "[sender] read errors mapping \"%s\"", ls->path);
+		ur_engine_fail(eng, UR_EXIT_PARTIAL);
+	}
+#if HAVE_XXHASH
+	if (dg->st) {
+		XXH128_canonical_t c;
+		XXH128_canonicalFromHash(&c, XXH3_128bits_digest(dg->st));
+		for (int i = 0; i < 16; i++)
+			snprintf(eng->sum_hex + 2 * i, 3, "%02x", c.digest[i]);
+		it->sum_hex = eng->sum_hex;
+		XXH3_freeState(dg->st);
+		dg->st = NULL;
+	}
+#endif
+	return n;
+}
+
+static void local_close(struct ur_source *s)
+{
+	struct local_src *ls = (struct local_src *)s;
+	if (ls->fd >= 0)
+		close(ls->fd);
+	ls->fd = -1;
+}
+
+int ur_receive_file(struct ur_engine *eng, const struct ur_flist *fl, const struct ur_fentry *fe,
+		    const char *dname, bool dst_exists, struct ur_item *it, int64_t *bytes,
+		    struct ur_source *src)
+{
+	const struct ur_opts *o = eng->o;
+	char tmp[PATH_MAX], dir[PATH_MAX];
+	int out = -1, rc = 0;
+	int tdirfd = eng->dest_fd;
+	bool temp_in_place = false;
+	bool opened = false;
+
+	*bytes = 0;
+	rc = src->open(src, eng, fl, fe);
+	if (rc < 0)
+		return rc;
+	opened = true;
 
 	ur_report_transfer_start(o, eng->out, it);
 
@@ -270,22 +327,7 @@ static int local_send_file(struct ur_engine *eng, const struct ur_flist *fl,
 	rc = 0;
 
 	int which;
-	struct digest dg = {.want = ur_format_has(ur_stdout_format(o), 'C')};
-#if HAVE_XXHASH
-	if (dg.want && (dg.st = XXH3_createState()))
-		XXH3_128bits_reset(dg.st);
-#endif
-	int64_t n = copy_fd(eng, in, out, fe->size, &which, &dg);
-#if HAVE_XXHASH
-	if (dg.st) {
-		XXH128_canonical_t c;
-		XXH128_canonicalFromHash(&c, XXH3_128bits_digest(dg.st));
-		for (int i = 0; i < 16; i++)
-			snprintf(sum_hex + 2 * i, 3, "%02x", c.digest[i]);
-		it->sum_hex = sum_hex;
-		XXH3_freeState(dg.st);
-	}
-#endif
+	int64_t n = src->copy(src, eng, out, fe->size, &which, it);
 	if (n >= 0 && o->inplace && ftruncate(out, n) < 0) {
 		n = -errno;
 		which = 1;
@@ -297,9 +339,6 @@ static int local_send_file(struct ur_engine *eng, const struct ur_flist *fl,
 			ur_error(-rc, "[receiver] write failed on %s", ur_engine_full_dst(eng, dname));
 			eng->exit_code = UR_EXIT_FILEIO;
 			eng->fatal = true;
-		} else {
-			ur_error(-rc, "[sender] read errors mapping \"%s\"", src);
-			ur_engine_fail(eng, UR_EXIT_PARTIAL);
 		}
 		goto fail;
 	}
@@ -365,13 +404,24 @@ fail:
 		close(out);
 	out = -1;
 out:
-	if (in >= 0)
-		close(in);
+	if (opened)
+		src->close(src);
 	if (out >= 0)
 		close(out);
 	if (tdirfd != eng->dest_fd && tdirfd >= 0)
 		close(tdirfd);
 	return rc;
+}
+
+static int local_send_file(struct ur_engine *eng, const struct ur_flist *fl,
+			   const struct ur_fentry *fe, const char *dname, bool dst_exists,
+			   struct ur_item *it, int64_t *bytes)
+{
+	struct local_src ls = {
+		.base = {.open = local_open, .copy = local_copy, .close = local_close},
+		.fd = -1,
+	};
+	return ur_receive_file(eng, fl, fe, dname, dst_exists, it, bytes, &ls.base);
 }
 
 const struct ur_chan ur_local_chan = {

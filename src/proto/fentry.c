@@ -78,7 +78,7 @@ static bool valid_type(uint32_t mode)
 	}
 }
 
-int ur_fentry_encode(struct ur_fentry_state *s, const struct ur_fentry *e, struct ur_wbuf *w)
+int ur_fentry_encode(struct ur_fentry_state *s, const struct ur_wentry *e, struct ur_wbuf *w)
 {
 	const struct ur_flist_cfg *c = &s->cfg;
 	const char *prev = s->names[s->cur];
@@ -308,7 +308,7 @@ static int get_owner_name(struct ur_rbuf *r, char *buf, const char **out, struct
 	return 0;
 }
 
-int ur_fentry_decode(struct ur_fentry_state *s, struct ur_rbuf *r, struct ur_fentry *e,
+int ur_fentry_decode(struct ur_fentry_state *s, struct ur_rbuf *r, struct ur_wentry *e,
 		     int32_t *io_error, struct ur_err *err)
 {
 	const struct ur_flist_cfg *c = &s->cfg;
@@ -396,7 +396,7 @@ int ur_fentry_decode(struct ur_fentry_state *s, struct ur_rbuf *r, struct ur_fen
 		e->hlinked = true;
 		e->hlink_ndx = first;
 		if (first >= s->ndx_start) {
-			struct ur_fentry f;
+			struct ur_wentry f;
 
 			memset(&f, 0, sizeof(f));
 			if (!s->lookup || s->lookup(s->lookup_ctx, first, &f) < 0) {

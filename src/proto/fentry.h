@@ -70,7 +70,7 @@ void ur_flist_cfg_init(struct ur_flist_cfg *cfg, const struct ur_caps *caps);
 /* One entry. Encoding borrows every pointer from the caller for the call.
  * Decoding points name/user_name/group_name/link/sum into the state,
  * valid until the next decode call. */
-struct ur_fentry {
+struct ur_wentry {
 	const char *name; /* the path in the list, without a leading '/' */
 	size_t name_len;
 	uint32_t xflags; /* decode: the flags as received */
@@ -103,7 +103,7 @@ struct ur_fentry {
 
 /* For abbreviated hard links the decoder asks for the first member's
  * attributes: fill *first from list index ndx and return 0, or negative. */
-typedef int (*ur_fentry_lookup_fn)(void *ctx, int32_t ndx, struct ur_fentry *first);
+typedef int (*ur_fentry_lookup_fn)(void *ctx, int32_t ndx, struct ur_wentry *first);
 
 struct ur_fentry_state {
 	struct ur_flist_cfg cfg;
@@ -134,7 +134,7 @@ void ur_fentry_state_start_list(struct ur_fentry_state *s, int32_t ndx_start);
 
 /* Append one entry: 0, -ENOBUFS (nothing written, state unchanged), or
  * -EINVAL for an entry that cannot be sent (name too long, ...). */
-int ur_fentry_encode(struct ur_fentry_state *s, const struct ur_fentry *e, struct ur_wbuf *w);
+int ur_fentry_encode(struct ur_fentry_state *s, const struct ur_wentry *e, struct ur_wbuf *w);
 
 /* Append the end of a list, carrying io_error when the peer can take it
  * (an error with neither varint flags nor safe_flist is -EINVAL). */
@@ -143,7 +143,7 @@ int ur_fentry_encode_end(struct ur_fentry_state *s, int32_t io_error, struct ur_
 /* Read one entry or the end of the list. Returns 0 with *e filled, 1 at
  * the end of the list with *io_error set (0 if none was sent), -ENODATA
  * (nothing consumed, state unchanged), or -EBADMSG/-EPROTO. */
-int ur_fentry_decode(struct ur_fentry_state *s, struct ur_rbuf *r, struct ur_fentry *e,
+int ur_fentry_decode(struct ur_fentry_state *s, struct ur_rbuf *r, struct ur_wentry *e,
 		     int32_t *io_error, struct ur_err *err);
 
 /* The check rsync's receiver makes on every name from the sender: no ".."

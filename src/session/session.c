@@ -3,6 +3,9 @@
 #include "session/session.h"
 #include "engine/engine.h"
 #include "session/filters.h"
+#include "session/remote.h"
+#include "session/remote_spec.h"
+#include "session/session_int.h"
 #include "session/operand.h"
 #include "filter/filter.h"
 #include "util/err.h"
@@ -128,14 +131,16 @@ static bool has_children(struct ur_engine *eng, const struct ur_flist *top, cons
  * does, the contents of a directory that is sent recursively.
  * Fills eng->dest_fd/dest_path/dest_file. Returns 0 or an exit code.
  */
-static int open_dest(struct ur_engine *eng, const struct ur_flist *top, char *dest)
+int ur_session_open_dest(struct ur_engine *eng, const struct ur_flist *top, char *dest,
+			 int file_total)
 {
 	const struct ur_opts *o = eng->o;
 	char apath[PATH_MAX];
 	struct stat st;
-	int file_total = (int)top->n;
 
-	if (top->n == 1 && S_ISDIR(top->e[0].mode) && !(top->e[0].flags & UR_FE_NO_RECURSE) &&
+	if (file_total >= 0) {
+		/* the wire: what the first list held */
+	} else if ((file_total = (int)top->n) == 1 && S_ISDIR(top->e[0].mode) && !(top->e[0].flags & UR_FE_NO_RECURSE) &&
 	    (o->recursive || (top->e[0].flags & UR_FE_TOP_DIR)) && has_children(eng, top, &top->e[0]))
 		file_total = 2;
 	if (!*dest)
@@ -248,7 +253,18 @@ static int open_dest(struct ur_engine *eng, const struct ur_flist *top, char *de
 	return 0;
 }
 
-static void engine_release(struct ur_engine *eng)
+void ur_session_engine_groups(struct ur_engine *eng)
+{
+	if (eng->am_root)
+		return;
+	int n = getgroups(0, NULL);
+	if (n > 0 && (eng->groups = calloc((size_t)n, sizeof(gid_t))))
+		eng->ngroups = getgroups(n, eng->groups);
+	if (eng->ngroups < 0)
+		eng->ngroups = 0;
+}
+
+void ur_session_engine_release(struct ur_engine *eng)
 {
 	for (size_t i = 0; i < eng->nroots; i++)
 		free(eng->roots[i].prefix);
@@ -285,13 +301,7 @@ static int run_local(struct ur_opts *o)
 	 * umask itself), so the process runs with none: no chmod afterwards. */
 	eng.umask = umask(0);
 	eng.am_root = o->am_root < 0 ? geteuid() == 0 : o->am_root > 0;
-	if (!eng.am_root) {
-		int n = getgroups(0, NULL);
-		if (n > 0 && (eng.groups = calloc((size_t)n, sizeof(gid_t))))
-			eng.ngroups = getgroups(n, eng.groups);
-		if (eng.ngroups < 0)
-			eng.ngroups = 0;
-	}
+	ur_session_engine_groups(&eng);
 
 	/* rsync's receiver turns incremental recursion off for the options
 	 * that need the whole list first; the sender's banner follows it. */
@@ -319,7 +329,7 @@ static int run_local(struct ur_opts *o)
 		goto out;
 	eng.st.flist_buildtime = (double)(ur_now_ns() - eng.start_ns) / 1e9;
 	if (!o->list_only) {
-		rc = open_dest(&eng, &top, o->args[o->nargs - 1]);
+		rc = ur_session_open_dest(&eng, &top, o->args[o->nargs - 1], -1);
 		if (rc)
 			goto out;
 		if (o->backup_dir) {
@@ -388,26 +398,53 @@ static int run_local(struct ur_opts *o)
 out:
 	fflush(stdout);
 	ur_flist_release(&top);
-	engine_release(&eng);
+	ur_session_engine_release(&eng);
 	return rc;
 }
 
 int ur_session_run(struct ur_opts *o)
 {
 	int rc;
+	if (o->server) {
+		ur_progname = "ursync";
+		return ur_session_server(o);
+	}
 	if (o->nargs < 1) {
 		ur_error(0, "Usage: ursync [OPTION]... SRC [SRC]... DEST (see --help)");
 		rc = UR_EXIT_SYNTAX;
 		goto out;
 	}
-	for (int i = 0; i < o->nargs; i++) {
-		struct ur_operand op;
-		ur_operand_parse(o->args[i], &op);
-		if (op.kind != UR_OPERAND_LOCAL) {
-			ur_error(0, "remote transfers (%s) are not supported yet", o->args[i]);
-			rc = UR_EXIT_UNSUPPORTED;
-			goto out;
+	{
+		struct ur_remote_spec rs;
+		struct ur_err err = {0};
+		const char *role = "client";
+		rc = ur_remote_spec_parse_opts(o, o->nargs, o->args, &rs, &err);
+		if (rc) {
+			ur_errmsg("%s", err.msg);
+			role = rs.mode == UR_XFER_PULL || rs.mode == UR_XFER_DAEMON_PULL ? "Receiver"
+											  : "sender";
+			ur_remote_spec_free(&rs);
+			ur_exit_message(rc, role);
+			return rc;
 		}
+		if (rs.mode != UR_XFER_LOCAL) {
+			if (rs.mode == UR_XFER_DAEMON_PUSH || rs.mode == UR_XFER_DAEMON_PULL) {
+				ur_error(0, "daemon transfers (rsync://, host::module) are not supported yet");
+				rc = UR_EXIT_UNSUPPORTED;
+			} else if (rs.mode == UR_XFER_PULL && rs.nlpaths == 0) {
+				ur_error(0, "listing a remote source is not supported yet");
+				rc = UR_EXIT_UNSUPPORTED;
+			} else {
+				rc = ur_session_client(o, &rs);
+			}
+			role = rs.mode == UR_XFER_PULL || rs.mode == UR_XFER_DAEMON_PULL ? "Receiver"
+											  : "sender";
+			ur_remote_spec_free(&rs);
+			if (rc)
+				ur_exit_message(rc, role);
+			return rc;
+		}
+		ur_remote_spec_free(&rs);
 	}
 	if (o->nargs == 1) {
 		/* A lone source lists it, as rsync does. */

@@ -8,6 +8,7 @@
 #include <string.h>
 
 const char *ur_progname = "ursync";
+ur_log_sink_fn ur_log_sink;
 
 void ur_log_flush(void)
 {
@@ -39,12 +40,40 @@ void ur_info(const char *fmt, ...)
 	va_end(ap);
 	if (n < 0)
 		return;
+	if (ur_log_sink) {
+		ur_log_sink(UR_LOG_INFO, buf, (size_t)n < sizeof(buf) ? (size_t)n : sizeof(buf) - 1);
+		return;
+	}
 	write_escaped(stdout, buf, (size_t)n < sizeof(buf) ? (size_t)n : sizeof(buf) - 1);
+}
+
+/* Format a whole error line for the sink. */
+static void sink_error(const char *prefix, int errnum, const char *fmt, va_list ap)
+{
+	char buf[8192];
+	size_t n = (size_t)snprintf(buf, sizeof(buf), "%s", prefix);
+	int k = vsnprintf(buf + n, sizeof(buf) - n, fmt, ap);
+	if (k > 0)
+		n += (size_t)k < sizeof(buf) - n ? (size_t)k : sizeof(buf) - n - 1;
+	if (errnum > 0 && n < sizeof(buf))
+		n += (size_t)snprintf(buf + n, sizeof(buf) - n, ": %s (%d)", strerror(errnum), errnum);
+	if (n > sizeof(buf) - 2)
+		n = sizeof(buf) - 2;
+	buf[n++] = '\n';
+	ur_log_sink(UR_LOG_ERROR, buf, n);
 }
 
 void ur_error(int errnum, const char *fmt, ...)
 {
 	va_list ap;
+	if (ur_log_sink) {
+		char prefix[64];
+		snprintf(prefix, sizeof(prefix), "%s: ", ur_progname);
+		va_start(ap, fmt);
+		sink_error(prefix, errnum, fmt, ap);
+		va_end(ap);
+		return;
+	}
 	ur_log_flush();
 	fprintf(stderr, "%s: ", ur_progname);
 	va_start(ap, fmt);
@@ -58,6 +87,12 @@ void ur_error(int errnum, const char *fmt, ...)
 void ur_errmsg(const char *fmt, ...)
 {
 	va_list ap;
+	if (ur_log_sink) {
+		va_start(ap, fmt);
+		sink_error("", 0, fmt, ap);
+		va_end(ap);
+		return;
+	}
 	ur_log_flush();
 	va_start(ap, fmt);
 	vfprintf(stderr, fmt, ap);

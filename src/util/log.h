@@ -3,6 +3,7 @@
 #define UR_LOG_H
 
 #include <stdbool.h>
+#include <stddef.h>
 
 /*
  * Messages for the user, shaped as rsync shapes them:
@@ -22,6 +23,16 @@ void ur_error(int errnum, const char *fmt, ...) __attribute__((format(printf, 2,
 void ur_errmsg(const char *fmt, ...) __attribute__((format(printf, 1, 2)));
 /* The final "ursync error: ... (code N) ..." line for a non-zero exit. */
 void ur_exit_message(int code, const char *role);
+
+/*
+ * Where messages go instead of stdout/stderr (a --server sends them to
+ * the client as protocol messages): kind is UR_LOG_INFO, UR_LOG_ERROR or
+ * UR_LOG_WARNING; msg is the whole text with its newline. NULL = the
+ * terminal.
+ */
+enum { UR_LOG_INFO, UR_LOG_ERROR, UR_LOG_WARNING };
+typedef void (*ur_log_sink_fn)(int kind, const char *msg, size_t len);
+extern ur_log_sink_fn ur_log_sink;
 
 /* Flush stdout before writing to stderr so lines stay in order. */
 void ur_log_flush(void);

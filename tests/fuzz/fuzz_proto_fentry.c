@@ -21,7 +21,7 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size);
 #define MAXREC 256
 
 struct rec {
-	struct ur_fentry e;
+	struct ur_wentry e;
 	char name[UR_FNAME_MAX];
 	char link[UR_FNAME_MAX];
 	char user[UR_OWNER_NAME_MAX + 1], group[UR_OWNER_NAME_MAX + 1];
@@ -37,7 +37,7 @@ static struct store sa, sb;
 static struct ur_fentry_state da, db, enc;
 static uint8_t out[UR_FNAME_MAX * 3 + 1024];
 
-static int lookup(void *ctx, int32_t ndx, struct ur_fentry *first)
+static int lookup(void *ctx, int32_t ndx, struct ur_wentry *first)
 {
 	struct store *s = ctx;
 
@@ -49,7 +49,7 @@ static int lookup(void *ctx, int32_t ndx, struct ur_fentry *first)
 	return -ENOENT;
 }
 
-static void keep(struct store *s, const struct ur_fentry *e)
+static void keep(struct store *s, const struct ur_wentry *e)
 {
 	struct rec *r;
 
@@ -77,7 +77,7 @@ static void keep(struct store *s, const struct ur_fentry *e)
 	}
 }
 
-static bool same(const struct ur_flist_cfg *c, const struct ur_fentry *a, const struct ur_fentry *b)
+static bool same(const struct ur_flist_cfg *c, const struct ur_wentry *a, const struct ur_wentry *b)
 {
 	bool dir = (a->mode & 0170000) == 0040000;
 
@@ -149,7 +149,7 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 		ur_fentry_state_start_list(&db, start);
 		ur_fentry_state_start_list(&enc, start);
 		for (;;) {
-			struct ur_fentry a, b;
+			struct ur_wentry a, b;
 			int32_t ioe = 0;
 			size_t before = r.pos;
 			int rc = ur_fentry_decode(&da, &r, &a, &ioe, &err);

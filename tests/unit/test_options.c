@@ -138,6 +138,37 @@ static const struct tcase cases[] = {
 	{.argv = {"--out-format=%n", "--log-format=%i %b", "s", "d"}, .rc = 0, .e = {ES(out_format, "%i %b"),
 	  EB(log_before_transfer, 0)}},
 
+	/* --server: what rsync 3.5.0's client sends (its -e value is the client
+	 * info, ".iLsfxCIvu"; "" when -e is absent) */
+	{.argv = {"--server", "--sender", "-logDtpre.iLsfxCIvu", ".", "src"}, .rc = 0, .e = {EB(server, 1),
+	  EB(sender, 1), ES(client_info, ".iLsfxCIvu"), EB(links, 1), EB(owner, 1), EB(group, 1),
+	  EB(devices, 1), EB(times, 1), EB(perms, 1), EB(recursive, 1), EB(list_only, 0), NARGS(2),
+	  ARG(0, "."), ARG(1, "src")}},
+	{.argv = {"--server", "-vlogDtprze.iLsfxCIvu", "--delete", ".", "dst"}, .rc = 0, .e = {EB(server, 1),
+	  EB(sender, 0), ES(client_info, ".iLsfxCIvu"), EI(verbose, 1), EI(compress, 1),
+	  EI(delete_mode, UR_DEL_DURING), NARGS(2), ARG(1, "dst")}},
+	{.argv = {"--server", "-r", ".", "dst"}, .rc = 0, .e = {EB(server, 1), ES(client_info, ""),
+	  EB(recursive, 1), NARGS(2)}},
+	{.argv = {"--server", "-e", ".LsfxCIvu", "--sender", ".", "a", "b"}, .rc = 0, .e = {
+	  ES(client_info, ".LsfxCIvu"), EB(sender, 1), NARGS(3)}},
+	{.argv = {"-essh", "s", "h:d"}, .rc = 0, .e = {{F_PTR, offsetof(struct ur_opts, client_info), 0, 0, NULL},
+	  ES(rsh, "ssh")}},
+	/* what the server arguments need to know about how options were given */
+	{.argv = {"--list-only", "s", "d"}, .rc = 0, .e = {EB(list_only_opt, 1), EB(list_only, 1)}},
+	{.argv = {"s"}, .rc = 0, .e = {EB(list_only_opt, 0), EB(list_only, 1)}},
+	{.argv = {"-v", "--info=name2,del0", "s", "d"}, .rc = 0, .e = {
+	  {F_BOOL, offsetof(struct ur_opts, info_user) + UR_INFO_NAME, 0, 1, NULL},
+	  {F_BOOL, offsetof(struct ur_opts, info_user) + UR_INFO_DEL, 0, 1, NULL},
+	  {F_BOOL, offsetof(struct ur_opts, info_user) + UR_INFO_COPY, 0, 0, NULL}, INFO(COPY, 1)}},
+	{.argv = {"-zz", "--zl=3", "s", "d"}, .rc = 0, .e = {EI(compress_z, 2), ES(compress_choice, "zlibx")}},
+	{.argv = {"--zl=3", "s", "d"}, .rc = 0, .e = {EI(compress_z, 0), EI(compress, 1)}},
+	{.argv = {"-UU", "s", "d"}, .rc = 0, .e = {EI(atimes_count, 2), EB(open_noatime, 1)}},
+	{.argv = {"--max-alloc=2G", "s", "d"}, .rc = 0, .e = {ES(max_alloc_arg, "2G")}},
+	{.argv = {"-r", "--delete", "s", "d"}, .rc = 0, .e = {EB(delete_when_given, 0)}},
+	{.argv = {"-r", "--delete-during", "s", "d"}, .rc = 0, .e = {EB(delete_when_given, 1),
+	  EI(delete_mode, UR_DEL_DURING)}},
+	{.argv = {"-r", "--del", "s", "d"}, .rc = 0, .e = {EB(delete_when_given, 1)}},
+
 	/* sizes */
 	{.argv = {"--min-size=1k", "--max-size=1.5M", "s", "d"}, .rc = 0, .e = {EL(min_size, 1024),
 	  EL(max_size, 1572864)}},
@@ -224,7 +255,7 @@ static const struct tcase cases[] = {
 	{.argv = {"-a", "--files-from=-", "s", "d"}, .rc = 0, .e = {EB(recursive, 0), EB(relative, 1), NARGS(2)}},
 	{.argv = {"-a", "--files-from=-", "d"}, .rc = 1, .e = {{F_END, 0, 0, 0, NULL}}},
 	{.argv = {"-UU", "s", "d"}, .rc = 0, .e = {EB(open_noatime, 1)}},
-	{.argv = {"--server", "--sender", ".", "x"}, .rc = 4, .e = {EB(server, 1), EB(sender, 1)}},
+	{.argv = {"--server", "--sender", ".", "x"}, .rc = 0, .e = {EB(server, 1), EB(sender, 1), ES(client_info, "")}},
 	{.argv = {"--sender", "--server", ".", "x"}, .rc = 1, .e = {{F_END, 0, 0, 0, NULL}}},
 	{.argv = {"--daemon", "--port=8730", "--no-detach"}, .rc = 4, .e = {EB(daemon, 1), EI(port, 8730),
 	  EB(no_detach, 1)}},

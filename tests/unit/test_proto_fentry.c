@@ -29,7 +29,7 @@
 #define MAXSEG 16
 
 struct rec {
-	struct ur_fentry e;
+	struct ur_wentry e;
 	char name[UR_FNAME_MAX];
 	char link[UR_FNAME_MAX];
 	char user[256], group[256];
@@ -48,7 +48,7 @@ static int nrec;
 static struct seg segs[MAXSEG];
 static int nseg;
 
-static int lookup(void *ctx, int32_t ndx, struct ur_fentry *first)
+static int lookup(void *ctx, int32_t ndx, struct ur_wentry *first)
 {
 	(void)ctx;
 	for (int i = 0; i < nrec; i++)
@@ -59,7 +59,7 @@ static int lookup(void *ctx, int32_t ndx, struct ur_fentry *first)
 	return -ENOENT;
 }
 
-static void keep(const struct ur_fentry *e)
+static void keep(const struct ur_wentry *e)
 {
 	struct rec *r = &recs[nrec++];
 
@@ -88,7 +88,7 @@ static void keep(const struct ur_fentry *e)
 
 static void decode_list(struct ur_fentry_state *s, struct ur_rbuf *r, struct seg *g)
 {
-	struct ur_fentry e;
+	struct ur_wentry e;
 	struct ur_err err = {0};
 	int rc;
 
@@ -146,7 +146,7 @@ static size_t encode_all(const struct ur_flist_cfg *cfg, uint8_t *out, size_t ca
 			assert_int_equal(ur_ndx_encode(&ns, segs[g].hdr, &w), 0);
 		ur_fentry_state_start_list(s, segs[g].ndx_start);
 		for (int i = segs[g].first; i < segs[g].first + segs[g].count; i++) {
-			struct ur_fentry e = recs[i].e;
+			struct ur_wentry e = recs[i].e;
 
 			e.name_len = strlen(recs[i].name);
 			assert_int_equal(ur_fentry_encode(s, &e, &w), 0);
@@ -180,7 +180,7 @@ static char longdir[201], longfile[201 + 121];
  * full; in a single list the second of them is abbreviated. */
 static void check_hlinks(bool same_list)
 {
-	const struct ur_fentry *first = NULL, *second = NULL;
+	const struct ur_wentry *first = NULL, *second = NULL;
 
 	for (int i = 0; i < nrec; i++) {
 		if (strcmp(recs[i].name, "a.txt") && strcmp(recs[i].name, "sub/hard"))
@@ -219,7 +219,7 @@ static void check_tree(bool nsec, bool names, bool same_list)
 
 	assert_int_equal(nrec, (int)(sizeof(tree) / sizeof(tree[0])));
 	for (int i = 0; i < nrec; i++) {
-		const struct ur_fentry *e = &recs[i].e;
+		const struct ur_wentry *e = &recs[i].e;
 		const struct want *t = NULL;
 
 		for (size_t k = 0; k < sizeof(tree) / sizeof(tree[0]); k++)
@@ -487,7 +487,7 @@ static void test_roundtrip_options(void **state)
 	char longname[3000];
 	struct ur_wbuf w;
 	struct ur_rbuf r;
-	struct ur_fentry d;
+	struct ur_wentry d;
 	struct ur_err err = {0};
 	int32_t ioe;
 
@@ -507,10 +507,10 @@ static void test_roundtrip_options(void **state)
 		ur_fentry_state_start_list(ds, 5);
 		nrec = 0;
 		ur_wbuf_init(&w, buf, sizeof(buf));
-		struct ur_fentry in[4];
+		struct ur_wentry in[4];
 
 		memset(in, 0, sizeof(in));
-		in[0] = (struct ur_fentry){.name = "dir/f",
+		in[0] = (struct ur_wentry){.name = "dir/f",
 					   .name_len = 5,
 					   .mode = 0100600,
 					   .size = 1LL << 40,
@@ -526,7 +526,7 @@ static void test_roundtrip_options(void **state)
 		in[1] = in[0];
 		in[1].name = "dir/g"; /* abbreviated link to in[0] (index 5) */
 		in[1].hlink_ndx = 5;
-		in[2] = (struct ur_fentry){.name = longname,
+		in[2] = (struct ur_wentry){.name = longname,
 					   .name_len = sizeof(longname),
 					   .mode = 0140755,
 					   .mtime = 9,
@@ -595,7 +595,7 @@ static void test_bad_entries(void **state)
 {
 	struct ur_flist_cfg cfg;
 	struct ur_fentry_state *s = test_malloc(sizeof(*s));
-	struct ur_fentry e;
+	struct ur_wentry e;
 	struct ur_rbuf r;
 	struct ur_err err = {0};
 	int32_t ioe;

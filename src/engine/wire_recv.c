@@ -1,0 +1,1024 @@
+/* SPDX-License-Identifier: GPL-3.0-or-later */
+/*
+ * The receiving side over the wire: file lists in, the local engine's
+ * generator for each entry, requests out, whole-file data in (wire.h).
+ */
+#include "config.h"
+#include "engine/wire.h"
+#include "proto/item.h"
+#include "proto/sumhead.h"
+#include "proto/token.h"
+#include "util/log.h"
+
+#include <errno.h>
+#include <fcntl.h>
+#include <grp.h>
+#include <limits.h>
+#include <pwd.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/sysmacros.h>
+#include <unistd.h>
+#if HAVE_XXHASH
+#include <xxhash.h>
+#endif
+
+/* Significant item flags: anything but the basis/xname/local-change bits
+ * (what makes rsync's generator tell the sender about an item). */
+#define SIGNIFICANT_ITEM_FLAGS \
+	(~(uint32_t)(UR_ITEM_BASIS_TYPE_FOLLOWS | UR_ITEM_XNAME_FOLLOWS | UR_ITEM_LOCAL_CHANGE) & 0xFFFFu)
+
+static int wire_fail(struct ur_wire *w, int code, const char *fmt, const char *a, const char *b)
+{
+	if (!w->c->err.msg[0])
+		ur_err_set(&w->c->err, code, 0, fmt, a, b);
+	else
+		w->c->err.code = code;
+	return -EPROTO;
+}
+
+/* ---- owners ---- */
+
+static uint32_t map_lookup(struct ur_idmap *m, size_t n, uint32_t id, bool *found)
+{
+	for (size_t i = 0; i < n; i++)
+		if (m[i].id == id) {
+			*found = true;
+			return m[i].local;
+		}
+	*found = false;
+	return id;
+}
+
+static void map_add(struct ur_idmap **m, size_t *n, size_t *cap, uint32_t id, const char *name,
+		    bool is_user)
+{
+	bool found;
+	map_lookup(*m, *n, id, &found);
+	if (found || id == 0)
+		return;
+	uint32_t local = id;
+	if (name && *name) {
+		if (is_user) {
+			struct passwd *pw = getpwnam(name);
+			if (pw)
+				local = pw->pw_uid;
+		} else {
+			struct group *gr = getgrnam(name);
+			if (gr)
+				local = gr->gr_gid;
+		}
+	}
+	if (*n == *cap) {
+		size_t nc = *cap ? *cap * 2 : 16;
+		struct ur_idmap *nm = realloc(*m, nc * sizeof(*nm));
+		if (!nm)
+			return;
+		*m = nm;
+		*cap = nc;
+	}
+	(*m)[(*n)++] = (struct ur_idmap){id, local};
+}
+
+static uint32_t map_uid(struct ur_wire *w, uint32_t id)
+{
+	bool f;
+	return map_lookup(w->uids, w->nuids, id, &f);
+}
+
+static uint32_t map_gid(struct ur_wire *w, uint32_t id)
+{
+	bool f;
+	return map_lookup(w->gids, w->ngids, id, &f);
+}
+
+/* After a whole (non-incremental) list: the uid and gid name lists. */
+static int recv_id_lists(struct ur_engine *eng, struct ur_wire *w)
+{
+	const struct ur_opts *o = eng->o;
+	for (int pass = 0; pass < 2; pass++) {
+		bool want = pass == 0 ? o->owner : o->group;
+		if (!want || o->numeric_ids)
+			continue;
+		for (;;) {
+			uint32_t id;
+			char name[256];
+			size_t nlen;
+			int rc;
+			for (;;) {
+				struct ur_rbuf rb;
+				ur_conn_view(w->c, &rb);
+				rc = ur_idlist_decode(&rb, w->caps.id0_names, &id, name, &nlen, &w->c->err);
+				if (rc != -ENODATA) {
+					if (rc >= 0)
+						ur_conn_consume(w->c, rb.pos);
+					break;
+				}
+				if ((rc = ur_conn_more(w->c)) < 0)
+					return rc;
+			}
+			if (rc < 0) {
+				w->c->err.code = UR_EXIT_PROTOCOL;
+				return rc;
+			}
+			if (rc == 1)
+				break;
+			name[nlen] = '\0';
+			if (pass == 0)
+				map_add(&w->uids, &w->nuids, &w->capuids, id, name, true);
+			else
+				map_add(&w->gids, &w->ngids, &w->capgids, id, name, false);
+		}
+	}
+	return 0;
+}
+
+/* ---- file lists ---- */
+
+static int decode_entry(struct ur_wire *w, struct ur_wentry *we, int32_t *ioerr)
+{
+	for (;;) {
+		struct ur_rbuf rb;
+		ur_conn_view(w->c, &rb);
+		int rc = ur_fentry_decode(&w->fs, &rb, we, ioerr, &w->c->err);
+		if (rc != -ENODATA) {
+			if (rc >= 0)
+				ur_conn_consume(w->c, rb.pos);
+			else
+				w->c->err.code = UR_EXIT_PROTOCOL;
+			return rc;
+		}
+		if ((rc = ur_conn_more(w->c)) < 0)
+			return rc;
+	}
+}
+
+static int add_dir(struct ur_wire *w, const char *name)
+{
+	if (w->ndirs == w->capdirs) {
+		size_t nc = w->capdirs ? w->capdirs * 2 : 64;
+		struct ur_wdir *nd = realloc(w->dirs, nc * sizeof(*nd));
+		if (!nd)
+			return -ENOMEM;
+		w->dirs = nd;
+		w->capdirs = nc;
+	}
+	struct ur_wdir *d = &w->dirs[w->ndirs];
+	memset(d, 0, sizeof(*d));
+	if (!(d->name = strdup(name)))
+		return -ENOMEM;
+	w->ndirs++;
+	return 0;
+}
+
+static int push_seg(struct ur_wire *w, struct ur_wseg *seg)
+{
+	if (w->nsegs == w->capsegs) {
+		size_t nc = w->capsegs ? w->capsegs * 2 : 16;
+		struct ur_wseg **ns = realloc(w->segs, nc * sizeof(*ns));
+		if (!ns)
+			return -ENOMEM;
+		w->segs = ns;
+		w->capsegs = nc;
+	}
+	w->segs[w->nsegs++] = seg;
+	return 0;
+}
+
+/*
+ * In a sorted list every entry's directory must be a directory entry seen
+ * before it (or the top), so that nothing is written through a symlink the
+ * same list made: the stack holds the chain of open directories.
+ */
+static bool parents_known(const struct ur_flist *fl, const char *parent)
+{
+	const char *stack[256];
+	size_t depth = 0;
+	if (parent && strcmp(parent, "."))
+		stack[depth++] = parent;
+	for (size_t i = 0; i < fl->n; i++) {
+		const struct ur_fentry *fe = &fl->e[i];
+		const char *name = ur_fentry_name(fl, fe);
+		size_t dlen = fe->base ? fe->base - 1 : 0;
+		while (depth) {
+			const char *top = stack[depth - 1];
+			size_t tl = strlen(top);
+			if (dlen >= tl && !strncmp(name, top, tl) && (dlen == tl || name[tl] == '/'))
+				break;
+			depth--;
+		}
+		size_t tl = depth ? strlen(stack[depth - 1]) : 0;
+		if (dlen && (!depth || tl != dlen))
+			return false;
+		if (S_ISDIR(fe->mode) && strcmp(name, ".") && depth < 256)
+			stack[depth++] = name;
+	}
+	return true;
+}
+
+/*
+ * Read one file list (the first, or the contents of directory dir).
+ */
+static int recv_flist(struct ur_engine *eng, struct ur_wire *w, int32_t dir, struct ur_wseg **out)
+{
+	const struct ur_opts *o = eng->o;
+	struct ur_wseg *seg = calloc(1, sizeof(*seg));
+	if (!seg)
+		return -ENOMEM;
+	ur_flist_init(&seg->fl);
+	ur_flist_init(&seg->pfl);
+	seg->ndx_start = w->next_ndx;
+	seg->dir = dir;
+	ur_fentry_state_start_list(&w->fs, seg->ndx_start);
+	const char *parent = dir >= 0 ? w->dirs[dir].name : NULL;
+	size_t plen = parent ? strlen(parent) : 0;
+	int rc = 0;
+
+	for (;;) {
+		struct ur_wentry we;
+		int32_t ioerr = 0;
+		rc = decode_entry(w, &we, &ioerr);
+		if (rc < 0)
+			goto fail;
+		if (rc == 1) {
+			if (!o->ignore_errors)
+				w->io_error |= ioerr & 7;
+			break;
+		}
+		char name[UR_FNAME_MAX + 1];
+		memcpy(name, we.name, we.name_len);
+		name[we.name_len] = '\0';
+		if ((rc = ur_fentry_name_check(name, we.name_len, o->relative, &w->c->err)) < 0) {
+			w->c->err.code = UR_EXIT_PROTOCOL;
+			goto fail;
+		}
+		if (w->caps.inc_recurse) {
+			/* Every entry of a directory's list lies directly in it. */
+			const char *slash = strrchr(name, '/');
+			size_t dl = slash ? (size_t)(slash - name) : 0;
+			bool ok = parent ? (dl == plen && !strncmp(name, parent, plen))
+					 : (dl == 0 || (parent == NULL && !strcmp(name, ".")));
+			if (parent && !strcmp(parent, ".") && dl == 0)
+				ok = true;
+			if (!ok) {
+				rc = wire_fail(w, UR_EXIT_UNSUPPORTED,
+					       "ABORTING due to invalid path from sender: %s/%s",
+					       parent ? parent : "", name);
+				goto fail;
+			}
+		}
+		if (S_ISLNK(we.mode) && !we.link)
+			we.link = "";
+		char link[UR_FNAME_MAX + 1];
+		if (we.link) {
+			memcpy(link, we.link, we.link_len);
+			link[we.link_len] = '\0';
+		}
+		if (!o->numeric_ids) {
+			if (we.user_name)
+				map_add(&w->uids, &w->nuids, &w->capuids, we.uid, we.user_name, true);
+			if (we.group_name)
+				map_add(&w->gids, &w->ngids, &w->capgids, we.gid, we.group_name, false);
+		}
+		struct stat st = {0};
+		st.st_mode = we.mode;
+		st.st_size = S_ISLNK(we.mode) ? (off_t)we.link_len : we.size;
+		st.st_mtim.tv_sec = we.mtime;
+		st.st_mtim.tv_nsec = we.mtime_nsec;
+		st.st_atim.tv_sec = we.atime;
+		st.st_uid = we.uid;
+		st.st_gid = we.gid;
+		st.st_rdev = makedev(we.rdev_major, we.rdev_minor);
+		struct ur_fentry *fe = ur_flist_add(&seg->fl, name, &st, we.link ? link : NULL);
+		if (!fe) {
+			rc = -ENOMEM;
+			goto fail;
+		}
+		if (we.top_dir)
+			fe->flags |= UR_FE_TOP_DIR;
+		if (S_ISDIR(we.mode) && we.no_content_dir)
+			fe->flags |= UR_FE_NO_RECURSE;
+	}
+
+	ur_flist_sort(&seg->fl, 0);
+	/* A name sent twice is generated once (the first kept, as rsync). */
+	for (size_t i = 1; i < seg->fl.n; i++)
+		if (!strcmp(ur_fentry_name(&seg->fl, &seg->fl.e[i]),
+			    ur_fentry_name(&seg->fl, &seg->fl.e[i - 1])))
+			seg->fl.e[i].flags |= UR_FE_PRUNED;
+	if (!parents_known(&seg->fl, parent)) {
+		rc = wire_fail(w, UR_EXIT_PROTOCOL, "%s%s",
+			       "ABORTING due to an entry below a non-directory from sender", "");
+		goto fail;
+	}
+	seg->dir_base = (int32_t)w->ndirs;
+	if (w->caps.inc_recurse)
+		for (size_t i = 0; i < seg->fl.n; i++)
+			if (S_ISDIR(seg->fl.e[i].mode) &&
+			    (rc = add_dir(w, ur_fentry_name(&seg->fl, &seg->fl.e[i]))) < 0)
+				goto fail;
+	w->next_ndx = seg->ndx_start + (int32_t)seg->fl.n + (w->caps.inc_recurse ? 1 : 0);
+	w->file_total += (int64_t)seg->fl.n;
+
+	if (!w->caps.inc_recurse) {
+		if ((rc = recv_id_lists(eng, w)) < 0)
+			goto fail;
+		w->flist_eof = true;
+	}
+	/* Owners by name: the ids this side uses. */
+	if (!o->numeric_ids)
+		for (size_t i = 0; i < seg->fl.n; i++) {
+			seg->fl.e[i].uid = map_uid(w, seg->fl.e[i].uid);
+			seg->fl.e[i].gid = map_gid(w, seg->fl.e[i].gid);
+		}
+	if ((rc = push_seg(w, seg)) < 0)
+		goto fail;
+	if (out)
+		*out = seg;
+	return 0;
+fail:
+	ur_flist_release(&seg->fl);
+	free(seg);
+	return rc;
+}
+
+/* ---- what the sender says ---- */
+
+enum { ITEM_OK = 0, ITEM_DONE = 1 };
+
+struct ritem {
+	int32_t ndx;
+	uint16_t iflags;
+	struct ur_wire_item wi;
+};
+
+/* Read the next index and its attributes, taking in file lists, the end of
+ * the lists and deletion stats on the way (rsync's read_ndx_and_attrs).
+ * Returns ITEM_DONE for NDX_DONE, ITEM_OK with it filled, or an error. */
+static int read_item(struct ur_engine *eng, struct ur_wire *w, struct ritem *it)
+{
+	for (;;) {
+		int32_t ndx;
+		int rc = ur_conn_read_ndx(w->c, &ndx);
+		if (rc < 0)
+			return rc;
+		if (ndx == UR_NDX_DONE) {
+			w->done_seen++;
+			return ITEM_DONE;
+		}
+		if (ndx == UR_NDX_DEL_STATS) {
+			for (int i = 0; i < 5; i++) {
+				int32_t v;
+				if ((rc = ur_conn_read_varint(w->c, &v)) < 0)
+					return rc;
+				w->del_stats[i] = v;
+			}
+			continue;
+		}
+		if (ndx >= 0) {
+			it->ndx = ndx;
+			if ((rc = ur_conn_read_u16(w->c, &it->iflags)) < 0)
+				return rc;
+			it->wi.iflags = it->iflags;
+			it->wi.basis_type = UR_FNAMECMP_FNAME;
+			if (it->iflags & UR_ITEM_BASIS_TYPE_FOLLOWS) {
+				if ((rc = ur_conn_read_u8(w->c, &it->wi.basis_type)) < 0)
+					return rc;
+			}
+			if (it->iflags & UR_ITEM_XNAME_FOLLOWS) {
+				size_t len = 0;
+				for (;;) {
+					struct ur_rbuf rb;
+					ur_conn_view(w->c, &rb);
+					rc = ur_get_vstring(&rb, it->wi.xname, sizeof(it->wi.xname), &len,
+							    &w->c->err);
+					if (rc != -ENODATA) {
+						if (rc >= 0)
+							ur_conn_consume(w->c, rb.pos);
+						break;
+					}
+					if ((rc = ur_conn_more(w->c)) < 0)
+						return rc;
+				}
+				if (rc < 0) {
+					w->c->err.code = UR_EXIT_PROTOCOL;
+					return rc;
+				}
+			}
+			return ITEM_OK;
+		}
+		if (!w->caps.inc_recurse) {
+			char m[64];
+			snprintf(m, sizeof(m), "%d", ndx);
+			return wire_fail(w, UR_EXIT_PROTOCOL, "Invalid file index: %s [%s]", m, "receiver");
+		}
+		if (ndx == UR_NDX_FLIST_EOF) {
+			w->flist_eof = true;
+			continue;
+		}
+		int32_t dir = UR_NDX_FLIST_OFFSET - ndx;
+		if (dir < 0 || (size_t)dir >= w->ndirs || w->flist_eof) {
+			char m[64];
+			snprintf(m, sizeof(m), "%d", ndx);
+			return wire_fail(w, UR_EXIT_PROTOCOL, "Invalid dir index: %s [%s]", m, "receiver");
+		}
+		if (w->dirs[dir].seg < 0) {
+			return wire_fail(w, UR_EXIT_PROTOCOL, "%s%s",
+					 "refusing malicious duplicate flist for dir", "");
+		}
+		w->dirs[dir].seg = -1; /* its list has come */
+		if ((rc = recv_flist(eng, w, dir, NULL)) < 0)
+			return rc;
+	}
+}
+
+/* ---- the data of one file ---- */
+
+struct wire_src {
+	struct ur_source base;
+	struct ur_wire *w;
+	int32_t ndx;
+	uint32_t iflags;
+	struct ur_sum_head head;
+	bool redo;
+};
+
+/* The whole-file checksum both sides computed. */
+struct xsum {
+	int kind;
+#if HAVE_XXHASH
+	XXH3_state_t *x3;
+	XXH64_state_t *x64;
+#endif
+};
+
+static int xsum_init(struct xsum *s, enum ur_csum kind)
+{
+	memset(s, 0, sizeof(*s));
+	s->kind = kind;
+#if HAVE_XXHASH
+	if (kind == UR_CSUM_XXH3_128 || kind == UR_CSUM_XXH3_64) {
+		if (!(s->x3 = XXH3_createState()))
+			return -ENOMEM;
+		if (kind == UR_CSUM_XXH3_128)
+			XXH3_128bits_reset(s->x3);
+		else
+			XXH3_64bits_reset(s->x3);
+		return 0;
+	}
+	if (kind == UR_CSUM_XXH64) {
+		if (!(s->x64 = XXH64_createState()))
+			return -ENOMEM;
+		XXH64_reset(s->x64, 0);
+		return 0;
+	}
+#endif
+	return kind == UR_CSUM_NONE ? 0 : -ENOTSUP;
+}
+
+static void xsum_update(struct xsum *s, const void *p, size_t n)
+{
+#if HAVE_XXHASH
+	if (s->kind == UR_CSUM_XXH3_128)
+		XXH3_128bits_update(s->x3, p, n);
+	else if (s->kind == UR_CSUM_XXH3_64)
+		XXH3_64bits_update(s->x3, p, n);
+	else if (s->kind == UR_CSUM_XXH64)
+		XXH64_update(s->x64, p, n);
+#else
+	(void)s;
+	(void)p;
+	(void)n;
+#endif
+}
+
+/* The digest as rsync puts it on the wire; returns its length. */
+static int xsum_final(struct xsum *s, uint8_t *out)
+{
+	int len = 0;
+#if HAVE_XXHASH
+	if (s->kind == UR_CSUM_XXH3_128) {
+		XXH128_hash_t h = XXH3_128bits_digest(s->x3);
+		/* rsync stores the low then the high 64 bits, each little-endian */
+		for (int i = 0; i < 8; i++) {
+			out[i] = (uint8_t)(h.low64 >> (8 * i));
+			out[8 + i] = (uint8_t)(h.high64 >> (8 * i));
+		}
+		len = 16;
+	} else if (s->kind == UR_CSUM_XXH3_64 || s->kind == UR_CSUM_XXH64) {
+		uint64_t h = s->kind == UR_CSUM_XXH64 ? XXH64_digest(s->x64) : XXH3_64bits_digest(s->x3);
+		for (int i = 0; i < 8; i++)
+			out[i] = (uint8_t)(h >> (8 * i));
+		len = 8;
+	}
+	if (s->x3)
+		XXH3_freeState(s->x3);
+	if (s->x64)
+		XXH64_freeState(s->x64);
+	s->x3 = NULL;
+	s->x64 = NULL;
+#endif
+	if (s->kind == UR_CSUM_NONE) {
+		out[0] = 0;
+		len = 1;
+	}
+	return len;
+}
+
+static int item_request(struct ur_wire *w, int32_t ndx, uint16_t iflags)
+{
+	int rc = ur_conn_write_ndx(w->c, ndx);
+	if (rc == 0)
+		rc = ur_conn_write_u16(w->c, iflags);
+	return rc;
+}
+
+static int wire_open(struct ur_source *s, struct ur_engine *eng, const struct ur_flist *fl,
+		     const struct ur_fentry *fe)
+{
+	struct wire_src *ws = (struct wire_src *)s;
+	struct ur_wire *w = ws->w;
+	(void)fl;
+	(void)fe;
+	/* The request: index, item flags, and an empty sum head (whole file). */
+	struct ur_wbuf b;
+	int rc = item_request(w, ws->ndx, (uint16_t)ws->iflags);
+	if (rc == 0 && (rc = ur_conn_reserve(w->c, 16, &b)) == 0) {
+		struct ur_sum_head nh = {0};
+		ur_sum_head_encode(&nh, 16, &b);
+		ur_conn_commit(w->c, &b);
+	}
+	if (rc == 0)
+		rc = ur_conn_flush(w->c);
+	w->no_send = -1;
+	/* The answer: echoes of earlier items, lists, then this file. */
+	while (rc == 0) {
+		struct ritem it;
+		rc = read_item(eng, w, &it);
+		if (rc == -EINTR && w->no_send == ws->ndx) {
+			/* The sender could not open it (it said why). */
+			w->c->err.msg[0] = '\0';
+			return -ENOENT;
+		}
+		if (rc == -EINTR) {
+			rc = 0;
+			continue;
+		}
+		if (rc == ITEM_DONE) {
+			/* A list the sender has finished with. */
+			rc = 0;
+			continue;
+		}
+		if (rc < 0)
+			break;
+		if (it.ndx != ws->ndx || !(it.iflags & UR_ITEM_TRANSFER))
+			continue; /* an echo of an itemized entry */
+		for (;;) {
+			struct ur_rbuf rb;
+			ur_conn_view(w->c, &rb);
+			rc = ur_sum_head_decode(&rb, 16, &ws->head, &w->c->err);
+			if (rc != -ENODATA) {
+				if (rc >= 0)
+					ur_conn_consume(w->c, rb.pos);
+				break;
+			}
+			if ((rc = ur_conn_more(w->c)) < 0)
+				break;
+		}
+		if (rc < 0) {
+			w->c->err.code = UR_EXIT_PROTOCOL;
+			break;
+		}
+		return 0;
+	}
+	eng->fatal = true;
+	return rc < 0 ? rc : -EPROTO;
+}
+
+static int64_t wire_copy(struct ur_source *s, struct ur_engine *eng, int out, int64_t size,
+			 int *which, struct ur_item *it)
+{
+	struct wire_src *ws = (struct wire_src *)s;
+	struct ur_wire *w = ws->w;
+	struct ur_token_reader tr;
+	struct xsum sum;
+	int64_t total = 0;
+	int werr = 0;
+	(void)size;
+	(void)it;
+
+	*which = 0;
+	if (xsum_init(&sum, w->caps.checksum) < 0) {
+		ur_err_set(&w->c->err, UR_EXIT_UNSUPPORTED, 0, "checksum %s is not supported yet",
+			   ur_csum_name(w->caps.checksum));
+		eng->fatal = true;
+		return -ENOTSUP;
+	}
+	ur_token_reader_init(&tr, ws->head.count);
+	for (;;) {
+		struct ur_token tok;
+		int rc;
+		for (;;) {
+			struct ur_rbuf rb;
+			ur_conn_view(w->c, &rb);
+			rc = ur_token_read(&tr, &rb, &tok, &w->c->err);
+			if (rc != -ENODATA) {
+				if (rc >= 0)
+					ur_conn_consume(w->c, rb.pos);
+				break;
+			}
+			if ((rc = ur_conn_more(w->c)) < 0)
+				break;
+		}
+		if (rc < 0) {
+			if (!w->c->err.code)
+				w->c->err.code = UR_EXIT_PROTOCOL;
+			eng->fatal = true;
+			xsum_final(&sum, (uint8_t[16]){0});
+			return rc;
+		}
+		if (tok.kind == UR_TOKEN_END)
+			break;
+		if (tok.kind == UR_TOKEN_MATCH) {
+			ur_err_set(&w->c->err, UR_EXIT_PROTOCOL, 0,
+				   "invalid block match %d for a whole-file transfer", tok.block);
+			eng->fatal = true;
+			xsum_final(&sum, (uint8_t[16]){0});
+			return -EPROTO;
+		}
+		xsum_update(&sum, tok.data, tok.len);
+		/* Keep reading after a failed write: the stream must be drained. */
+		for (size_t off = 0; !werr && off < tok.len;) {
+			ssize_t n = write(out, tok.data + off, tok.len - off);
+			if (n < 0) {
+				if (errno == EINTR)
+					continue;
+				werr = errno;
+				break;
+			}
+			off += (size_t)n;
+		}
+		total += (int64_t)tok.len;
+	}
+	uint8_t mine[16], theirs[16];
+	int slen = xsum_final(&sum, mine);
+	int rc = ur_conn_read(w->c, theirs, (size_t)slen);
+	if (rc < 0) {
+		eng->fatal = true;
+		return rc;
+	}
+	if (werr) {
+		*which = 1;
+		return -werr;
+	}
+	if (memcmp(mine, theirs, (size_t)slen)) {
+		ws->redo = true;
+		return -EBADMSG;
+	}
+	return total;
+}
+
+static void wire_close(struct ur_source *s)
+{
+	(void)s;
+}
+
+static int wire_send_file(struct ur_engine *eng, const struct ur_flist *fl,
+			  const struct ur_fentry *fe, const char *dname, bool dst_exists,
+			  struct ur_item *it, int64_t *bytes)
+{
+	struct wire_src ws = {
+		.base = {.open = wire_open, .copy = wire_copy, .close = wire_close},
+		.w = eng->wire,
+		.ndx = (int32_t)eng->cur_index,
+		.iflags = it->iflags,
+	};
+	int rc = ur_receive_file(eng, fl, fe, dname, dst_exists, it, bytes, &ws.base);
+	if (ws.redo) {
+		ur_errmsg("WARNING: %s failed verification -- update discarded.", ur_fentry_name(fl, fe));
+		ur_engine_fail(eng, UR_EXIT_PARTIAL);
+	}
+	return rc;
+}
+
+static void wire_itemized(struct ur_engine *eng, const struct ur_flist *fl,
+			  const struct ur_fentry *fe, uint32_t iflags)
+{
+	struct ur_wire *w = eng->wire;
+	const struct ur_opts *o = eng->o;
+	(void)fl;
+	(void)fe;
+	if (!(iflags & SIGNIFICANT_ITEM_FLAGS) && !UR_INFO_GTE(o, NAME, 2) && ur_stdout_has_i(o) < 2)
+		return;
+	item_request(w, (int32_t)eng->cur_index, (uint16_t)(iflags & 0xFFFF));
+}
+
+static void wire_deleted(struct ur_engine *eng, const char *dname, mode_t mode)
+{
+	struct ur_wire *w = eng->wire;
+	if (!w->am_server)
+		return;
+	size_t n = strlen(dname);
+	char buf[PATH_MAX + 1];
+	if (n >= PATH_MAX)
+		return;
+	memcpy(buf, dname, n);
+	/* A directory's name goes with its terminating NUL. */
+	if (S_ISDIR(mode))
+		buf[n++] = '\0';
+	ur_conn_send_msg(w->c, UR_MSG_DELETED, buf, n);
+}
+
+static const struct ur_chan wire_chan = {
+	.send_file = wire_send_file,
+	.itemized = wire_itemized,
+	.deleted = wire_deleted,
+};
+
+/* ---- the run ---- */
+
+static void free_seg(struct ur_wire *w)
+{
+	struct ur_wseg *seg = w->segs[0];
+	w->file_done += (int64_t)seg->fl.n;
+	ur_flist_release(&seg->fl);
+	free(seg);
+	memmove(w->segs, w->segs + 1, (w->nsegs - 1) * sizeof(*w->segs));
+	w->nsegs--;
+}
+
+static bool dir_ok(struct ur_engine *eng, const char *dname)
+{
+	struct stat st;
+	return fstatat(eng->dest_fd, dname, &st, AT_SYMLINK_NOFOLLOW) == 0 && S_ISDIR(st.st_mode);
+}
+
+/* --delete for directory entry idx of fl: its children are the entries
+ * of fl right below it (a whole list holds the tree, depth first). */
+static void delete_below(struct ur_engine *eng, const struct ur_flist *fl, size_t idx)
+{
+	const char *dname = ur_fentry_name(fl, &fl->e[idx]);
+	bool top = !strcmp(dname, ".");
+	size_t dl = strlen(dname);
+	struct ur_flist kids;
+	ur_flist_init(&kids);
+	for (size_t j = top ? 0 : idx + 1; j < fl->n; j++) {
+		const struct ur_fentry *fe = &fl->e[j];
+		const char *n = ur_fentry_name(fl, fe);
+		if (top) {
+			if (fe->base || !strcmp(n, "."))
+				continue;
+		} else {
+			if (strncmp(n, dname, dl) || n[dl] != '/')
+				break; /* past the subtree */
+			if (fe->base != dl + 1)
+				continue;
+		}
+		struct stat st = {.st_mode = fe->mode};
+		struct ur_fentry *k = ur_flist_add(&kids, n, &st, NULL);
+		if (k)
+			k->flags = fe->flags;
+	}
+	ur_delete_in_dir(eng, dname, &kids);
+	ur_flist_release(&kids);
+}
+
+/* Generate every entry of seg (its directory already generated). */
+static void generate_seg(struct ur_engine *eng, struct ur_wire *w, struct ur_wseg *seg)
+{
+	const struct ur_opts *o = eng->o;
+	bool was_missing = eng->dest_missing;
+	int saved = eng->cur_dfd;
+
+	if (seg->dir >= 0) {
+		const char *dname = w->dirs[seg->dir].name;
+		if (!w->dirs[seg->dir].ok)
+			return; /* the directory could not be made: skip its contents */
+		if (!eng->dest_missing && !eng->dest_file && !dir_ok(eng, dname))
+			eng->dest_missing = true;
+		if (!eng->dest_missing && o->delete_mode && !o->dry_run)
+			ur_delete_in_dir(eng, dname, &seg->fl);
+		eng->cur_dfd = -1;
+		if (!eng->dest_missing && !eng->dest_file)
+			eng->cur_dfd = openat(eng->dest_fd, dname,
+					      O_RDONLY | O_DIRECTORY | O_NOFOLLOW | O_CLOEXEC);
+	}
+	int32_t d = seg->dir_base;
+	for (size_t i = 0; i < seg->fl.n && !eng->fatal; i++) {
+		struct ur_fentry *fe = &seg->fl.e[i];
+		bool is_dir = S_ISDIR(fe->mode);
+		eng->cur_index = seg->ndx_start + (int64_t)i;
+		if (!(fe->flags & UR_FE_PRUNED)) {
+			bool go = ur_generate(eng, &seg->fl, fe);
+			bool content = go && is_dir && !(fe->flags & UR_FE_NO_RECURSE);
+			if (is_dir && w->caps.inc_recurse)
+				w->dirs[d].ok = content;
+			/* --delete: a directory's extras go once it is made (for
+			 * incremental lists, when its own list starts; the top
+			 * "." is in the first list with its contents). */
+			bool whole = !w->caps.inc_recurse || !strcmp(ur_fentry_name(&seg->fl, fe), ".");
+			if (content && whole && o->delete_mode && !o->dry_run && !eng->dest_missing &&
+			    !eng->dest_file && (o->recursive || (fe->flags & UR_FE_TOP_DIR)))
+				delete_below(eng, &seg->fl, i);
+		}
+		if (is_dir)
+			d++;
+	}
+	if (eng->cur_dfd >= 0 && eng->cur_dfd != saved)
+		close(eng->cur_dfd);
+	eng->cur_dfd = saved;
+	eng->dest_missing = was_missing;
+}
+
+static int write_done(struct ur_wire *w)
+{
+	w->done_sent++;
+	return ur_conn_write_ndx(w->c, UR_NDX_DONE);
+}
+
+/* Read until the sender has answered every NDX_DONE we wrote, plus
+ * `extra` of its own. */
+static int wait_done(struct ur_engine *eng, struct ur_wire *w, int extra)
+{
+	int rc = ur_conn_flush(w->c);
+	int64_t want = w->done_sent + extra;
+	while (rc >= 0 && w->done_seen < want) {
+		struct ritem it;
+		rc = read_item(eng, w, &it);
+		if (rc == -EINTR)
+			rc = 0;
+	}
+	return rc < 0 ? rc : 0;
+}
+
+static int finish_error(struct ur_engine *eng, struct ur_wire *w, int rc)
+{
+	(void)rc;
+	struct ur_err *e = &w->c->err;
+	if (w->remote_exit >= 0)
+		return w->remote_exit ? w->remote_exit : UR_EXIT_STREAMIO;
+	if (e->msg[0]) {
+		if (!strncmp(e->msg, "ABORTING", 8) || !strncmp(e->msg, "[", 1) ||
+		    strstr(e->msg, "failed verification"))
+			ur_errmsg("%s", e->msg);
+		else
+			ur_error(e->errnum, "%s", e->msg);
+	}
+	if (!e->code)
+		e->code = eng->exit_code ? eng->exit_code : UR_EXIT_STREAMIO;
+	return e->code;
+}
+
+int ur_wire_receive(struct ur_engine *eng, struct ur_wire *w, char *dest,
+		    ur_wire_open_dest_fn open_dest)
+{
+	const struct ur_opts *o = eng->o;
+	struct ur_wseg *first;
+	int rc;
+
+	eng->chan = &wire_chan;
+	eng->wire = w;
+	if (!eng->nroots) {
+		/* Names in messages (%f) are the sender's, relative. */
+		eng->roots = calloc(1, sizeof(*eng->roots));
+		if (!eng->roots || !(eng->roots[0].prefix = strdup(".")))
+			return UR_EXIT_MALLOC;
+		eng->roots[0].display = NULL;
+		eng->nroots = 1;
+	}
+	w->c->ctx = eng;
+	w->c->on_msg = ur_wire_on_msg;
+
+	if ((rc = recv_flist(eng, w, -1, &first)) < 0)
+		return finish_error(eng, w, rc);
+	/* One entry (a named directory): its contents come straight after,
+	 * before anything else (rsync's recv_additional_file_list). */
+	if (w->caps.inc_recurse && w->file_total == 1) {
+		int32_t ndx;
+		if ((rc = ur_conn_read_ndx(w->c, &ndx)) < 0)
+			return finish_error(eng, w, rc);
+		if (ndx == UR_NDX_FLIST_EOF) {
+			w->flist_eof = true;
+		} else {
+			int32_t dir = UR_NDX_FLIST_OFFSET - ndx;
+			if (dir < 0 || (size_t)dir >= w->ndirs) {
+				char m[32];
+				snprintf(m, sizeof(m), "%d", ndx);
+				rc = wire_fail(w, UR_EXIT_PROTOCOL, "Invalid dir index: %s [%s]", m, "receiver");
+				return finish_error(eng, w, rc);
+			}
+			w->dirs[dir].seg = -1;
+			if ((rc = recv_flist(eng, w, dir, NULL)) < 0)
+				return finish_error(eng, w, rc);
+		}
+	}
+
+	if (!first->fl.n) {
+		/* Nothing to do: the end of the run as rsync's client has it. */
+		rc = ur_conn_flush(w->c);
+		return rc < 0 ? finish_error(eng, w, rc) : 0;
+	}
+	rc = open_dest(eng, &first->fl, dest, (int)w->file_total);
+	if (rc)
+		return rc;
+
+	/* Phase 0: every list in order. */
+	size_t done_segs = 0; /* lists we told the sender we are done with */
+	size_t cur = 0;	      /* index in w->segs of the list being generated */
+	int64_t lists = 0;
+	for (;;) {
+		struct ur_wseg *seg = w->segs[cur];
+		lists++;
+		generate_seg(eng, w, seg);
+		if (eng->fatal)
+			break;
+		if (!w->caps.inc_recurse)
+			break;
+		/* The lists before this one are finished: say so, so that the
+		 * sender keeps sending (it looks ahead only so far). */
+		while (cur > 0) {
+			if ((rc = write_done(w)) < 0)
+				return finish_error(eng, w, rc);
+			free_seg(w);
+			cur--;
+			done_segs++;
+		}
+		if (cur + 1 >= w->nsegs) {
+			/* Wait for the next list (or the end of the lists). */
+			if ((rc = ur_conn_flush(w->c)) < 0)
+				return finish_error(eng, w, rc);
+			while (cur + 1 >= w->nsegs && !w->flist_eof) {
+				struct ritem it;
+				rc = read_item(eng, w, &it);
+				if (rc == -EINTR || rc == ITEM_DONE || rc == ITEM_OK)
+					continue; /* echoes */
+				if (rc < 0)
+					return finish_error(eng, w, rc);
+			}
+			if (cur + 1 >= w->nsegs)
+				break;
+		}
+		cur++;
+	}
+	if (eng->fatal)
+		return finish_error(eng, w, -EIO);
+
+	/* End of phase 0: the remaining lists (inc) or the one list. */
+	int pending = w->caps.inc_recurse ? (int)w->nsegs : 1;
+	for (int i = 0; i < pending; i++)
+		if ((rc = write_done(w)) < 0)
+			return finish_error(eng, w, rc);
+	if ((rc = wait_done(eng, w, 0)) < 0)
+		return finish_error(eng, w, rc);
+	while (w->nsegs > 1)
+		free_seg(w);
+
+	/* Phase 1 (redo) has nothing to redo for whole files; phase 2. */
+	/* Both are answered; the second ends the sender's loop. */
+	if ((rc = write_done(w)) < 0 || (rc = write_done(w)) < 0)
+		return finish_error(eng, w, rc);
+	if (w->protocol >= 31) {
+		if (o->delete_mode) {
+			const struct ur_stats *st = &eng->st;
+			int64_t files = st->deleted_files - st->deleted_dir - st->deleted_link -
+					st->deleted_dev - st->deleted_special;
+			int32_t v[5] = {(int32_t)files, (int32_t)st->deleted_dir,
+					(int32_t)st->deleted_link, (int32_t)st->deleted_dev,
+					(int32_t)st->deleted_special};
+			rc = ur_conn_write_ndx(w->c, UR_NDX_DEL_STATS);
+			for (int i = 0; i < 5 && rc == 0; i++)
+				rc = ur_conn_write_varint(w->c, v[i]);
+			if (rc < 0)
+				return finish_error(eng, w, rc);
+		}
+		if ((rc = ur_conn_write_ndx(w->c, UR_NDX_DONE)) < 0)
+			return finish_error(eng, w, rc);
+	}
+	/* The sender: phase 2's echo and its own end. */
+	if ((rc = wait_done(eng, w, 0)) < 0)
+		return finish_error(eng, w, rc);
+	if (!w->am_server) {
+		/* A server sender's statistics (its read and written swap). */
+		int64_t *v[5] = {&w->peer_written, &w->peer_read, &w->peer_total_size,
+				 &w->flist_build_ms, &w->flist_xfer_ms};
+		for (int i = 0; i < 5; i++)
+			if ((rc = ur_conn_read_varlong(w->c, 3, v[i])) < 0)
+				return finish_error(eng, w, rc);
+	}
+	/* At 31+ the sender answers our last NDX_DONE (read_final_goodbye). */
+	if (w->protocol >= 31 && (rc = wait_done(eng, w, 1)) < 0)
+		return finish_error(eng, w, rc);
+
+	if (!eng->fatal)
+		ur_generator_finish(eng);
+	/* The final goodbye. */
+	if ((rc = ur_conn_write_ndx(w->c, UR_NDX_DONE)) < 0 || (rc = ur_conn_flush(w->c)) < 0)
+		return finish_error(eng, w, rc);
+	if (w->io_error & 2)
+		ur_engine_fail(eng, UR_EXIT_VANISHED);
+	if (w->io_error & 1)
+		ur_engine_fail(eng, UR_EXIT_PARTIAL);
+	(void)done_segs;
+	return eng->exit_code;
+}

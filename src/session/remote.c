@@ -1,0 +1,498 @@
+/* SPDX-License-Identifier: GPL-3.0-or-later */
+/*
+ * Transfers over a remote shell: the client that starts the far side and
+ * the --server that a far client started (docs/protocol.md "Connection
+ * start"). After the handshake both run a role from engine/wire.h.
+ */
+#include "config.h"
+#include "session/remote.h"
+#include "engine/conn.h"
+#include "engine/wire.h"
+#include "proto/handshake.h"
+#include "session/filters.h"
+#include "session/rsh.h"
+#include "session/remote_spec.h"
+#include "session/session_int.h"
+#include "util/err.h"
+#include "util/log.h"
+
+#include <errno.h>
+#include <fcntl.h>
+#include <signal.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/socket.h>
+#include <sys/stat.h>
+#include <sys/wait.h>
+#include <time.h>
+#include <unistd.h>
+
+/* Options that do not work over the wire yet: refused before connecting. */
+static const char *unsupported_remote(const struct ur_opts *o)
+{
+	if (o->filter_count || o->cvs_exclude)
+		return "--filter/--exclude/--include";
+	if (o->files_from)
+		return "--files-from";
+	if (o->relative)
+		return "--relative";
+	if (o->compress)
+		return "--compress";
+	if (o->checksum)
+		return "--checksum";
+	if (o->remove_source_files)
+		return "--remove-source-files";
+	if (o->delete_mode == UR_DEL_BEFORE || o->delete_mode == UR_DEL_AFTER ||
+	    o->delete_mode == UR_DEL_DELAY)
+		return "--delete-before/--delete-after/--delete-delay";
+	if (o->delete_excluded)
+		return "--delete-excluded";
+	if (o->prune_empty_dirs)
+		return "--prune-empty-dirs";
+	if (o->backup)
+		return "--backup";
+	if (o->max_delete >= 0)
+		return "--max-delete";
+	if (o->delete_missing_args)
+		return "--delete-missing-args";
+	if (o->checksum_choice)
+		return "--checksum-choice";
+	if (o->atimes || o->crtimes)
+		return "--atimes/--crtimes";
+	if (o->whole_file == 0)
+		return "--no-whole-file";
+	return NULL;
+}
+
+/* ---- the handshake ---- */
+
+static int put_hs(struct ur_conn *c, int (*put)(struct ur_wbuf *, int), int v)
+{
+	struct ur_wbuf b;
+	int rc = ur_conn_reserve(c, 16, &b);
+	if (rc == 0 && (rc = put(&b, v)) == 0)
+		ur_conn_commit(c, &b);
+	return rc;
+}
+
+static int put_version(struct ur_wbuf *b, int v)
+{
+	return ur_hs_put_version(b, v);
+}
+
+static int put_seed(struct ur_wbuf *b, int v)
+{
+	return ur_hs_put_seed(b, v);
+}
+
+static int handshake(struct ur_conn *c, const struct ur_opts *o, bool am_server, bool am_sender,
+		     struct ur_caps *caps)
+{
+	int ours = o->protocol ? o->protocol : UR_PROTOCOL_VERSION;
+	int rc;
+
+	ur_caps_init(caps);
+	if ((rc = put_hs(c, put_version, ours)) < 0 || (rc = ur_conn_flush(c)) < 0)
+		return rc;
+	int32_t theirs;
+	if ((rc = ur_conn_read_int(c, &theirs)) < 0)
+		return rc;
+	if (theirs < UR_PEER_MIN_PROTOCOL || theirs > UR_PEER_MAX_PROTOCOL) {
+		ur_err_set(&c->err, UR_EXIT_PROTOCOL, 0,
+			   "protocol version mismatch -- is your shell clean?\n"
+			   "(see the rsync manpage for an explanation)");
+		return -EPROTO;
+	}
+	if ((rc = ur_hs_agree(caps, ours, theirs, &c->err)) < 0) {
+		c->err.code = UR_EXIT_PROTOCOL;
+		return rc;
+	}
+
+	uint32_t flags;
+	const char *info = NULL;
+	bool allow_inc = o->inc_recursive != 0 && o->recursive && !o->use_qsort;
+	if (!am_sender && (o->delete_mode == UR_DEL_BEFORE || o->delete_mode == UR_DEL_AFTER ||
+			   o->delay_updates || o->prune_empty_dirs))
+		allow_inc = false;
+	if (am_server) {
+		info = o->client_info ? o->client_info : "";
+		if (!strchr(info, 'i'))
+			allow_inc = false;
+		bool byte_form = false;
+		flags = ur_compat_from_client_info(info, allow_inc, true, false, &byte_form);
+		struct ur_wbuf b;
+		if ((rc = ur_conn_reserve(c, 8, &b)) < 0 || (rc = ur_hs_put_compat(&b, flags, byte_form)) < 0)
+			return rc;
+		ur_conn_commit(c, &b);
+	} else {
+		for (;;) {
+			struct ur_rbuf rb;
+			ur_conn_view(c, &rb);
+			rc = ur_hs_get_compat(&rb, &flags, &c->err);
+			if (rc != -ENODATA) {
+				if (rc >= 0)
+					ur_conn_consume(c, rb.pos);
+				break;
+			}
+			if ((rc = ur_conn_more(c)) < 0)
+				return rc;
+		}
+		if (rc < 0) {
+			c->err.code = UR_EXIT_PROTOCOL;
+			return rc;
+		}
+		if ((flags & UR_CF_INC_RECURSE) && !allow_inc) {
+			ur_err_set(&c->err, UR_EXIT_PROTOCOL, 0, "incremental recursion was not allowed");
+			return -EPROTO;
+		}
+	}
+	ur_caps_apply_compat(caps, flags, am_sender, am_server, info);
+
+	if (caps->negotiate_strings) {
+		char mine[UR_NSTR_MAX + 1], peer[UR_NSTR_MAX + 1];
+		size_t plen;
+		int n = ur_nstr_build(UR_NSTR_CHECKSUM, NULL, 0, am_server, mine, sizeof(mine));
+		if (n < 0)
+			return n;
+		struct ur_wbuf b;
+		if ((rc = ur_conn_reserve(c, UR_NSTR_MAX + 8, &b)) < 0 ||
+		    (rc = ur_hs_put_nstr(&b, mine, (size_t)n)) < 0)
+			return rc;
+		ur_conn_commit(c, &b);
+		if ((rc = ur_conn_flush(c)) < 0)
+			return rc;
+		for (;;) {
+			struct ur_rbuf rb;
+			ur_conn_view(c, &rb);
+			rc = ur_hs_get_nstr(&rb, peer, &plen, &c->err);
+			if (rc != -ENODATA) {
+				if (rc >= 0)
+					ur_conn_consume(c, rb.pos);
+				break;
+			}
+			if ((rc = ur_conn_more(c)) < 0)
+				return rc;
+		}
+		if (rc < 0) {
+			c->err.code = UR_EXIT_PROTOCOL;
+			return rc;
+		}
+		int choice = ur_nstr_choose(UR_NSTR_CHECKSUM, mine, peer, plen, &c->err);
+		if (choice < 0) {
+			c->err.code = UR_EXIT_PROTOCOL;
+			return choice;
+		}
+		caps->checksum = (enum ur_csum)choice;
+	} else {
+		caps->checksum = UR_CSUM_MD5;
+	}
+
+	if (am_server) {
+		int32_t seed = o->checksum_seed ? o->checksum_seed
+						: (int32_t)(time(NULL) ^ ((unsigned)getpid() << 6));
+		caps->checksum_seed = seed;
+		if ((rc = put_hs(c, put_seed, seed)) < 0)
+			return rc;
+	} else {
+		int32_t seed;
+		if ((rc = ur_conn_read_int(c, &seed)) < 0)
+			return rc;
+		caps->checksum_seed = seed;
+	}
+	return ur_conn_flush(c);
+}
+
+/* ---- the server ---- */
+
+static struct ur_conn *g_server_conn;
+
+static void server_sink(int kind, const char *msg, size_t len)
+{
+	struct ur_conn *c = g_server_conn;
+	if (!c || !c->mux_out) {
+		if (write(STDERR_FILENO, msg, len) < 0) {
+			/* nowhere left to say it */
+		}
+		return;
+	}
+	enum ur_msg_tag tag = kind == UR_LOG_INFO ? UR_MSG_INFO
+			      : kind == UR_LOG_WARNING ? UR_MSG_WARNING
+						       : UR_MSG_ERROR;
+	ur_conn_send_msg(c, tag, msg, len > UR_MUX_MAX_TEXT - 1 ? UR_MUX_MAX_TEXT - 1 : len);
+}
+
+/* The engine set up as run_local does it. */
+static void engine_setup(struct ur_engine *eng, struct ur_opts *o, FILE *out)
+{
+	memset(eng, 0, sizeof(*eng));
+	eng->o = o;
+	eng->chan = &ur_local_chan;
+	eng->out = out;
+	eng->dest_fd = -1;
+	eng->cur_dfd = -1;
+	ur_flist_init(&eng->delayed);
+	eng->start_ns = ur_now_ns();
+	eng->umask = umask(0);
+	eng->am_root = o->am_root < 0 ? geteuid() == 0 : o->am_root > 0;
+	ur_session_engine_groups(eng);
+}
+
+static int report_conn_error(struct ur_conn *c, struct ur_wire *w, int rc)
+{
+	if (w && w->remote_exit >= 0)
+		return w->remote_exit ? w->remote_exit : UR_EXIT_STREAMIO;
+	if (c->err.msg[0]) {
+		if (c->err.msg[0] == '[' || !strncmp(c->err.msg, "protocol", 8))
+			ur_errmsg("%s", c->err.msg);
+		else
+			ur_error(c->err.errnum, "%s", c->err.msg);
+	}
+	(void)rc;
+	return c->err.code ? c->err.code : UR_EXIT_STREAMIO;
+}
+
+int ur_session_server(struct ur_opts *o)
+{
+	struct ur_conn c;
+	struct ur_caps caps;
+	struct ur_wire w;
+	struct ur_engine eng;
+	int rc;
+
+	signal(SIGPIPE, SIG_IGN);
+	if (ur_conn_init(&c, STDIN_FILENO, STDOUT_FILENO, o->timeout) < 0)
+		return UR_EXIT_MALLOC;
+	c.role = o->sender ? "sender" : "receiver";
+	FILE *devnull = fopen("/dev/null", "w");
+	if (!devnull)
+		return UR_EXIT_FILEIO;
+	engine_setup(&eng, o, devnull);
+	g_server_conn = &c;
+	ur_log_sink = server_sink;
+
+	rc = handshake(&c, o, true, o->sender, &caps);
+	if (rc < 0) {
+		rc = report_conn_error(&c, NULL, rc);
+		goto out;
+	}
+	c.mux_out = true;
+	c.mux_in = true;
+	const char *why = unsupported_remote(o);
+	if (why) {
+		ur_error(0, "%s is not supported over the wire yet", why);
+		rc = UR_EXIT_UNSUPPORTED;
+		goto out;
+	}
+	if ((rc = ur_wire_init(&w, &c, &caps, o, true, o->sender)) < 0) {
+		rc = UR_EXIT_MALLOC;
+		goto out;
+	}
+	eng.wire = &w;
+	c.ctx = &eng;
+	c.on_msg = ur_wire_on_msg;
+	if (ur_wire_recv_filters(&eng, &w) < 0) {
+		rc = report_conn_error(&c, &w, -1);
+		goto out_wire;
+	}
+	/* args: the directory to work in, then the paths. */
+	if (o->nargs < 1) {
+		ur_errmsg("ERROR: server called without args");
+		rc = UR_EXIT_SYNTAX;
+		goto out_wire;
+	}
+	if (o->sender) {
+		if (!o->relative && chdir(o->args[0]) < 0) {
+			ur_error(errno, "change_dir#3 \"%s\" failed", o->args[0]);
+			rc = UR_EXIT_FILESELECT;
+			goto out_wire;
+		}
+		/* The sender's operands; ur_sender_top takes all but the last. */
+		static char *dot[] = {(char *)".", (char *)"."};
+		char **args = calloc((size_t)o->nargs + 1, sizeof(char *));
+		if (!args) {
+			rc = UR_EXIT_MALLOC;
+			goto out_wire;
+		}
+		int n = 0;
+		for (int i = 1; i < o->nargs; i++)
+			args[n++] = o->args[i];
+		if (!n)
+			args[n++] = dot[0];
+		args[n++] = dot[1];
+		o->args = args;
+		o->nargs = n;
+		rc = ur_wire_send(&eng, &w);
+		free(args);
+	} else {
+		if (chdir(o->args[0]) < 0) {
+			ur_error(errno, "change_dir#4 \"%s\" failed", o->args[0]);
+			rc = UR_EXIT_FILESELECT;
+			goto out_wire;
+		}
+		char dest[4096];
+		snprintf(dest, sizeof(dest), "%s", o->nargs > 1 ? o->args[1] : ".");
+		rc = ur_wire_receive(&eng, &w, dest, ur_session_open_dest);
+	}
+	ur_conn_flush(&c);
+out_wire:
+	ur_conn_flush(&c);
+	ur_wire_free(&w);
+out:
+	ur_conn_flush(&c);
+	ur_log_sink = NULL;
+	g_server_conn = NULL;
+	ur_session_engine_release(&eng);
+	fclose(devnull);
+	ur_conn_free(&c);
+	return rc;
+}
+
+/* ---- the client ---- */
+
+/* Start argv with its stdin/stdout on a socket pair; *fd is our end. */
+static int spawn(char **argv, int *fd, pid_t *pid)
+{
+	int sv[2];
+	if (socketpair(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC, 0, sv) < 0)
+		return -errno;
+	pid_t p = fork();
+	if (p < 0) {
+		int e = errno;
+		close(sv[0]);
+		close(sv[1]);
+		return -e;
+	}
+	if (p == 0) {
+		dup2(sv[1], STDIN_FILENO);
+		dup2(sv[1], STDOUT_FILENO);
+		signal(SIGPIPE, SIG_DFL);
+		execvp(argv[0], argv);
+		fprintf(stderr, "%s: Failed to exec %s: %s (%d)\n", ur_progname, argv[0], strerror(errno),
+			errno);
+		_exit(UR_EXIT_CMD_NOTFOUND);
+	}
+	close(sv[1]);
+	*fd = sv[0];
+	*pid = p;
+	return 0;
+}
+
+/* The far side's exit status, as rsync's client takes it. */
+static int wait_child(pid_t pid)
+{
+	int status;
+	while (waitpid(pid, &status, 0) < 0)
+		if (errno != EINTR)
+			return UR_EXIT_WAITCHILD;
+	if (WIFEXITED(status))
+		return WEXITSTATUS(status);
+	if (WIFSIGNALED(status))
+		return UR_EXIT_TERMINATED;
+	return UR_EXIT_WAITCHILD;
+}
+
+int ur_session_client(struct ur_opts *o, const struct ur_remote_spec *rs)
+{
+	struct ur_argv cmd = {0};
+	struct ur_err err = {0};
+	struct ur_conn c;
+	struct ur_caps caps;
+	struct ur_wire w;
+	struct ur_engine eng;
+	bool pull = rs->mode == UR_XFER_PULL;
+	int rc, fd = -1;
+	pid_t pid = -1;
+
+	const char *why = unsupported_remote(o);
+	if (why) {
+		ur_error(0, "%s is not supported over the wire yet", why);
+		return UR_EXIT_UNSUPPORTED;
+	}
+	signal(SIGPIPE, SIG_IGN);
+	rc = ur_rsh_command(o, getenv("RSYNC_RSH"), rs->user, rs->host, pull, rs->rpaths, rs->nrpaths,
+			    &cmd, &err);
+	if (rc < 0) {
+		ur_errmsg("%s", err.msg);
+		return err.code ? err.code : UR_EXIT_SYNTAX;
+	}
+	if (UR_DEBUG_GTE(o, CMD, 1)) {
+		for (int i = 0; i < cmd.n; i++)
+			ur_info("%s%s", i ? " " : "opening connection using: ", cmd.v[i]);
+		ur_info("\n");
+	}
+	rc = spawn(cmd.v, &fd, &pid);
+	ur_argv_free(&cmd);
+	if (rc < 0) {
+		ur_error(-rc, "pipe/fork failed");
+		return UR_EXIT_IPC;
+	}
+	if (ur_conn_init(&c, fd, fd, o->timeout) < 0)
+		return UR_EXIT_MALLOC;
+	c.role = pull ? "Receiver" : "sender";
+	engine_setup(&eng, o, stdout);
+
+	rc = handshake(&c, o, false, !pull, &caps);
+	if (rc < 0) {
+		rc = report_conn_error(&c, NULL, rc);
+		close(fd);
+		int child = wait_child(pid);
+		if (c.eof && child)
+			rc = child == 255 ? UR_EXIT_STREAMIO : rc;
+		goto out;
+	}
+	c.mux_in = true;
+	c.mux_out = true;
+	if ((rc = ur_wire_init(&w, &c, &caps, o, false, !pull)) < 0) {
+		rc = UR_EXIT_MALLOC;
+		goto out;
+	}
+	eng.wire = &w;
+	c.ctx = &eng;
+	c.on_msg = ur_wire_on_msg;
+	if ((rc = ur_wire_send_filters(&eng, &w)) < 0) {
+		rc = report_conn_error(&c, &w, rc);
+		goto out_wire;
+	}
+	if (pull) {
+		if (UR_INFO_GTE(o, FLIST, 1) && !o->list_only)
+			ur_info("receiving %sfile list\n", caps.inc_recurse ? "incremental " : "");
+		char dest[4096];
+		snprintf(dest, sizeof(dest), "%s", rs->lpaths[0]);
+		rc = ur_wire_receive(&eng, &w, dest, ur_session_open_dest);
+	} else {
+		if (UR_INFO_GTE(o, FLIST, 1))
+			ur_info(caps.inc_recurse ? "sending incremental file list\n"
+						 : "building file list ... done\n");
+		/* ur_sender_top reads the sources from o->args (all but the last). */
+		rc = ur_wire_send(&eng, &w);
+	}
+	ur_conn_flush(&c);
+	shutdown(fd, SHUT_WR);
+	ur_conn_drain(&c);
+	if (pull) {
+		/* rsync's client shows the sender's counts, from its side. */
+		eng.st.total_written = w.peer_written;
+		eng.st.total_read = w.peer_read;
+		eng.st.total_size = w.peer_total_size;
+	} else {
+		eng.st.total_written = c.total_written;
+		eng.st.total_read = c.total_read;
+	}
+out_wire:
+	ur_wire_free(&w);
+	close(fd);
+	{
+		int child = wait_child(pid);
+		if (child > rc)
+			rc = child;
+	}
+	if (!rc || rc == UR_EXIT_PARTIAL || rc == UR_EXIT_VANISHED) {
+		eng.st.elapsed = (double)(ur_now_ns() - eng.start_ns) / 1e9;
+		ur_report_stats(o, stdout, &eng.st);
+	}
+out:
+	ur_session_engine_release(&eng);
+	ur_conn_free(&c);
+	return rc;
+}
