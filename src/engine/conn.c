@@ -326,8 +326,8 @@ int ur_conn_more(struct ur_conn *c)
 			struct ur_err e = {0};
 			ssize_t used = ur_mux_read(&c->mr, c->ibuf + c->ipos, c->ilen - c->ipos, &ev, &e);
 			if (used < 0) {
-				c->err = e;
-				c->err.code = UR_EXIT_STREAMIO;
+				/* rsync's wording: "unexpected tag 25 [sender]" */
+				ur_err_set(&c->err, UR_EXIT_STREAMIO, 0, "%s [%s]", e.msg, c->role);
 				return (int)used;
 			}
 			c->ipos += (size_t)used;
@@ -465,4 +465,23 @@ int ur_conn_drain(struct ur_conn *c)
 	if (c->eof && c->ipos >= c->ilen)
 		return 0;
 	return rc;
+}
+
+int ur_conn_start_mux_in(struct ur_conn *c)
+{
+	/* Bytes read ahead as plain data are frames from here on: put them
+	 * back in front of the raw input. */
+	size_t extra = c->dinlen - c->dinpos;
+	if (extra) {
+		size_t rest = c->ilen - c->ipos;
+		if (grow(&c->ibuf, &c->icap, extra + rest) < 0)
+			return fail(c, UR_EXIT_MALLOC, ENOMEM, "out of memory");
+		memmove(c->ibuf + extra, c->ibuf + c->ipos, rest);
+		memcpy(c->ibuf, c->din + c->dinpos, extra);
+		c->ipos = 0;
+		c->ilen = extra + rest;
+		c->dinpos = c->dinlen = 0;
+	}
+	c->mux_in = true;
+	return 0;
 }

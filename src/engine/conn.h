@@ -97,6 +97,9 @@ void ur_conn_view(struct ur_conn *c, struct ur_rbuf *r);
 int ur_conn_more(struct ur_conn *c);
 void ur_conn_consume(struct ur_conn *c, size_t n);
 
+/* Switch the input to multiplexed frames (after the handshake). */
+int ur_conn_start_mux_in(struct ur_conn *c);
+
 /* Wait for and handle input until the peer closes (used at the end, to
  * take the last messages); returns 0 at EOF. */
 int ur_conn_drain(struct ur_conn *c);

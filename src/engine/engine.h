@@ -191,6 +191,9 @@ struct ur_source {
 	int64_t (*copy)(struct ur_source *s, struct ur_engine *eng, int out, int64_t size,
 			int *which, struct ur_item *it);
 	void (*close)(struct ur_source *s);
+	/* Optional: consume the data without writing it (the file could not
+	 * be created, but the stream must stay in step). */
+	void (*discard)(struct ur_source *s, struct ur_engine *eng);
 };
 
 /* receiver.c: write fe from src to a temporary file beside dname (or in

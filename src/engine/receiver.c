@@ -322,6 +322,9 @@ int ur_receive_file(struct ur_engine *eng, const struct ur_flist *fl, const stru
 		ur_error(-rc, "[receiver] %s %s failed", o->inplace ? "open" : "mkstemp",
 			 ur_engine_full_dst(eng, tmp));
 		ur_engine_fail(eng, UR_EXIT_PARTIAL);
+		/* A stream source still has the data on its way: take it in. */
+		if (src->discard)
+			src->discard(src, eng);
 		goto out;
 	}
 	rc = 0;

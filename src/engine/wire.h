@@ -20,6 +20,7 @@
 #include <stdbool.h>
 #include <stdint.h>
 
+#include "checksum/checksum.h"
 #include "engine/conn.h"
 #include "engine/engine.h"
 #include "proto/fentry.h"
@@ -66,6 +67,8 @@ struct ur_wire {
 	int32_t *redo;     /* receiver: indices to transfer again */
 	size_t nredo, capredo;
 	int remote_exit;   /* MSG_ERROR_EXIT's code, or -1 */
+	bool shutting_down; /* the end-of-run exchange was reached */
+	bool empty_list;    /* receiver: the first list held nothing */
 
 	/* the sender's statistics, for --stats on a client */
 	int64_t peer_read, peer_written, peer_total_size, flist_build_ms, flist_xfer_ms;
@@ -97,6 +100,9 @@ typedef int (*ur_wire_open_dest_fn)(struct ur_engine *eng, const struct ur_flist
 				    char *dest, int file_total);
 int ur_wire_receive(struct ur_engine *eng, struct ur_wire *w, char *dest,
 		    ur_wire_open_dest_fn open_dest);
+
+/* The whole-file checksum kind for a negotiated checksum. */
+enum ur_sum_kind ur_wire_sum_kind(enum ur_csum c);
 
 /* The filter rules the client sends to the server (none yet: the empty
  * list), and the server reading them. */

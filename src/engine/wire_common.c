@@ -57,13 +57,14 @@ void ur_wire_free(struct ur_wire *w)
 	memset(w, 0, sizeof(*w));
 }
 
-/* Print a text message from the peer where rsync prints it. */
+/* Print a text message from the peer where rsync prints it, control
+ * characters escaped as rsync escapes them. */
 static void show(int tag, const uint8_t *data, size_t len)
 {
 	FILE *f = tag == UR_MSG_INFO ? stdout : stderr;
 	if (f == stderr)
 		ur_log_flush();
-	fwrite(data, 1, len, f);
+	ur_report_write(f, (const char *)data, len, true);
 	if (f == stderr)
 		fflush(stderr);
 }

@@ -4,6 +4,7 @@
  * generator for each entry, requests out, whole-file data in (wire.h).
  */
 #include "config.h"
+#include "checksum/checksum.h"
 #include "engine/wire.h"
 #include "proto/item.h"
 #include "proto/sumhead.h"
@@ -20,9 +21,6 @@
 #include <string.h>
 #include <sys/sysmacros.h>
 #include <unistd.h>
-#if HAVE_XXHASH
-#include <xxhash.h>
-#endif
 
 /* Significant item flags: anything but the basis/xname/local-change bits
  * (what makes rsync's generator tell the sender about an item). */
@@ -191,7 +189,7 @@ static int push_seg(struct ur_wire *w, struct ur_wseg *seg)
  * before it (or the top), so that nothing is written through a symlink the
  * same list made: the stack holds the chain of open directories.
  */
-static bool parents_known(const struct ur_flist *fl, const char *parent)
+static bool parents_known(const struct ur_flist *fl, const char *parent, size_t *bad)
 {
 	const char *stack[256];
 	size_t depth = 0;
@@ -209,8 +207,10 @@ static bool parents_known(const struct ur_flist *fl, const char *parent)
 			depth--;
 		}
 		size_t tl = depth ? strlen(stack[depth - 1]) : 0;
-		if (dlen && (!depth || tl != dlen))
+		if (dlen && (!depth || tl != dlen)) {
+			*bad = i;
 			return false;
+		}
 		if (S_ISDIR(fe->mode) && strcmp(name, ".") && depth < 256)
 			stack[depth++] = name;
 	}
@@ -239,8 +239,11 @@ static int recv_flist(struct ur_engine *eng, struct ur_wire *w, int32_t dir, str
 		struct ur_wentry we;
 		int32_t ioerr = 0;
 		rc = decode_entry(w, &we, &ioerr);
-		if (rc < 0)
+		if (rc < 0) {
+			if (strstr(w->c->err.msg, "negative file length"))
+				w->c->err.code = UR_EXIT_UNSUPPORTED; /* rsync: "Offset underflow" */
 			goto fail;
+		}
 		if (rc == 1) {
 			if (!o->ignore_errors)
 				w->io_error |= ioerr & 7;
@@ -250,7 +253,9 @@ static int recv_flist(struct ur_engine *eng, struct ur_wire *w, int32_t dir, str
 		memcpy(name, we.name, we.name_len);
 		name[we.name_len] = '\0';
 		if ((rc = ur_fentry_name_check(name, we.name_len, o->relative, &w->c->err)) < 0) {
-			w->c->err.code = UR_EXIT_PROTOCOL;
+			w->c->err.msg[0] = '\0';
+			rc = wire_fail(w, UR_EXIT_UNSUPPORTED, "ABORTING due to unsafe pathname from sender: %s%s",
+				       name, "");
 			goto fail;
 		}
 		if (w->caps.inc_recurse) {
@@ -307,9 +312,12 @@ static int recv_flist(struct ur_engine *eng, struct ur_wire *w, int32_t dir, str
 		if (!strcmp(ur_fentry_name(&seg->fl, &seg->fl.e[i]),
 			    ur_fentry_name(&seg->fl, &seg->fl.e[i - 1])))
 			seg->fl.e[i].flags |= UR_FE_PRUNED;
-	if (!parents_known(&seg->fl, parent)) {
-		rc = wire_fail(w, UR_EXIT_PROTOCOL, "%s%s",
-			       "ABORTING due to an entry below a non-directory from sender", "");
+	size_t bad = 0;
+	if (!parents_known(&seg->fl, parent, &bad)) {
+		/* Nothing may be written through a symlink (or file) the
+		 * same list makes: rsync's generator refuses the same way. */
+		rc = wire_fail(w, UR_EXIT_PROTOCOL, "ABORTING due to invalid path from sender: %s%s",
+			       ur_fentry_name(&seg->fl, &seg->fl.e[bad]), "");
 		goto fail;
 	}
 	seg->dir_base = (int32_t)w->ndirs;
@@ -377,6 +385,16 @@ static int read_item(struct ur_engine *eng, struct ur_wire *w, struct ritem *it)
 			continue;
 		}
 		if (ndx >= 0) {
+			/* Echoes may name lists this side already let go of. */
+			int32_t lo = 0;
+			int32_t hi = w->nsegs ? w->segs[w->nsegs - 1]->ndx_start +
+							(int32_t)w->segs[w->nsegs - 1]->fl.n - 1
+					      : -1;
+			if (ndx < lo || ndx > hi) {
+				char m[96];
+				snprintf(m, sizeof(m), "File-list index %d not in %d - %d", ndx, lo - 1, hi);
+				return wire_fail(w, UR_EXIT_PROTOCOL, "%s [%s]", m, "receiver");
+			}
 			it->ndx = ndx;
 			if ((rc = ur_conn_read_u16(w->c, &it->iflags)) < 0)
 				return rc;
@@ -444,86 +462,24 @@ struct wire_src {
 	bool redo;
 };
 
-/* The whole-file checksum both sides computed. */
-struct xsum {
-	int kind;
-#if HAVE_XXHASH
-	XXH3_state_t *x3;
-	XXH64_state_t *x64;
-#endif
-};
-
-static int xsum_init(struct xsum *s, enum ur_csum kind)
+/* The whole-file checksum kind for the negotiated checksum (protocol 30+:
+ * the modern, unseeded MD4). */
+enum ur_sum_kind ur_wire_sum_kind(enum ur_csum c)
 {
-	memset(s, 0, sizeof(*s));
-	s->kind = kind;
-#if HAVE_XXHASH
-	if (kind == UR_CSUM_XXH3_128 || kind == UR_CSUM_XXH3_64) {
-		if (!(s->x3 = XXH3_createState()))
-			return -ENOMEM;
-		if (kind == UR_CSUM_XXH3_128)
-			XXH3_128bits_reset(s->x3);
-		else
-			XXH3_64bits_reset(s->x3);
-		return 0;
+	switch (c) {
+	case UR_CSUM_MD4:
+		return UR_SUM_MD4;
+	case UR_CSUM_MD5:
+		return UR_SUM_MD5;
+	case UR_CSUM_XXH64:
+		return UR_SUM_XXH64;
+	case UR_CSUM_XXH3_64:
+		return UR_SUM_XXH3_64;
+	case UR_CSUM_XXH3_128:
+		return UR_SUM_XXH3_128;
+	default:
+		return UR_SUM_NONE;
 	}
-	if (kind == UR_CSUM_XXH64) {
-		if (!(s->x64 = XXH64_createState()))
-			return -ENOMEM;
-		XXH64_reset(s->x64, 0);
-		return 0;
-	}
-#endif
-	return kind == UR_CSUM_NONE ? 0 : -ENOTSUP;
-}
-
-static void xsum_update(struct xsum *s, const void *p, size_t n)
-{
-#if HAVE_XXHASH
-	if (s->kind == UR_CSUM_XXH3_128)
-		XXH3_128bits_update(s->x3, p, n);
-	else if (s->kind == UR_CSUM_XXH3_64)
-		XXH3_64bits_update(s->x3, p, n);
-	else if (s->kind == UR_CSUM_XXH64)
-		XXH64_update(s->x64, p, n);
-#else
-	(void)s;
-	(void)p;
-	(void)n;
-#endif
-}
-
-/* The digest as rsync puts it on the wire; returns its length. */
-static int xsum_final(struct xsum *s, uint8_t *out)
-{
-	int len = 0;
-#if HAVE_XXHASH
-	if (s->kind == UR_CSUM_XXH3_128) {
-		XXH128_hash_t h = XXH3_128bits_digest(s->x3);
-		/* rsync stores the low then the high 64 bits, each little-endian */
-		for (int i = 0; i < 8; i++) {
-			out[i] = (uint8_t)(h.low64 >> (8 * i));
-			out[8 + i] = (uint8_t)(h.high64 >> (8 * i));
-		}
-		len = 16;
-	} else if (s->kind == UR_CSUM_XXH3_64 || s->kind == UR_CSUM_XXH64) {
-		uint64_t h = s->kind == UR_CSUM_XXH64 ? XXH64_digest(s->x64) : XXH3_64bits_digest(s->x3);
-		for (int i = 0; i < 8; i++)
-			out[i] = (uint8_t)(h >> (8 * i));
-		len = 8;
-	}
-	if (s->x3)
-		XXH3_freeState(s->x3);
-	if (s->x64)
-		XXH64_freeState(s->x64);
-	s->x3 = NULL;
-	s->x64 = NULL;
-#endif
-	if (s->kind == UR_CSUM_NONE) {
-		out[0] = 0;
-		len = 1;
-	}
-	return len;
 }
 
 static int item_request(struct ur_wire *w, int32_t ndx, uint16_t iflags)
@@ -572,8 +528,15 @@ static int wire_open(struct ur_source *s, struct ur_engine *eng, const struct ur
 		}
 		if (rc < 0)
 			break;
-		if (it.ndx != ws->ndx || !(it.iflags & UR_ITEM_TRANSFER))
+		if (!(it.iflags & UR_ITEM_TRANSFER))
 			continue; /* an echo of an itemized entry */
+		if (it.ndx != ws->ndx) {
+			char m[32];
+			snprintf(m, sizeof(m), "%d", it.ndx);
+			rc = wire_fail(w, UR_EXIT_PROTOCOL, "unexpected transfer of index %s [%s]", m,
+				       "receiver");
+			break;
+		}
 		for (;;) {
 			struct ur_rbuf rb;
 			ur_conn_view(w->c, &rb);
@@ -602,14 +565,14 @@ static int64_t wire_copy(struct ur_source *s, struct ur_engine *eng, int out, in
 	struct wire_src *ws = (struct wire_src *)s;
 	struct ur_wire *w = ws->w;
 	struct ur_token_reader tr;
-	struct xsum sum;
+	struct ur_sum_ctx sum;
 	int64_t total = 0;
 	int werr = 0;
 	(void)size;
 	(void)it;
 
 	*which = 0;
-	if (xsum_init(&sum, w->caps.checksum) < 0) {
+	if (ur_sum_init(&sum, ur_wire_sum_kind(w->caps.checksum), w->caps.checksum_seed) < 0) {
 		ur_err_set(&w->c->err, UR_EXIT_UNSUPPORTED, 0, "checksum %s is not supported yet",
 			   ur_csum_name(w->caps.checksum));
 		eng->fatal = true;
@@ -635,7 +598,6 @@ static int64_t wire_copy(struct ur_source *s, struct ur_engine *eng, int out, in
 			if (!w->c->err.code)
 				w->c->err.code = UR_EXIT_PROTOCOL;
 			eng->fatal = true;
-			xsum_final(&sum, (uint8_t[16]){0});
 			return rc;
 		}
 		if (tok.kind == UR_TOKEN_END)
@@ -644,12 +606,11 @@ static int64_t wire_copy(struct ur_source *s, struct ur_engine *eng, int out, in
 			ur_err_set(&w->c->err, UR_EXIT_PROTOCOL, 0,
 				   "invalid block match %d for a whole-file transfer", tok.block);
 			eng->fatal = true;
-			xsum_final(&sum, (uint8_t[16]){0});
 			return -EPROTO;
 		}
-		xsum_update(&sum, tok.data, tok.len);
+		ur_sum_update(&sum, tok.data, tok.len);
 		/* Keep reading after a failed write: the stream must be drained. */
-		for (size_t off = 0; !werr && off < tok.len;) {
+		for (size_t off = 0; out >= 0 && !werr && off < tok.len;) {
 			ssize_t n = write(out, tok.data + off, tok.len - off);
 			if (n < 0) {
 				if (errno == EINTR)
@@ -661,8 +622,8 @@ static int64_t wire_copy(struct ur_source *s, struct ur_engine *eng, int out, in
 		}
 		total += (int64_t)tok.len;
 	}
-	uint8_t mine[16], theirs[16];
-	int slen = xsum_final(&sum, mine);
+	uint8_t mine[UR_SUM_MAX_LEN], theirs[UR_SUM_MAX_LEN];
+	int slen = ur_sum_final(&sum, mine);
 	int rc = ur_conn_read(w->c, theirs, (size_t)slen);
 	if (rc < 0) {
 		eng->fatal = true;
@@ -684,12 +645,22 @@ static void wire_close(struct ur_source *s)
 	(void)s;
 }
 
+static void wire_discard(struct ur_source *s, struct ur_engine *eng)
+{
+	int which;
+	struct ur_item it = {0};
+	wire_copy(s, eng, -1, 0, &which, &it);
+}
+
 static int wire_send_file(struct ur_engine *eng, const struct ur_flist *fl,
 			  const struct ur_fentry *fe, const char *dname, bool dst_exists,
 			  struct ur_item *it, int64_t *bytes)
 {
 	struct wire_src ws = {
-		.base = {.open = wire_open, .copy = wire_copy, .close = wire_close},
+		.base = {.open = wire_open,
+			 .copy = wire_copy,
+			 .close = wire_close,
+			 .discard = wire_discard},
 		.w = eng->wire,
 		.ndx = (int32_t)eng->cur_index,
 		.iflags = it->iflags,
@@ -916,8 +887,14 @@ int ur_wire_receive(struct ur_engine *eng, struct ur_wire *w, char *dest,
 
 	if (!first->fl.n) {
 		/* Nothing to do: the end of the run as rsync's client has it. */
+		w->empty_list = true;
+		w->shutting_down = true;
+		if (w->io_error & 2)
+			ur_engine_fail(eng, UR_EXIT_VANISHED);
+		if (w->io_error & 1)
+			ur_engine_fail(eng, UR_EXIT_PARTIAL);
 		rc = ur_conn_flush(w->c);
-		return rc < 0 ? finish_error(eng, w, rc) : 0;
+		return rc < 0 ? finish_error(eng, w, rc) : eng->exit_code;
 	}
 	rc = open_dest(eng, &first->fl, dest, (int)w->file_total);
 	if (rc)
@@ -1010,6 +987,7 @@ int ur_wire_receive(struct ur_engine *eng, struct ur_wire *w, char *dest,
 	if (w->protocol >= 31 && (rc = wait_done(eng, w, 1)) < 0)
 		return finish_error(eng, w, rc);
 
+	w->shutting_down = true;
 	if (!eng->fatal)
 		ur_generator_finish(eng);
 	/* The final goodbye. */

@@ -22,9 +22,6 @@
 #include <string.h>
 #include <sys/sysmacros.h>
 #include <unistd.h>
-#if HAVE_XXHASH
-#include <xxhash.h>
-#endif
 
 #define LOOKAHEAD 1000 /* entries the sender keeps listed ahead (rsync's MIN_FILECNT_LOOKAHEAD) */
 
@@ -470,7 +467,7 @@ static int send_data(struct sender *sd, const struct ur_flist *fl, const struct 
 			eng->io_error |= 2;
 			w->io_error |= 2;
 		} else {
-			ur_error(e, "send_files failed to open \"%s\"", abs);
+			ur_error(e, "[sender] send_files failed to open \"%s\"", abs);
 			w->io_error |= 1;
 		}
 		return ur_conn_send_msg_int(w->c, UR_MSG_NO_SEND, ndx);
@@ -484,21 +481,12 @@ static int send_data(struct sender *sd, const struct ur_flist *fl, const struct 
 	ur_sum_head_encode(head, 16, &b);
 	ur_conn_commit(w->c, &b);
 
-	enum ur_csum kind = w->caps.checksum;
-#if HAVE_XXHASH
-	XXH3_state_t *x3 = NULL;
-	XXH64_state_t *x64 = NULL;
-	if (kind == UR_CSUM_XXH3_128 || kind == UR_CSUM_XXH3_64) {
-		x3 = XXH3_createState();
-		if (kind == UR_CSUM_XXH3_128)
-			XXH3_128bits_reset(x3);
-		else
-			XXH3_64bits_reset(x3);
-	} else if (kind == UR_CSUM_XXH64) {
-		x64 = XXH64_createState();
-		XXH64_reset(x64, 0);
+	struct ur_sum_ctx sum;
+	if (ur_sum_init(&sum, ur_wire_sum_kind(w->caps.checksum), w->caps.checksum_seed) < 0) {
+		rc = ur_err_set(&w->c->err, UR_EXIT_UNSUPPORTED, ENOTSUP, "checksum %s is not supported",
+				ur_csum_name(w->caps.checksum));
+		goto out;
 	}
-#endif
 	static uint8_t buf[UR_TOKEN_CHUNK];
 	int64_t left = fe->size, sent = 0;
 	while (left > 0) {
@@ -514,14 +502,7 @@ static int send_data(struct sender *sd, const struct ur_flist *fl, const struct 
 			n = left < UR_TOKEN_CHUNK ? (ssize_t)left : UR_TOKEN_CHUNK;
 			w->io_error |= 1;
 		}
-#if HAVE_XXHASH
-		if (kind == UR_CSUM_XXH3_128)
-			XXH3_128bits_update(x3, buf, (size_t)n);
-		else if (kind == UR_CSUM_XXH3_64)
-			XXH3_64bits_update(x3, buf, (size_t)n);
-		else if (kind == UR_CSUM_XXH64)
-			XXH64_update(x64, buf, (size_t)n);
-#endif
+		ur_sum_update(&sum, buf, (size_t)n);
 		if ((rc = ur_conn_write_int(w->c, (int32_t)n)) < 0 ||
 		    (rc = ur_conn_write(w->c, buf, (size_t)n)) < 0)
 			goto out;
@@ -530,33 +511,9 @@ static int send_data(struct sender *sd, const struct ur_flist *fl, const struct 
 	}
 	if ((rc = ur_conn_write_int(w->c, 0)) < 0)
 		goto out;
-	uint8_t sum[16] = {0};
-	int slen = 1;
-#if HAVE_XXHASH
-	if (kind == UR_CSUM_XXH3_128) {
-		XXH128_hash_t h = XXH3_128bits_digest(x3);
-		for (int i = 0; i < 8; i++) {
-			sum[i] = (uint8_t)(h.low64 >> (8 * i));
-			sum[8 + i] = (uint8_t)(h.high64 >> (8 * i));
-		}
-		slen = 16;
-	} else if (kind == UR_CSUM_XXH3_64 || kind == UR_CSUM_XXH64) {
-		uint64_t h = kind == UR_CSUM_XXH64 ? XXH64_digest(x64) : XXH3_64bits_digest(x3);
-		for (int i = 0; i < 8; i++)
-			sum[i] = (uint8_t)(h >> (8 * i));
-		slen = 8;
-	}
-	if (x3)
-		XXH3_freeState(x3);
-	if (x64)
-		XXH64_freeState(x64);
-#endif
-	if (kind != UR_CSUM_NONE && slen == 1) {
-		rc = ur_err_set(&w->c->err, UR_EXIT_UNSUPPORTED, ENOTSUP, "checksum %s is not supported yet",
-				ur_csum_name(kind));
-		goto out;
-	}
-	rc = ur_conn_write(w->c, sum, (size_t)slen);
+	uint8_t digest[UR_SUM_MAX_LEN];
+	int slen = ur_sum_final(&sum, digest);
+	rc = ur_conn_write(w->c, digest, (size_t)slen);
 	eng->st.literal_data += sent;
 	log_item(sd, fl, fe, wi->iflags, true, sent);
 out:
@@ -743,6 +700,15 @@ int ur_wire_send(struct ur_engine *eng, struct ur_wire *w)
 	first->pos = 0;
 	if ((rc = push_seg(w, first)) < 0)
 		return UR_EXIT_MALLOC;
+	if (!first->fl.n) {
+		/* Nothing to send: rsync's sender ends here. */
+		w->shutting_down = true;
+		if ((rc = ur_conn_flush(w->c)) < 0)
+			return finish_error(eng, w);
+		if (eng->io_error)
+			ur_engine_fail(eng, UR_EXIT_PARTIAL);
+		return eng->exit_code;
+	}
 	/* With one named directory the receiver wants its contents at once. */
 	if (w->caps.inc_recurse && first->fl.n == 1 && (rc = send_extra(&sd)) < 0)
 		return finish_error(eng, w);
@@ -845,6 +811,7 @@ int ur_wire_send(struct ur_engine *eng, struct ur_wire *w)
 	if ((rc = ur_conn_flush(w->c)) < 0)
 		return finish_error(eng, w);
 	/* The final goodbye. */
+	w->shutting_down = true;
 	int32_t ndx;
 	struct ur_wire_item wi;
 	rc = read_request(&sd, &ndx, &wi);
@@ -869,6 +836,8 @@ int ur_wire_send(struct ur_engine *eng, struct ur_wire *w)
 	free(sd.uids.v);
 	free(sd.gids.v);
 	(void)seg_by_id;
+	if (eng->io_error)
+		ur_engine_fail(eng, UR_EXIT_PARTIAL);
 	if (w->io_error & 2)
 		ur_engine_fail(eng, UR_EXIT_VANISHED);
 	if (w->io_error & 1)

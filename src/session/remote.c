@@ -277,7 +277,7 @@ int ur_session_server(struct ur_opts *o)
 		goto out;
 	}
 	c.mux_out = true;
-	c.mux_in = true;
+	ur_conn_start_mux_in(&c);
 	const char *why = unsupported_remote(o);
 	if (why) {
 		ur_error(0, "%s is not supported over the wire yet", why);
@@ -302,7 +302,7 @@ int ur_session_server(struct ur_opts *o)
 		goto out_wire;
 	}
 	if (o->sender) {
-		if (!o->relative && chdir(o->args[0]) < 0) {
+		if (!o->relative && strcmp(o->args[0], ".") && chdir(o->args[0]) < 0) {
 			ur_error(errno, "change_dir#3 \"%s\" failed", o->args[0]);
 			rc = UR_EXIT_FILESELECT;
 			goto out_wire;
@@ -325,7 +325,7 @@ int ur_session_server(struct ur_opts *o)
 		rc = ur_wire_send(&eng, &w);
 		free(args);
 	} else {
-		if (chdir(o->args[0]) < 0) {
+		if (strcmp(o->args[0], ".") && chdir(o->args[0]) < 0) {
 			ur_error(errno, "change_dir#4 \"%s\" failed", o->args[0]);
 			rc = UR_EXIT_FILESELECT;
 			goto out_wire;
@@ -334,8 +334,17 @@ int ur_session_server(struct ur_opts *o)
 		snprintf(dest, sizeof(dest), "%s", o->nargs > 1 ? o->args[1] : ".");
 		rc = ur_wire_receive(&eng, &w, dest, ur_session_open_dest);
 	}
-	ur_conn_flush(&c);
 out_wire:
+	if (rc && !w.shutting_down && rc != UR_EXIT_STREAMIO && rc != UR_EXIT_SOCKETIO &&
+	    rc != UR_EXIT_TIMEOUT) {
+		/* A failure before the end: say so, tell the client the code
+		 * (rsync's MSG_ERROR_EXIT) and wait for it to hang up. */
+		ur_exit_message(rc, o->sender ? "sender" : "Receiver");
+		if (caps.protocol >= 31 || !o->sender)
+			ur_conn_send_msg_int(&c, UR_MSG_ERROR_EXIT, rc);
+		c.on_msg = NULL;
+		ur_conn_drain(&c);
+	}
 	ur_conn_flush(&c);
 	ur_wire_free(&w);
 out:
@@ -350,30 +359,45 @@ out:
 
 /* ---- the client ---- */
 
-/* Start argv with its stdin/stdout on a socket pair; *fd is our end. */
-static int spawn(char **argv, int *fd, pid_t *pid)
+const char *ur_client_exit_role;
+
+/* Start argv with its stdin and stdout on two socket pairs (as rsync
+ * does, so that the far side closing its output is seen as the end even
+ * while it still reads); *fd_in and *fd_out are our ends. */
+static int spawn(char **argv, int *fd_in, int *fd_out, pid_t *pid)
 {
-	int sv[2];
-	if (socketpair(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC, 0, sv) < 0)
+	int to[2], from[2];
+	if (socketpair(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC, 0, to) < 0)
 		return -errno;
+	if (socketpair(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC, 0, from) < 0) {
+		int e = errno;
+		close(to[0]);
+		close(to[1]);
+		return -e;
+	}
+	fflush(stdout);
 	pid_t p = fork();
 	if (p < 0) {
 		int e = errno;
-		close(sv[0]);
-		close(sv[1]);
+		close(to[0]);
+		close(to[1]);
+		close(from[0]);
+		close(from[1]);
 		return -e;
 	}
 	if (p == 0) {
-		dup2(sv[1], STDIN_FILENO);
-		dup2(sv[1], STDOUT_FILENO);
+		dup2(to[1], STDIN_FILENO);
+		dup2(from[1], STDOUT_FILENO);
 		signal(SIGPIPE, SIG_DFL);
 		execvp(argv[0], argv);
 		fprintf(stderr, "%s: Failed to exec %s: %s (%d)\n", ur_progname, argv[0], strerror(errno),
 			errno);
 		_exit(UR_EXIT_CMD_NOTFOUND);
 	}
-	close(sv[1]);
-	*fd = sv[0];
+	close(to[1]);
+	close(from[1]);
+	*fd_out = to[0];
+	*fd_in = from[0];
 	*pid = p;
 	return 0;
 }
@@ -401,7 +425,7 @@ int ur_session_client(struct ur_opts *o, const struct ur_remote_spec *rs)
 	struct ur_wire w;
 	struct ur_engine eng;
 	bool pull = rs->mode == UR_XFER_PULL;
-	int rc, fd = -1;
+	int rc, fd = -1, fd_out = -1, child = -1;
 	pid_t pid = -1;
 
 	const char *why = unsupported_remote(o);
@@ -421,27 +445,29 @@ int ur_session_client(struct ur_opts *o, const struct ur_remote_spec *rs)
 			ur_info("%s%s", i ? " " : "opening connection using: ", cmd.v[i]);
 		ur_info("\n");
 	}
-	rc = spawn(cmd.v, &fd, &pid);
+	rc = spawn(cmd.v, &fd, &fd_out, &pid);
 	ur_argv_free(&cmd);
 	if (rc < 0) {
 		ur_error(-rc, "pipe/fork failed");
 		return UR_EXIT_IPC;
 	}
-	if (ur_conn_init(&c, fd, fd, o->timeout) < 0)
+	if (ur_conn_init(&c, fd, fd_out, o->timeout) < 0)
 		return UR_EXIT_MALLOC;
 	c.role = pull ? "Receiver" : "sender";
+	ur_client_exit_role = c.role;
 	engine_setup(&eng, o, stdout);
 
 	rc = handshake(&c, o, false, !pull, &caps);
 	if (rc < 0) {
 		rc = report_conn_error(&c, NULL, rc);
 		close(fd);
-		int child = wait_child(pid);
+		close(fd_out);
+		child = wait_child(pid);
 		if (c.eof && child)
 			rc = child == 255 ? UR_EXIT_STREAMIO : rc;
 		goto out;
 	}
-	c.mux_in = true;
+	ur_conn_start_mux_in(&c);
 	c.mux_out = true;
 	if ((rc = ur_wire_init(&w, &c, &caps, o, false, !pull)) < 0) {
 		rc = UR_EXIT_MALLOC;
@@ -460,6 +486,10 @@ int ur_session_client(struct ur_opts *o, const struct ur_remote_spec *rs)
 		char dest[4096];
 		snprintf(dest, sizeof(dest), "%s", rs->lpaths[0]);
 		rc = ur_wire_receive(&eng, &w, dest, ur_session_open_dest);
+		/* rsync's closing line names the process that ended the run:
+		 * the generator once files were looked at. */
+		if (!w.empty_list)
+			ur_client_exit_role = "generator";
 	} else {
 		if (UR_INFO_GTE(o, FLIST, 1))
 			ur_info(caps.inc_recurse ? "sending incremental file list\n"
@@ -467,8 +497,20 @@ int ur_session_client(struct ur_opts *o, const struct ur_remote_spec *rs)
 		/* ur_sender_top reads the sources from o->args (all but the last). */
 		rc = ur_wire_send(&eng, &w);
 	}
+	if (w.remote_exit >= 0)
+		ur_client_exit_role = NULL; /* the far side said it all */
+	if (w.empty_list) {
+		/* rsync's client, with nothing to receive, waits for the server
+		 * to exit and then writes once more, reporting the broken pipe:
+		 * the same here, in the same order. */
+		ur_conn_drain(&c);
+		child = wait_child(pid);
+		c.err.msg[0] = '\0';
+		if (ur_conn_write_ndx(&c, UR_NDX_DONE) == 0 && ur_conn_flush(&c) < 0 && c.err.msg[0])
+			ur_errmsg("%s: %s", ur_progname, c.err.msg);
+	}
 	ur_conn_flush(&c);
-	shutdown(fd, SHUT_WR);
+	shutdown(fd_out, SHUT_WR);
 	ur_conn_drain(&c);
 	if (pull) {
 		/* rsync's client shows the sender's counts, from its side. */
@@ -482,11 +524,11 @@ int ur_session_client(struct ur_opts *o, const struct ur_remote_spec *rs)
 out_wire:
 	ur_wire_free(&w);
 	close(fd);
-	{
-		int child = wait_child(pid);
-		if (child > rc)
-			rc = child;
-	}
+	close(fd_out);
+	if (child < 0)
+		child = wait_child(pid);
+	if (child > rc)
+		rc = child;
 	if (!rc || rc == UR_EXIT_PARTIAL || rc == UR_EXIT_VANISHED) {
 		eng.st.elapsed = (double)(ur_now_ns() - eng.start_ns) / 1e9;
 		ur_report_stats(o, stdout, &eng.st);

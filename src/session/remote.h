@@ -10,6 +10,11 @@ struct ur_remote_spec;
  * Returns the exit code. */
 int ur_session_server(struct ur_opts *o);
 
+/* After ur_session_client: the role rsync names in its closing error line
+ * ("sender", "Receiver" or "generator"), or NULL when the far side already
+ * reported the error (MSG_ERROR_EXIT) and nothing more is printed. */
+extern const char *ur_client_exit_role;
+
 /* Push or pull over a remote shell (rs from ur_remote_spec_parse). */
 int ur_session_client(struct ur_opts *o, const struct ur_remote_spec *rs);
 

@@ -436,6 +436,11 @@ int ur_session_run(struct ur_opts *o)
 				rc = UR_EXIT_UNSUPPORTED;
 			} else {
 				rc = ur_session_client(o, &rs);
+				role = ur_client_exit_role;
+				ur_remote_spec_free(&rs);
+				if (rc && role)
+					ur_exit_message(rc, role);
+				return rc;
 			}
 			role = rs.mode == UR_XFER_PULL || rs.mode == UR_XFER_DAEMON_PULL ? "Receiver"
 											  : "sender";

@@ -104,6 +104,14 @@ void ur_exit_message(int code, const char *role)
 {
 	if (!code)
 		return;
+	if (ur_log_sink) {
+		char buf[512];
+		int n = snprintf(buf, sizeof(buf), "%s error: %s (code %d) [%s=%s]\n", ur_progname,
+				 ur_exit_text(code), code, role ? role : "client", UR_VERSION);
+		if (n > 0)
+			ur_log_sink(UR_LOG_ERROR, buf, (size_t)n < sizeof(buf) ? (size_t)n : sizeof(buf) - 1);
+		return;
+	}
 	ur_log_flush();
 	fprintf(stderr, "%s error: %s (code %d) [%s=%s]\n", ur_progname,
 		ur_exit_text(code), code, role ? role : "client", UR_VERSION);
