@@ -7,7 +7,7 @@ PYTEST    ?= /usr/bin/python3 -m pytest
 MESON_OPTS ?=
 SRCS := $(sort $(wildcard src/*/*.c src/*/*.h tests/unit/*.c tests/fuzz/*.c))
 
-.PHONY: all deps check unit integration asan portable demo fuzz format clean
+.PHONY: all deps check unit integration interop hostile asan portable demo fuzz format clean
 
 all: $(BUILD)/ursync
 
@@ -33,15 +33,23 @@ unit: $(BUILD)/ursync
 integration: $(BUILD)/ursync
 	URSYNC=$(abspath $(BUILD)/ursync) $(PYTEST) -q tests/integration
 
+# ursync and rsync 3.5.0 on the two ends of a remote shell (fake shell and sshd).
+interop: $(BUILD)/ursync
+	URSYNC=$(abspath $(BUILD)/ursync) $(PYTEST) -q tests/interop
+
+# A scripted malicious peer against rsync and ursync clients.
+hostile: $(BUILD)/ursync
+	URSYNC=$(abspath $(BUILD)/ursync) $(PYTEST) -q tests/hostile
+
 check: deps
 	$(MAKE) $(BUILD)/ursync
-	$(MAKE) unit integration
+	$(MAKE) unit integration interop hostile
 
 asan: deps
-	$(MAKE) BUILD=$(ASAN) MESON_OPTS="-Db_sanitize=address,undefined -Db_lundef=false" unit integration
+	$(MAKE) BUILD=$(ASAN) MESON_OPTS="-Db_sanitize=address,undefined -Db_lundef=false" unit integration interop hostile
 
 portable: deps
-	$(MAKE) BUILD=$(PORTABLE) MESON_OPTS="-Dportable=true" unit integration
+	$(MAKE) BUILD=$(PORTABLE) MESON_OPTS="-Dportable=true" unit integration interop
 
 demo: deps
 	$(MAKE) $(BUILD)/ursync

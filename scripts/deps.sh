@@ -4,7 +4,7 @@
 set -eu
 want="build-essential meson ninja-build pkg-config rsync liburing-dev libzstd-dev
 liblz4-dev libxxhash-dev zlib1g-dev libssl-dev libacl1-dev libattr1-dev
-libcmocka-dev python3 python3-pytest clang strace"
+libcmocka-dev python3 python3-pytest clang strace openssh-server openssh-client"
 missing=""
 for p in $want; do
 	dpkg-query -W -f='${Status}' "$p" 2>/dev/null | grep -q "install ok installed" ||

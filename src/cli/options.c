@@ -1207,7 +1207,7 @@ static const struct optdef main_opts[] = {
 	OB("no-munge-links", 0, munge_links, false, Y),
 	OB("copy-dirlinks", 'k', copy_dirlinks, true, Y),
 	OB("keep-dirlinks", 'K', keep_dirlinks, true, N),
-	FN("hard-links", 'H', ARG_NONE, h_hard_links, 1, N),
+	FN("hard-links", 'H', ARG_NONE, h_hard_links, 1, Y),
 	FN("no-hard-links", 0, ARG_NONE, h_hard_links, 0, Y),
 	FN("no-H", 0, ARG_NONE, h_hard_links, 0, Y),
 	CI("relative", 'R', relative, 1, Y),

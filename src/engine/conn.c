@@ -311,6 +311,8 @@ int ur_conn_more(struct ur_conn *c)
 		c->dinpos = 0;
 		before = c->dinlen;
 	}
+	if (c->dead)
+		return c->dead;
 	for (;;) {
 		while (c->ipos < c->ilen) {
 			if (!c->mux_in) {
@@ -326,9 +328,11 @@ int ur_conn_more(struct ur_conn *c)
 			struct ur_err e = {0};
 			ssize_t used = ur_mux_read(&c->mr, c->ibuf + c->ipos, c->ilen - c->ipos, &ev, &e);
 			if (used < 0) {
-				/* rsync's wording: "unexpected tag 25 [sender]" */
+				/* rsync's wording: "unexpected tag 25 [sender]". The
+				 * data before the bad frame is still delivered. */
 				ur_err_set(&c->err, UR_EXIT_STREAMIO, 0, "%s [%s]", e.msg, c->role);
-				return (int)used;
+				c->dead = (int)used;
+				return c->dinlen > before ? 0 : c->dead;
 			}
 			c->ipos += (size_t)used;
 			if (ev.tag == UR_MUX_NONE)
@@ -344,8 +348,8 @@ int ur_conn_more(struct ur_conn *c)
 				int rc = c->on_msg(c, ev.tag, ev.data, ev.len);
 				if (rc < 0)
 					return rc;
-				if (rc > 0)
-					return -EINTR; /* the caller wants to look */
+				if (rc > 0) /* the caller wants to look, between data */
+					return c->dinlen > before ? 0 : -EINTR;
 			}
 		}
 		if (c->ipos == c->ilen)

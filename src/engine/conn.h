@@ -50,6 +50,7 @@ struct ur_conn {
 	size_t dinlen, dinpos, dincap;
 	struct ur_mux_reader mr;
 	bool eof;
+	int dead; /* the input failed (a bad frame): every later read fails */
 
 	struct ur_ndx_state ndx_in, ndx_out;
 	ur_conn_msg_fn on_msg;

@@ -54,7 +54,7 @@ struct ur_chan {
 	/* Optional: the generator itemized fe without a transfer (rsync's
 	 * itemize(): over the wire the sender hears of it and echoes it). */
 	void (*itemized)(struct ur_engine *eng, const struct ur_flist *fl,
-			 const struct ur_fentry *fe, uint32_t iflags);
+			 const struct ur_fentry *fe, uint32_t iflags, const char *xname);
 	/* Optional: dname (relative to the destination) was deleted. */
 	void (*deleted)(struct ur_engine *eng, const char *dname, mode_t mode);
 };
@@ -151,6 +151,10 @@ void ur_sender_remove(struct ur_engine *eng, const struct ur_flist *fl,
 /* generator.c: examine one entry against the destination and act on it.
  * Returns false when a directory's contents must be skipped. */
 bool ur_generate(struct ur_engine *eng, const struct ur_flist *fl, struct ur_fentry *fe);
+/* generator.c: -H: make fe a hard link to leader (a destination path that
+ * is in place) and report it as rsync does ("hf... NAME => LEADER"). */
+void ur_generate_hlink(struct ur_engine *eng, const struct ur_flist *fl, const struct ur_fentry *fe,
+		       const char *leader);
 /* generator.c: apply deferred directory times and modes. */
 void ur_generator_finish(struct ur_engine *eng);
 /* The destination name of fe: fe's path, or dest_file for a single-file DEST. */

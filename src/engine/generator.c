@@ -164,17 +164,75 @@ static void make_item(struct ur_engine *eng, const struct ur_flist *fl, const st
 
 /* Hand one non-transfer item to the reporter, and count it as rsync's
  * receiver does. */
-static void report(struct ur_engine *eng, const struct ur_flist *fl, const struct ur_fentry *fe,
-		   mode_t mode, uint32_t iflags)
+static void report_x(struct ur_engine *eng, const struct ur_flist *fl, const struct ur_fentry *fe,
+		     mode_t mode, uint32_t iflags, const char *xname)
 {
 	char name[PATH_MAX + 2], local[PATH_MAX];
 	struct ur_item it;
 	make_item(eng, fl, fe, mode, iflags, name, local, &it);
+	it.hlink_target = xname;
 	if ((iflags & UR_ITEM_IS_NEW) && !(iflags & UR_ITEM_TRANSFER))
 		count_created(eng, mode);
 	ur_report_item(eng->o, eng->out, &it);
 	if (eng->chan->itemized)
-		eng->chan->itemized(eng, fl, fe, iflags);
+		eng->chan->itemized(eng, fl, fe, iflags, xname);
+}
+
+static void report(struct ur_engine *eng, const struct ur_flist *fl, const struct ur_fentry *fe,
+		   mode_t mode, uint32_t iflags)
+{
+	report_x(eng, fl, fe, mode, iflags, NULL);
+}
+
+void ur_generate_hlink(struct ur_engine *eng, const struct ur_flist *fl, const struct ur_fentry *fe,
+		       const char *leader)
+{
+	const struct ur_opts *o = eng->o;
+	const char *dname = ur_dst_name(eng, fl, fe);
+	struct stat dst, lst;
+	int dret = -1;
+	bool have_leader = false;
+	uint32_t iflags = UR_ITEM_LOCAL_CHANGE | UR_ITEM_XNAME_FOLLOWS;
+
+	if (!eng->dest_missing) {
+		dret = fstatat(eng->dest_fd, dname, &dst, AT_SYMLINK_NOFOLLOW);
+		have_leader = fstatat(eng->dest_fd, leader, &lst, AT_SYMLINK_NOFOLLOW) == 0;
+	}
+	if (dret == 0 && have_leader && dst.st_dev == lst.st_dev && dst.st_ino == lst.st_ino) {
+		/* Linked already: unchanged (shown from -ii on). */
+		report_x(eng, fl, fe, fe->mode, iflags, "");
+		return;
+	}
+	if (dret == 0 && S_ISDIR(dst.st_mode)) {
+		if (ur_delete_item(eng, dname, dst.st_mode, fe->mode) < 0)
+			return;
+		dret = -1;
+	}
+	iflags = item_flags(eng, fe, fe->mode, dret == 0 ? &dst : NULL, iflags);
+	if (!o->dry_run && have_leader) {
+		/* Made beside the target and renamed over it, so a failure
+		 * leaves the old file in place. */
+		char tmp[PATH_MAX];
+		const char *slash = strrchr(dname, '/');
+		int n = snprintf(tmp, sizeof(tmp), "%.*s%s.%s.hl%06ld", slash ? (int)(slash - dname) : 0,
+				 dname, slash ? "/" : "", slash ? slash + 1 : dname,
+				 (long)(ur_now_ns() % 1000000));
+		int rc = n > 0 && (size_t)n < sizeof(tmp)
+				 ? linkat(eng->dest_fd, leader, eng->dest_fd, tmp, 0)
+				 : (errno = ENAMETOOLONG, -1);
+		if (rc == 0 && renameat(eng->dest_fd, tmp, eng->dest_fd, dname) < 0) {
+			int e = errno;
+			unlinkat(eng->dest_fd, tmp, 0);
+			errno = e;
+			rc = -1;
+		}
+		if (rc < 0) {
+			ur_error(errno, "link %s => %s failed", ur_engine_full_dst(eng, dname), leader);
+			ur_engine_fail(eng, UR_EXIT_PARTIAL);
+			return;
+		}
+	}
+	report_x(eng, fl, fe, fe->mode, iflags, leader);
 }
 
 static void gen_error(struct ur_engine *eng, int errnum, const char *what, const char *dname)
@@ -660,6 +718,8 @@ bool ur_generate(struct ur_engine *eng, const struct ur_flist *fl, struct ur_fen
 	if (o->dry_run) {
 		ur_report_transfer_start(o, eng->out, &it);
 		ur_report_transfer_end(o, eng->out, &it);
+		if (eng->chan->itemized)
+			eng->chan->itemized(eng, fl, fe, iflags, NULL);
 		return true;
 	}
 	struct ur_fentry tmp = *fe;

@@ -34,6 +34,7 @@ struct ur_wseg {
 	int32_t dir_base;  /* dir-table index of its first directory entry */
 	size_t pos;	   /* sender: next entry to look at for sub-lists */
 	struct ur_flist pfl; /* sender: the directory itself (index ndx_start - 1) */
+	int32_t waiting;     /* receiver: -H members still waiting for their leader */
 };
 
 /* A directory of the transfer, in rsync's dir_flist order. */
@@ -43,6 +44,14 @@ struct ur_wdir {
 	bool ok;      /* receiver: it exists in the destination as a directory */
 	int32_t seg;  /* sender: the list it was in (for listing it) */
 	size_t entry;
+};
+
+/* A hard-link group on the receiving side. */
+struct ur_hgroup {
+	int32_t gnum;		/* the index of its first member */
+	int32_t last;		/* the index of its last member so far */
+	char *leader;		/* the member that is in place, once done */
+	struct ur_flist pending; /* members waiting for the leader */
 };
 
 struct ur_wire {
@@ -62,6 +71,9 @@ struct ur_wire {
 	int64_t file_total, file_done; /* entries listed / entries in freed lists */
 
 	int32_t no_send;   /* receiver: MSG_NO_SEND for this index arrived */
+	struct ur_wseg *building; /* receiver: the list being read */
+	struct ur_hgroup *hg;	  /* receiver: -H groups */
+	size_t nhg, caphg;
 	int64_t done_sent, done_seen; /* receiver: NDX_DONEs written and echoed */
 	int32_t io_error;  /* IOERR_* bits from the sender */
 	int32_t *redo;     /* receiver: indices to transfer again */
@@ -69,6 +81,7 @@ struct ur_wire {
 	int remote_exit;   /* MSG_ERROR_EXIT's code, or -1 */
 	bool shutting_down; /* the end-of-run exchange was reached */
 	bool empty_list;    /* receiver: the first list held nothing */
+	bool have_list;     /* receiver: the first list arrived whole */
 
 	/* the sender's statistics, for --stats on a client */
 	int64_t peer_read, peer_written, peer_total_size, flist_build_ms, flist_xfer_ms;

@@ -132,6 +132,67 @@ static int recv_id_lists(struct ur_engine *eng, struct ur_wire *w)
 	return 0;
 }
 
+/* ---- hard links (-H) ---- */
+
+/* Abbreviated entries take their attributes from their group's first
+ * member in the same list (arrival order: the list is not sorted yet). */
+static int hlink_lookup(void *ctx, int32_t ndx, struct ur_wentry *first)
+{
+	struct ur_wire *w = ctx;
+	struct ur_wseg *seg = w->building;
+	if (!seg || ndx < seg->ndx_start || ndx - seg->ndx_start >= (int32_t)seg->fl.n)
+		return -ENOENT;
+	const struct ur_fentry *fe = &seg->fl.e[ndx - seg->ndx_start];
+	first->mode = fe->mode;
+	first->size = fe->size;
+	first->mtime = fe->mtime;
+	first->mtime_nsec = fe->mtime_ns;
+	first->atime = fe->atime;
+	first->uid = fe->uid;
+	first->gid = fe->gid;
+	first->rdev_major = major(fe->rdev);
+	first->rdev_minor = minor(fe->rdev);
+	first->link = ur_fentry_link(&seg->fl, fe);
+	first->link_len = first->link ? strlen(first->link) : 0;
+	return 0;
+}
+
+static struct ur_hgroup *hgroup(struct ur_wire *w, int32_t gnum, bool add)
+{
+	for (size_t i = 0; i < w->nhg; i++)
+		if (w->hg[i].gnum == gnum)
+			return &w->hg[i];
+	if (!add)
+		return NULL;
+	if (w->nhg == w->caphg) {
+		size_t nc = w->caphg ? w->caphg * 2 : 16;
+		struct ur_hgroup *n = realloc(w->hg, nc * sizeof(*n));
+		if (!n)
+			return NULL;
+		w->hg = n;
+		w->caphg = nc;
+	}
+	struct ur_hgroup *g = &w->hg[w->nhg++];
+	memset(g, 0, sizeof(*g));
+	g->gnum = gnum;
+	ur_flist_init(&g->pending);
+	return g;
+}
+
+/* A sorted list's members join their groups; the last member seen is the
+ * one rsync transfers (the others become links to it). */
+static void hlink_note(struct ur_wire *w, struct ur_wseg *seg)
+{
+	for (size_t i = 0; i < seg->fl.n; i++) {
+		struct ur_fentry *fe = &seg->fl.e[i];
+		if (fe->hlink < 0)
+			continue;
+		struct ur_hgroup *g = hgroup(w, fe->hlink, true);
+		if (g && seg->ndx_start + (int32_t)i > g->last)
+			g->last = seg->ndx_start + (int32_t)i;
+	}
+}
+
 /* ---- file lists ---- */
 
 static int decode_entry(struct ur_wire *w, struct ur_wentry *we, int32_t *ioerr)
@@ -231,6 +292,7 @@ static int recv_flist(struct ur_engine *eng, struct ur_wire *w, int32_t dir, str
 	seg->ndx_start = w->next_ndx;
 	seg->dir = dir;
 	ur_fentry_state_start_list(&w->fs, seg->ndx_start);
+	w->building = seg;
 	const char *parent = dir >= 0 ? w->dirs[dir].name : NULL;
 	size_t plen = parent ? strlen(parent) : 0;
 	int rc = 0;
@@ -300,12 +362,15 @@ static int recv_flist(struct ur_engine *eng, struct ur_wire *w, int32_t dir, str
 			rc = -ENOMEM;
 			goto fail;
 		}
+		if (we.hlinked && !S_ISDIR(we.mode))
+			fe->hlink = we.hlink_ndx >= 0 ? we.hlink_ndx : we.ndx;
 		if (we.top_dir)
 			fe->flags |= UR_FE_TOP_DIR;
 		if (S_ISDIR(we.mode) && we.no_content_dir)
 			fe->flags |= UR_FE_NO_RECURSE;
 	}
 
+	w->building = NULL;
 	ur_flist_sort(&seg->fl, 0);
 	/* A name sent twice is generated once (the first kept, as rsync). */
 	for (size_t i = 1; i < seg->fl.n; i++)
@@ -328,6 +393,8 @@ static int recv_flist(struct ur_engine *eng, struct ur_wire *w, int32_t dir, str
 				goto fail;
 	w->next_ndx = seg->ndx_start + (int32_t)seg->fl.n + (w->caps.inc_recurse ? 1 : 0);
 	w->file_total += (int64_t)seg->fl.n;
+	if (o->hard_links)
+		hlink_note(w, seg);
 
 	if (!w->caps.inc_recurse) {
 		if ((rc = recv_id_lists(eng, w)) < 0)
@@ -346,6 +413,7 @@ static int recv_flist(struct ur_engine *eng, struct ur_wire *w, int32_t dir, str
 		*out = seg;
 	return 0;
 fail:
+	w->building = NULL;
 	ur_flist_release(&seg->fl);
 	free(seg);
 	return rc;
@@ -353,7 +421,7 @@ fail:
 
 /* ---- what the sender says ---- */
 
-enum { ITEM_OK = 0, ITEM_DONE = 1 };
+enum { ITEM_OK = 0, ITEM_DONE = 1, ITEM_LIST = 2 };
 
 struct ritem {
 	int32_t ndx;
@@ -433,7 +501,7 @@ static int read_item(struct ur_engine *eng, struct ur_wire *w, struct ritem *it)
 		}
 		if (ndx == UR_NDX_FLIST_EOF) {
 			w->flist_eof = true;
-			continue;
+			return ITEM_LIST;
 		}
 		int32_t dir = UR_NDX_FLIST_OFFSET - ndx;
 		if (dir < 0 || (size_t)dir >= w->ndirs || w->flist_eof) {
@@ -448,6 +516,7 @@ static int read_item(struct ur_engine *eng, struct ur_wire *w, struct ritem *it)
 		w->dirs[dir].seg = -1; /* its list has come */
 		if ((rc = recv_flist(eng, w, dir, NULL)) < 0)
 			return rc;
+		return ITEM_LIST;
 	}
 }
 
@@ -512,7 +581,7 @@ static int wire_open(struct ur_source *s, struct ur_engine *eng, const struct ur
 	while (rc == 0) {
 		struct ritem it;
 		rc = read_item(eng, w, &it);
-		if (rc == -EINTR && w->no_send == ws->ndx) {
+		if ((rc == -EINTR || rc >= 0) && w->no_send == ws->ndx) {
 			/* The sender could not open it (it said why). */
 			w->c->err.msg[0] = '\0';
 			return -ENOENT;
@@ -521,8 +590,8 @@ static int wire_open(struct ur_source *s, struct ur_engine *eng, const struct ur
 			rc = 0;
 			continue;
 		}
-		if (rc == ITEM_DONE) {
-			/* A list the sender has finished with. */
+		if (rc == ITEM_DONE || rc == ITEM_LIST) {
+			/* A list the sender has finished with, or a new one. */
 			rc = 0;
 			continue;
 		}
@@ -665,24 +734,42 @@ static int wire_send_file(struct ur_engine *eng, const struct ur_flist *fl,
 		.ndx = (int32_t)eng->cur_index,
 		.iflags = it->iflags,
 	};
+	const char *kept = eng->o->partial || eng->o->inplace ? "retained" : "discarded";
 	int rc = ur_receive_file(eng, fl, fe, dname, dst_exists, it, bytes, &ws.base);
-	if (ws.redo) {
-		ur_errmsg("WARNING: %s failed verification -- update discarded.", ur_fentry_name(fl, fe));
-		ur_engine_fail(eng, UR_EXIT_PARTIAL);
+	if (ws.redo && !eng->fatal) {
+		/* As rsync: say so, ask once more (rsync does it in its redo
+		 * phase; the sender answers the same way either way). */
+		if (UR_INFO_GTE(eng->o, NAME, 1) || ur_stdout_has_i(eng->o))
+			ur_errmsg("WARNING: %s failed verification -- update %s (will try again).",
+				  ur_fentry_name(fl, fe), kept);
+		ws.redo = false;
+		rc = ur_receive_file(eng, fl, fe, dname, dst_exists, it, bytes, &ws.base);
+		if (ws.redo) {
+			ur_errmsg("ERROR: %s failed verification -- update %s.", ur_fentry_name(fl, fe),
+				  kept);
+			ur_engine_fail(eng, UR_EXIT_PARTIAL);
+		}
 	}
 	return rc;
 }
 
 static void wire_itemized(struct ur_engine *eng, const struct ur_flist *fl,
-			  const struct ur_fentry *fe, uint32_t iflags)
+			  const struct ur_fentry *fe, uint32_t iflags, const char *xname)
 {
 	struct ur_wire *w = eng->wire;
 	const struct ur_opts *o = eng->o;
 	(void)fl;
 	(void)fe;
-	if (!(iflags & SIGNIFICANT_ITEM_FLAGS) && !UR_INFO_GTE(o, NAME, 2) && ur_stdout_has_i(o) < 2)
+	if (!(iflags & SIGNIFICANT_ITEM_FLAGS) && !UR_INFO_GTE(o, NAME, 2) &&
+	    ur_stdout_has_i(o) < 2 && !(xname && *xname))
 		return;
-	item_request(w, (int32_t)eng->cur_index, (uint16_t)(iflags & 0xFFFF));
+	if (item_request(w, (int32_t)eng->cur_index, (uint16_t)(iflags & 0xFFFF)) == 0 &&
+	    (iflags & UR_ITEM_XNAME_FOLLOWS)) {
+		const char *x = xname ? xname : "";
+		struct ur_wbuf b;
+		if (ur_conn_reserve(w->c, strlen(x) + 8, &b) == 0 && ur_put_vstring(&b, x, strlen(x)) == 0)
+			ur_conn_commit(w->c, &b);
+	}
 }
 
 static void wire_deleted(struct ur_engine *eng, const char *dname, mode_t mode)
@@ -755,6 +842,69 @@ static void delete_below(struct ur_engine *eng, const struct ur_flist *fl, size_
 	ur_flist_release(&kids);
 }
 
+/*
+ * -H, as rsync's generator does it: every member but the last one known
+ * waits; the last is generated (transferred) and then the waiting ones
+ * become links to it, latest first. A member that comes after that links
+ * at once.
+ */
+static void hlink_generate(struct ur_engine *eng, struct ur_wire *w, struct ur_wseg *seg,
+			   struct ur_fentry *fe)
+{
+	struct ur_hgroup *g = hgroup(w, fe->hlink, true);
+	if (!g) {
+		ur_generate(eng, &seg->fl, fe);
+		return;
+	}
+	const char *dname = ur_dst_name(eng, &seg->fl, fe);
+	if (g->leader) {
+		ur_generate_hlink(eng, &seg->fl, fe, g->leader);
+		return;
+	}
+	/* A member that is in the destination already leads (it is the
+	 * basis); one that is not waits, unless it is the last. */
+	struct stat st;
+	bool exists = !eng->dest_missing &&
+		      fstatat(eng->dest_fd, dname, &st, AT_SYMLINK_NOFOLLOW) == 0 && !S_ISDIR(st.st_mode);
+	if (eng->cur_index < g->last && !exists) {
+		struct stat z = {0};
+		struct ur_fentry *p = ur_flist_add(&g->pending, dname, &z, NULL);
+		if (p) {
+			uint32_t name = p->name, base = p->base;
+			*p = *fe;
+			p->name = name;
+			p->base = base;
+			p->link = 0;
+			p->root = (uint32_t)eng->cur_index; /* reused: its index */
+			/* Its list stays until it is linked (rsync's in_progress). */
+			seg->waiting++;
+		}
+		return;
+	}
+	ur_generate(eng, &seg->fl, fe);
+	if (!eng->dest_missing && !eng->o->dry_run &&
+	    fstatat(eng->dest_fd, dname, &st, AT_SYMLINK_NOFOLLOW) < 0)
+		return; /* not made: the next member will try to lead */
+	g->leader = strdup(dname);
+	if (!g->leader)
+		return;
+	int64_t saved = eng->cur_index;
+	for (size_t i = g->pending.n; i-- > 0;) {
+		struct ur_fentry *p = &g->pending.e[i];
+		eng->cur_index = p->root;
+		for (size_t k = 0; k < w->nsegs; k++) {
+			struct ur_wseg *ps = w->segs[k];
+			if ((int32_t)p->root >= ps->ndx_start &&
+			    (int32_t)p->root < ps->ndx_start + (int32_t)ps->fl.n && ps->waiting > 0)
+				ps->waiting--;
+		}
+		p->root = 0;
+		ur_generate_hlink(eng, &g->pending, p, g->leader);
+	}
+	eng->cur_index = saved;
+	ur_flist_clear(&g->pending);
+}
+
 /* Generate every entry of seg (its directory already generated). */
 static void generate_seg(struct ur_engine *eng, struct ur_wire *w, struct ur_wseg *seg)
 {
@@ -768,7 +918,7 @@ static void generate_seg(struct ur_engine *eng, struct ur_wire *w, struct ur_wse
 			return; /* the directory could not be made: skip its contents */
 		if (!eng->dest_missing && !eng->dest_file && !dir_ok(eng, dname))
 			eng->dest_missing = true;
-		if (!eng->dest_missing && o->delete_mode && !o->dry_run)
+		if (!eng->dest_missing && o->delete_mode)
 			ur_delete_in_dir(eng, dname, &seg->fl);
 		eng->cur_dfd = -1;
 		if (!eng->dest_missing && !eng->dest_file)
@@ -780,7 +930,9 @@ static void generate_seg(struct ur_engine *eng, struct ur_wire *w, struct ur_wse
 		struct ur_fentry *fe = &seg->fl.e[i];
 		bool is_dir = S_ISDIR(fe->mode);
 		eng->cur_index = seg->ndx_start + (int64_t)i;
-		if (!(fe->flags & UR_FE_PRUNED)) {
+		if (fe->hlink >= 0 && o->hard_links && !(fe->flags & UR_FE_PRUNED)) {
+			hlink_generate(eng, w, seg, fe);
+		} else if (!(fe->flags & UR_FE_PRUNED)) {
 			bool go = ur_generate(eng, &seg->fl, fe);
 			bool content = go && is_dir && !(fe->flags & UR_FE_NO_RECURSE);
 			if (is_dir && w->caps.inc_recurse)
@@ -789,7 +941,7 @@ static void generate_seg(struct ur_engine *eng, struct ur_wire *w, struct ur_wse
 			 * incremental lists, when its own list starts; the top
 			 * "." is in the first list with its contents). */
 			bool whole = !w->caps.inc_recurse || !strcmp(ur_fentry_name(&seg->fl, fe), ".");
-			if (content && whole && o->delete_mode && !o->dry_run && !eng->dest_missing &&
+			if (content && whole && o->delete_mode && !eng->dest_missing &&
 			    !eng->dest_file && (o->recursive || (fe->flags & UR_FE_TOP_DIR)))
 				delete_below(eng, &seg->fl, i);
 		}
@@ -850,6 +1002,8 @@ int ur_wire_receive(struct ur_engine *eng, struct ur_wire *w, char *dest,
 
 	eng->chan = &wire_chan;
 	eng->wire = w;
+	w->fs.lookup = hlink_lookup;
+	w->fs.lookup_ctx = w;
 	if (!eng->nroots) {
 		/* Names in messages (%f) are the sender's, relative. */
 		eng->roots = calloc(1, sizeof(*eng->roots));
@@ -863,6 +1017,7 @@ int ur_wire_receive(struct ur_engine *eng, struct ur_wire *w, char *dest,
 
 	if ((rc = recv_flist(eng, w, -1, &first)) < 0)
 		return finish_error(eng, w, rc);
+	w->have_list = true;
 	/* One entry (a named directory): its contents come straight after,
 	 * before anything else (rsync's recv_additional_file_list). */
 	if (w->caps.inc_recurse && w->file_total == 1) {
@@ -900,6 +1055,21 @@ int ur_wire_receive(struct ur_engine *eng, struct ur_wire *w, char *dest,
 	if (rc)
 		return rc;
 
+	/* -H: rsync's generator waits until the lists are well ahead (or
+	 * all in) so that a group's last member is known. */
+	if (o->hard_links && w->caps.inc_recurse) {
+		if ((rc = ur_conn_flush(w->c)) < 0)
+			return finish_error(eng, w, rc);
+		while (!w->flist_eof && w->file_total - w->file_done < 500) {
+			struct ritem it;
+			rc = read_item(eng, w, &it);
+			if (rc == -EINTR || rc == ITEM_DONE || rc == ITEM_OK || rc == ITEM_LIST)
+				continue;
+			if (rc < 0)
+				return finish_error(eng, w, rc);
+		}
+	}
+
 	/* Phase 0: every list in order. */
 	size_t done_segs = 0; /* lists we told the sender we are done with */
 	size_t cur = 0;	      /* index in w->segs of the list being generated */
@@ -914,7 +1084,7 @@ int ur_wire_receive(struct ur_engine *eng, struct ur_wire *w, char *dest,
 			break;
 		/* The lists before this one are finished: say so, so that the
 		 * sender keeps sending (it looks ahead only so far). */
-		while (cur > 0) {
+		while (cur > 0 && !w->segs[0]->waiting) {
 			if ((rc = write_done(w)) < 0)
 				return finish_error(eng, w, rc);
 			free_seg(w);
@@ -928,8 +1098,8 @@ int ur_wire_receive(struct ur_engine *eng, struct ur_wire *w, char *dest,
 			while (cur + 1 >= w->nsegs && !w->flist_eof) {
 				struct ritem it;
 				rc = read_item(eng, w, &it);
-				if (rc == -EINTR || rc == ITEM_DONE || rc == ITEM_OK)
-					continue; /* echoes */
+				if (rc == -EINTR || rc == ITEM_DONE || rc == ITEM_OK || rc == ITEM_LIST)
+					continue; /* echoes, and the list we wait for */
 				if (rc < 0)
 					return finish_error(eng, w, rc);
 			}
@@ -937,6 +1107,17 @@ int ur_wire_receive(struct ur_engine *eng, struct ur_wire *w, char *dest,
 				break;
 		}
 		cur++;
+	}
+	/* -H members whose group found no leader: each on its own. */
+	for (size_t i = 0; i < w->nhg && !eng->fatal; i++) {
+		struct ur_hgroup *g = &w->hg[i];
+		for (size_t k = 0; k < g->pending.n && !eng->fatal; k++) {
+			struct ur_fentry *p = &g->pending.e[k];
+			eng->cur_index = p->root;
+			p->root = 0;
+			ur_generate(eng, &g->pending, p);
+		}
+		ur_flist_clear(&g->pending);
 	}
 	if (eng->fatal)
 		return finish_error(eng, w, -EIO);

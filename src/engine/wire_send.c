@@ -68,13 +68,54 @@ static const char *group_name(uint32_t gid, char *buf, size_t size)
 	return buf;
 }
 
+/* -H: (dev, ino) -> index of the first member sent, open addressing. */
+struct idev {
+	uint64_t dev, ino;
+	int32_t ndx; /* -1: empty slot */
+};
+
 struct sender {
 	struct ur_engine *eng;
 	struct ur_wire *w;
 	struct sent_ids uids, gids;
 	int64_t total_size;
 	int phase;
+	struct idev *hl;
+	size_t nhl, caphl;
 };
+
+/* The first index sent for this file, or -1 after recording ndx as it. */
+static int32_t idev_first(struct sender *sd, uint64_t dev, uint64_t ino, int32_t ndx)
+{
+	if (sd->nhl * 2 >= sd->caphl) {
+		size_t nc = sd->caphl ? sd->caphl * 2 : 256;
+		struct idev *n = malloc(nc * sizeof(*n));
+		if (!n)
+			return -1;
+		for (size_t i = 0; i < nc; i++)
+			n[i].ndx = -1;
+		for (size_t i = 0; i < sd->caphl; i++) {
+			if (sd->hl[i].ndx < 0)
+				continue;
+			size_t h = (size_t)((sd->hl[i].dev * 31 + sd->hl[i].ino) * 0x9E3779B97F4A7C15ull) & (nc - 1);
+			while (n[h].ndx >= 0)
+				h = (h + 1) & (nc - 1);
+			n[h] = sd->hl[i];
+		}
+		free(sd->hl);
+		sd->hl = n;
+		sd->caphl = nc;
+	}
+	size_t h = (size_t)((dev * 31 + ino) * 0x9E3779B97F4A7C15ull) & (sd->caphl - 1);
+	while (sd->hl[h].ndx >= 0) {
+		if (sd->hl[h].dev == dev && sd->hl[h].ino == ino)
+			return sd->hl[h].ndx;
+		h = (h + 1) & (sd->caphl - 1);
+	}
+	sd->hl[h] = (struct idev){dev, ino, ndx};
+	sd->nhl++;
+	return -1;
+}
 
 /* ---- lists ---- */
 
@@ -91,7 +132,8 @@ static int copy_entry(struct ur_flist *dst, const struct ur_flist *src, const st
 	return 0;
 }
 
-static int send_entry(struct sender *sd, const struct ur_flist *fl, const struct ur_fentry *fe)
+static int send_entry(struct sender *sd, const struct ur_flist *fl, const struct ur_fentry *fe,
+		      int32_t ndx)
 {
 	struct ur_wire *w = sd->w;
 	const struct ur_opts *o = sd->eng->o;
@@ -118,6 +160,10 @@ static int send_entry(struct sender *sd, const struct ur_flist *fl, const struct
 	};
 	if (S_ISLNK(fe->mode))
 		we.size = 0;
+	if (o->hard_links && !S_ISDIR(fe->mode) && fe->nlink > 1) {
+		we.hlinked = true;
+		we.hlink_ndx = idev_first(sd, fe->dev, fe->ino, ndx);
+	}
 	if (!S_ISCHR(fe->mode) && !S_ISBLK(fe->mode))
 		we.rdev_major = we.rdev_minor = 0;
 	if (!o->numeric_ids) {
@@ -189,7 +235,7 @@ static int send_seg(struct sender *sd, struct ur_wseg *seg)
 	seg->ndx_start = w->next_ndx;
 	ur_fentry_state_start_list(&w->fs, seg->ndx_start);
 	for (size_t i = 0; i < seg->fl.n; i++)
-		if ((rc = send_entry(sd, &seg->fl, &seg->fl.e[i])) < 0)
+		if ((rc = send_entry(sd, &seg->fl, &seg->fl.e[i], seg->ndx_start + (int32_t)i)) < 0)
 			return rc;
 	struct ur_wbuf b;
 	if ((rc = ur_conn_reserve(w->c, 16, &b)) < 0)
@@ -406,7 +452,7 @@ static const struct ur_fentry *find_entry(struct ur_wire *w, int32_t ndx, const 
 }
 
 static void log_item(struct sender *sd, const struct ur_flist *fl, const struct ur_fentry *fe,
-		     uint32_t iflags, bool transfer_end, int64_t bytes)
+		     uint32_t iflags, bool transfer_end, int64_t bytes, const char *xname)
 {
 	struct ur_engine *eng = sd->eng;
 	char name[PATH_MAX + 2], local[PATH_MAX];
@@ -428,6 +474,7 @@ static void log_item(struct sender *sd, const struct ur_flist *fl, const struct 
 		.local_name = local,
 		.bytes_xfer = bytes,
 		.side = UR_SIDE_SENDER,
+		.hlink_target = xname,
 	};
 	if (!(iflags & UR_ITEM_TRANSFER))
 		ur_report_item(eng->o, eng->out, &it);
@@ -472,7 +519,7 @@ static int send_data(struct sender *sd, const struct ur_flist *fl, const struct 
 		}
 		return ur_conn_send_msg_int(w->c, UR_MSG_NO_SEND, ndx);
 	}
-	log_item(sd, fl, fe, wi->iflags, false, 0);
+	log_item(sd, fl, fe, wi->iflags, false, 0, NULL);
 	if ((rc = echo_item(w, ndx, wi)) < 0)
 		goto out;
 	struct ur_wbuf b;
@@ -515,7 +562,7 @@ static int send_data(struct sender *sd, const struct ur_flist *fl, const struct 
 	int slen = ur_sum_final(&sum, digest);
 	rc = ur_conn_write(w->c, digest, (size_t)slen);
 	eng->st.literal_data += sent;
-	log_item(sd, fl, fe, wi->iflags, true, sent);
+	log_item(sd, fl, fe, wi->iflags, true, sent, NULL);
 out:
 	close(fd);
 	return rc;
@@ -596,6 +643,7 @@ static int read_request(struct sender *sd, int32_t *ndx, struct ur_wire_item *wi
 			if (rc < 0)
 				return rc;
 			wi->xname_len = (uint16_t)len;
+			wi->xname[len < sizeof(wi->xname) ? len : sizeof(wi->xname) - 1] = '\0';
 		}
 		return 0;
 	}
@@ -754,9 +802,10 @@ int ur_wire_send(struct ur_engine *eng, struct ur_wire *w)
 			return finish_error(eng, w);
 		}
 		if (!(wi.iflags & UR_ITEM_TRANSFER) || o->dry_run) {
-			log_item(&sd, fl, fe, wi.iflags, false, 0);
+			const char *xn = (wi.iflags & UR_ITEM_XNAME_FOLLOWS) ? wi.xname : NULL;
+			log_item(&sd, fl, fe, wi.iflags, false, 0, xn);
 			if ((wi.iflags & UR_ITEM_TRANSFER) && o->dry_run)
-				log_item(&sd, fl, fe, wi.iflags, true, 0);
+				log_item(&sd, fl, fe, wi.iflags, true, 0, NULL);
 			if ((rc = echo_item(w, ndx, &wi)) < 0)
 				return finish_error(eng, w);
 			if (wi.iflags & UR_ITEM_TRANSFER) {
@@ -835,6 +884,7 @@ int ur_wire_send(struct ur_engine *eng, struct ur_wire *w)
 	free(g_walk.f);
 	free(sd.uids.v);
 	free(sd.gids.v);
+	free(sd.hl);
 	(void)seg_by_id;
 	if (eng->io_error)
 		ur_engine_fail(eng, UR_EXIT_PARTIAL);

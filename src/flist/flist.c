@@ -99,7 +99,10 @@ struct ur_fentry *ur_flist_add(struct ur_flist *fl, const char *name,
 		fe->atime_ns = (uint32_t)st->st_atim.tv_nsec;
 		fe->rdev = st->st_rdev;
 		fe->dev = st->st_dev;
+		fe->ino = st->st_ino;
+		fe->nlink = (uint32_t)st->st_nlink;
 	}
+	fe->hlink = -1;
 	return fe;
 }
 

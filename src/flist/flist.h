@@ -35,6 +35,10 @@ struct ur_fentry {
 	int64_t mtime, atime;
 	uint64_t rdev;
 	uint64_t dev;       /* st_dev, for -x */
+	uint64_t ino;       /* st_ino, for -H */
+	uint32_t nlink;     /* st_nlink, for -H */
+	int32_t hlink;      /* -H over the wire: hard-link group (the index of
+			     * its first member), -1 for none */
 };
 
 /* A list of entries plus the string arena holding their names. */

@@ -7,6 +7,7 @@
 #include "config.h"
 #include "session/remote.h"
 #include "engine/conn.h"
+#include "checksum/checksum.h"
 #include "engine/wire.h"
 #include "proto/handshake.h"
 #include "session/filters.h"
@@ -62,6 +63,8 @@ static const char *unsupported_remote(const struct ur_opts *o)
 		return "--atimes/--crtimes";
 	if (o->whole_file == 0)
 		return "--no-whole-file";
+	if (o->secluded_args)
+		return "--secluded-args";
 	return NULL;
 }
 
@@ -152,7 +155,16 @@ static int handshake(struct ur_conn *c, const struct ur_opts *o, bool am_server,
 	if (caps->negotiate_strings) {
 		char mine[UR_NSTR_MAX + 1], peer[UR_NSTR_MAX + 1];
 		size_t plen;
-		int n = ur_nstr_build(UR_NSTR_CHECKSUM, NULL, 0, am_server, mine, sizeof(mine));
+		/* rsync's order, less what we cannot compute (sha1; the xxh
+		 * family in a build without libxxhash). */
+		int prefs[UR_CSUM_COUNT];
+		size_t np = 0;
+		static const enum ur_csum order[] = {UR_CSUM_XXH3_128, UR_CSUM_XXH3_64, UR_CSUM_XXH64,
+						     UR_CSUM_MD5, UR_CSUM_MD4, UR_CSUM_NONE};
+		for (size_t i = 0; i < sizeof(order) / sizeof(order[0]); i++)
+			if (order[i] == UR_CSUM_NONE || ur_sum_supported(ur_wire_sum_kind(order[i])))
+				prefs[np++] = (int)order[i];
+		int n = ur_nstr_build(UR_NSTR_CHECKSUM, prefs, np, am_server, mine, sizeof(mine));
 		if (n < 0)
 			return n;
 		struct ur_wbuf b;
@@ -488,7 +500,7 @@ int ur_session_client(struct ur_opts *o, const struct ur_remote_spec *rs)
 		rc = ur_wire_receive(&eng, &w, dest, ur_session_open_dest);
 		/* rsync's closing line names the process that ended the run:
 		 * the generator once files were looked at. */
-		if (!w.empty_list)
+		if (w.have_list && !w.empty_list)
 			ur_client_exit_role = "generator";
 	} else {
 		if (UR_INFO_GTE(o, FLIST, 1))

@@ -1,0 +1,696 @@
+/* SPDX-License-Identifier: GPL-3.0-or-later */
+#include "engine/delta.h"
+
+#include <errno.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+
+/* Files are read in windows of this size: big enough that a syscall costs
+ * nothing next to the hashing, small enough to stay in L3. */
+#define WINDOW (4u << 20)
+/* rsync gives up on an offset after this many blocks with its rolling sum
+ * (match.c MAX_CHAIN_LEN): the bytes go as literal data instead. */
+#define MAX_CHAIN 1024
+/* The patch's output buffer starts small (most files are) and doubles up
+ * to this. */
+#define PATCH_BUF_MIN (256u << 10)
+#define PATCH_BUF_MAX (4u << 20)
+
+/* pread until n bytes or the end of the file; returns bytes read or -errno. */
+static ssize_t pread_full(int fd, void *buf, size_t n, int64_t off)
+{
+	size_t got = 0;
+
+	while (got < n) {
+		ssize_t r = pread(fd, (uint8_t *)buf + got, n - got, (off_t)(off + (int64_t)got));
+
+		if (r < 0) {
+			if (errno == EINTR)
+				continue;
+			return -errno;
+		}
+		if (r == 0)
+			break;
+		got += (size_t)r;
+	}
+	return (ssize_t)got;
+}
+
+static int pwrite_full(int fd, const void *buf, size_t n, int64_t off)
+{
+	size_t done = 0;
+
+	while (done < n) {
+		ssize_t w = pwrite(fd, (const uint8_t *)buf + done, n - done,
+				   (off_t)(off + (int64_t)done));
+
+		if (w < 0) {
+			if (errno == EINTR)
+				continue;
+			return -errno;
+		}
+		if (w == 0)
+			return -EIO;
+		done += (size_t)w;
+	}
+	return 0;
+}
+
+static int32_t block_len(const struct ur_sum_head *h, int32_t i)
+{
+	return i == h->count - 1 && h->remainder ? h->remainder : h->blength;
+}
+
+/* The rules of ur_sum_head_decode, for heads handed to us directly. */
+static bool head_ok(const struct ur_sum_head *h)
+{
+	return h->count >= 0 && h->blength >= 0 && h->blength <= UR_MAX_BLOCK_SIZE &&
+	       !(h->count && h->blength == 0) && h->s2length >= 0 &&
+	       h->s2length <= UR_SUM_MAX_LEN && h->remainder >= 0 && h->remainder <= h->blength;
+}
+
+/* ---- generator ---- */
+
+int ur_delta_sig_head(int64_t size, const struct ur_sig_params *p, struct ur_sum_head *head)
+{
+	struct ur_sum_sizes s;
+	int dlen = ur_sum_len(p->kind), rc;
+
+	if (dlen < 0)
+		return dlen;
+	rc = ur_sum_sizes(size, p->block_size_opt, p->redo ? UR_SUM_FULL_LEN : UR_SUM_SHORT_LEN,
+			  dlen, p->protocol, &s);
+	if (rc < 0)
+		return rc;
+	if (s.blength > UR_MAX_BLOCK_SIZE && p->protocol >= 30)
+		return -EINVAL;
+	head->count = s.count;
+	head->blength = s.blength;
+	head->s2length = s.s2length;
+	head->remainder = s.remainder;
+	return 0;
+}
+
+int ur_delta_sig(int fd, int64_t size, const struct ur_sig_params *p, struct ur_sum_head *head,
+		 ur_delta_sig_fn emit, void *ctx)
+{
+	uint8_t *buf = NULL, strong[UR_SUM_MAX_LEN];
+	size_t cap;
+	int64_t off = 0;
+	int32_t i = 0;
+	int rc;
+
+	rc = ur_delta_sig_head(size, p, head);
+	if (rc < 0 || head->count == 0)
+		return rc;
+	if (!ur_sum_supported(p->kind))
+		return -ENOTSUP;
+	/* A whole number of blocks per read, so no block straddles two. */
+	cap = (size_t)head->blength * (WINDOW / (size_t)head->blength + 1);
+	if ((int64_t)cap > size)
+		cap = (size_t)size;
+	buf = malloc(cap);
+	if (!buf)
+		return -ENOMEM;
+	while (i < head->count) {
+		size_t want = size - off < (int64_t)cap ? (size_t)(size - off) : cap;
+		ssize_t got = pread_full(fd, buf, want, off);
+		size_t pos = 0;
+
+		if (got < 0) {
+			rc = (int)got;
+			goto out;
+		}
+		memset(buf + got, 0, want - (size_t)got);
+		for (; pos < want && i < head->count; i++) {
+			size_t n = want - pos < (size_t)head->blength ? want - pos
+								       : (size_t)head->blength;
+
+			ur_sum_block(p->kind, p->seed, p->seed_fix, buf + pos, n, strong);
+			rc = emit(ctx, ur_rolling_sum(buf + pos, n), strong, head->s2length);
+			if (rc < 0)
+				goto out;
+			pos += n;
+		}
+		off += (int64_t)want;
+	}
+	rc = 0;
+out:
+	free(buf);
+	return rc;
+}
+
+/* ---- the sender's table ---- */
+
+/*
+ * rsync chains blocks in a table of 2^16 (or count * 1.25) buckets and
+ * looks the table up at every offset. Here a bitmap of 16+ bits per block
+ * answers "no block has this rolling sum" for almost every offset with one
+ * cached bit test, and only its hits go to the bucket chains; both are
+ * indexed by the top bits of a multiplicative hash of the rolling sum.
+ */
+struct ur_delta_sigtab {
+	struct ur_sum_head h;
+	int32_t n;	  /* blocks added */
+	int32_t alloc;	  /* room in sum1/strong */
+	uint32_t *sum1;	  /* rolling sums */
+	uint8_t *strong;  /* s2length bytes a block */
+	int32_t *next;	  /* bucket chains, -1 ends */
+	int32_t *heads;	  /* 2^hbits buckets */
+	uint64_t *filter; /* 2^fbits bits */
+	unsigned hbits, fbits;
+};
+
+static inline uint32_t mix(uint32_t sum)
+{
+	return sum * 0x9e3779b1u;
+}
+
+static inline bool filter_has(const struct ur_delta_sigtab *t, uint32_t sum)
+{
+	uint32_t b = mix(sum) >> (32 - t->fbits);
+
+	return (t->filter[b >> 6] >> (b & 63)) & 1;
+}
+
+static unsigned log2_up(uint64_t n)
+{
+	unsigned b = 0;
+
+	while (((uint64_t)1 << b) < n)
+		b++;
+	return b;
+}
+
+static int build_index(struct ur_delta_sigtab *t)
+{
+	uint64_t n = (uint64_t)t->n;
+
+	t->hbits = log2_up(2 * n);
+	t->hbits = t->hbits < 10 ? 10 : t->hbits > 30 ? 30 : t->hbits;
+	t->fbits = log2_up(16 * n);
+	t->fbits = t->fbits < 16 ? 16 : t->fbits > 31 ? 31 : t->fbits;
+	t->heads = malloc(sizeof(*t->heads) << t->hbits);
+	t->next = malloc(sizeof(*t->next) * (size_t)(n ? n : 1));
+	t->filter = calloc((size_t)1 << (t->fbits - 6), sizeof(*t->filter));
+	if (!t->heads || !t->next || !t->filter)
+		return -ENOMEM;
+	memset(t->heads, 0xff, sizeof(*t->heads) << t->hbits);
+	/* Pushed from the last block down, so each chain runs in block order. */
+	for (int32_t i = t->n - 1; i >= 0; i--) {
+		uint32_t m = mix(t->sum1[i]), b = m >> (32 - t->fbits);
+		uint32_t hb = m >> (32 - t->hbits);
+
+		t->filter[b >> 6] |= (uint64_t)1 << (b & 63);
+		t->next[i] = t->heads[hb];
+		t->heads[hb] = i;
+	}
+	return 0;
+}
+
+int ur_delta_sigtab_new(const struct ur_sum_head *h, struct ur_delta_sigtab **out)
+{
+	struct ur_delta_sigtab *t;
+
+	*out = NULL;
+	if (!head_ok(h))
+		return -EINVAL;
+	t = calloc(1, sizeof(*t));
+	if (!t)
+		return -ENOMEM;
+	t->h = *h;
+	if (h->count == 0 && build_index(t) < 0) {
+		ur_delta_sigtab_free(t);
+		return -ENOMEM;
+	}
+	*out = t;
+	return 0;
+}
+
+int ur_delta_sigtab_add(struct ur_delta_sigtab *t, int32_t i, uint32_t rolling,
+			const uint8_t *strong)
+{
+	size_t s2 = (size_t)t->h.s2length;
+
+	if (i != t->n || i >= t->h.count)
+		return -EINVAL;
+	if (t->n == t->alloc) {
+		int32_t na = t->alloc ? t->alloc : 1024;
+		uint32_t *ns;
+		uint8_t *nst;
+
+		/* Double, but never past the head's count. */
+		if (t->alloc)
+			na = t->alloc > t->h.count / 2 ? t->h.count : t->alloc * 2;
+		if (na > t->h.count)
+			na = t->h.count;
+		ns = realloc(t->sum1, sizeof(*ns) * (size_t)na);
+		if (!ns)
+			return -ENOMEM;
+		t->sum1 = ns;
+		nst = realloc(t->strong, s2 * (size_t)na + 1);
+		if (!nst)
+			return -ENOMEM;
+		t->strong = nst;
+		t->alloc = na;
+	}
+	t->sum1[i] = rolling;
+	memcpy(t->strong + s2 * (size_t)i, strong, s2);
+	t->n++;
+	if (t->n == t->h.count)
+		return build_index(t);
+	return 0;
+}
+
+void ur_delta_sigtab_free(struct ur_delta_sigtab *t)
+{
+	if (!t)
+		return;
+	free(t->sum1);
+	free(t->strong);
+	free(t->next);
+	free(t->heads);
+	free(t->filter);
+	free(t);
+}
+
+/* ---- the sender's match ---- */
+
+/* The file being matched, as a window [base, base + have) in buf. Bytes
+ * from `last` (the end of the last match or literal piece sent) on are
+ * kept when the window moves. */
+struct mstate {
+	int fd;
+	int64_t size;
+	uint8_t *buf;
+	size_t cap;
+	int64_t base;
+	size_t have;
+	int64_t last;
+	const struct ur_delta_out *out;
+	struct ur_sum_ctx sc;
+	struct ur_delta_stats st;
+};
+
+/* Make the window reach `to` (<= size; to - last well below cap). */
+static void window(struct mstate *m, int64_t to)
+{
+	size_t keep_off, keep, want;
+	ssize_t got;
+
+	if (to <= m->base + (int64_t)m->have)
+		return;
+	keep_off = (size_t)(m->last - m->base);
+	keep = m->have - keep_off;
+	memmove(m->buf, m->buf + keep_off, keep);
+	m->base = m->last;
+	m->have = keep;
+	want = m->cap - keep;
+	if ((int64_t)want > m->size - (m->base + (int64_t)keep))
+		want = (size_t)(m->size - (m->base + (int64_t)keep));
+	got = m->st.read_error ? 0 : pread_full(m->fd, m->buf + keep, want, m->base + (int64_t)keep);
+	if (got < 0 || (size_t)got < want) {
+		/* rsync's map_ptr: what cannot be read is zeros. */
+		if (!m->st.read_error)
+			m->st.read_error = got < 0 ? (int)got : -ENODATA;
+		if (got < 0)
+			got = 0;
+		memset(m->buf + keep + got, 0, want - (size_t)got);
+	}
+	m->have = keep + want;
+}
+
+/* Send [last, upto) as literal data, in pieces of at most UR_TOKEN_CHUNK. */
+static int send_literal(struct mstate *m, int64_t upto)
+{
+	while (m->last < upto) {
+		size_t n = upto - m->last < UR_TOKEN_CHUNK ? (size_t)(upto - m->last)
+							   : UR_TOKEN_CHUNK;
+		const uint8_t *p;
+		int rc;
+
+		window(m, m->last + (int64_t)n);
+		p = m->buf + (m->last - m->base);
+		ur_sum_update(&m->sc, p, n);
+		rc = m->out->literal(m->out->ctx, p, n);
+		if (rc < 0)
+			return rc;
+		m->st.literal += (int64_t)n;
+		m->last += (int64_t)n;
+	}
+	return 0;
+}
+
+/* The block matching the window of l bytes at data with rolling sum sum,
+ * or -1. The block after the last match (want) is tried first: where
+ * several blocks match, rsync's sender takes that one. */
+static int32_t find_block(struct mstate *m, const struct ur_delta_sigtab *t,
+			  const struct ur_sig_params *p, uint32_t sum, int32_t l,
+			  const uint8_t *data, int32_t want)
+{
+	uint8_t strong[UR_SUM_MAX_LEN];
+	size_t s2 = (size_t)t->h.s2length;
+	bool hashed = false, counted = false;
+	int chain = 0;
+
+	if (want < t->h.count && t->sum1[want] == sum) {
+		m->st.hash_hits++;
+		counted = true;
+		if (block_len(&t->h, want) == l) {
+			ur_sum_block(p->kind, p->seed, p->seed_fix, data, (size_t)l, strong);
+			hashed = true;
+			if (memcmp(strong, t->strong + s2 * (size_t)want, s2) == 0)
+				return want;
+			m->st.false_alarms++;
+		}
+	}
+	for (int32_t i = t->heads[mix(sum) >> (32 - t->hbits)]; i >= 0; i = t->next[i]) {
+		if (t->sum1[i] != sum)
+			continue;
+		if (!counted) {
+			m->st.hash_hits++;
+			counted = true;
+		}
+		if (++chain > MAX_CHAIN)
+			break;
+		if (i == want || block_len(&t->h, i) != l)
+			continue;
+		if (!hashed) {
+			ur_sum_block(p->kind, p->seed, p->seed_fix, data, (size_t)l, strong);
+			hashed = true;
+		}
+		if (memcmp(strong, t->strong + s2 * (size_t)i, s2) == 0)
+			return i;
+		m->st.false_alarms++;
+	}
+	return -1;
+}
+
+static int hash_search(struct mstate *m, const struct ur_delta_sigtab *t,
+		       const struct ur_sig_params *p)
+{
+	const int64_t size = m->size;
+	const int32_t blen = t->h.blength;
+	/* Offsets from `end` on leave less than the last block's length. */
+	const int64_t end = size + 1 - block_len(&t->h, t->h.count - 1);
+	int64_t off = 0;
+	int32_t k = size < blen ? (int32_t)size : blen, want = 0;
+	uint32_t s1, s2, sum;
+	int rc;
+
+	window(m, k);
+	sum = ur_rolling_sum(m->buf, (size_t)k);
+	s1 = sum & 0xffff;
+	s2 = sum >> 16;
+	while (off < end) {
+		const uint8_t *w;
+		int64_t lim;
+
+		if (off - m->last >= UR_TOKEN_CHUNK) {
+			rc = send_literal(m, off);
+			if (rc < 0)
+				return rc;
+		}
+		window(m, off + k + (off + k < size));
+		w = m->buf + (off - m->base);
+		sum = (s1 & 0xffff) | (s2 << 16);
+		if (filter_has(t, sum)) {
+			int32_t i = find_block(m, t, p, sum, k, w, want);
+
+			if (i >= 0) {
+				int32_t l = block_len(&t->h, i);
+
+				rc = send_literal(m, off);
+				if (rc < 0)
+					return rc;
+				ur_sum_update(&m->sc, w, (size_t)l);
+				rc = m->out->match(m->out->ctx, i);
+				if (rc < 0)
+					return rc;
+				m->st.matched += l;
+				m->st.matches++;
+				want = i + 1;
+				off += l;
+				m->last = off;
+				if (off >= end)
+					break;
+				k = size - off < blen ? (int32_t)(size - off) : blen;
+				window(m, off + k);
+				sum = ur_rolling_sum(m->buf + (off - m->base), (size_t)k);
+				s1 = sum & 0xffff;
+				s2 = sum >> 16;
+				continue;
+			}
+		}
+		/* The hot loop: roll while no block has the rolling sum, as far
+		 * as the window, the literal cut and the full-length windows go. */
+		lim = m->base + (int64_t)m->have - blen;
+		if (lim > size - blen)
+			lim = size - blen;
+		if (lim > m->last + UR_TOKEN_CHUNK)
+			lim = m->last + UR_TOKEN_CHUNK;
+		if (k == blen && off < lim) {
+			const uint8_t *q = m->buf - m->base;
+			const uint32_t ub = (uint32_t)blen;
+
+			do {
+				uint32_t o = (uint32_t)(int32_t)(int8_t)q[off];
+				uint32_t in = (uint32_t)(int32_t)(int8_t)q[off + blen];
+
+				s1 += in - o;
+				s2 += s1 - ub * o;
+				off++;
+			} while (off < lim && !filter_has(t, (s1 & 0xffff) | (s2 << 16)));
+			continue;
+		}
+		/* Near the end: the window shrinks once no byte is left to add. */
+		if (off + k < size) {
+			sum = ur_rolling_roll((s1 & 0xffff) | (s2 << 16), (size_t)k, w[0], w[k]);
+		} else {
+			sum = ur_rolling_trim((s1 & 0xffff) | (s2 << 16), (size_t)k, w[0]);
+			k--;
+		}
+		s1 = sum & 0xffff;
+		s2 = sum >> 16;
+		off++;
+	}
+	return 0;
+}
+
+int ur_delta_match(int fd, int64_t size, const struct ur_delta_sigtab *t,
+		   const struct ur_sig_params *p, const struct ur_delta_out *out,
+		   uint8_t sum[UR_SUM_MAX_LEN], struct ur_delta_stats *st)
+{
+	struct mstate m;
+	int rc, len;
+
+	if (size < 0 || (t && t->n != t->h.count))
+		return -EINVAL;
+	memset(&m, 0, sizeof(m));
+	rc = ur_sum_init(&m.sc, p->kind, p->seed);
+	if (rc < 0)
+		return rc;
+	m.fd = fd;
+	m.size = size;
+	m.out = out;
+	m.cap = WINDOW + 2 * UR_MAX_BLOCK_SIZE + 2 * UR_TOKEN_CHUNK;
+	if ((int64_t)m.cap > size)
+		m.cap = size ? (size_t)size : 1;
+	m.buf = malloc(m.cap);
+	if (!m.buf)
+		return -ENOMEM;
+	if (t && t->h.count > 0 && size > 0)
+		rc = hash_search(&m, t, p);
+	if (rc >= 0)
+		rc = send_literal(&m, size);
+	if (rc >= 0) {
+		len = ur_sum_final(&m.sc, sum);
+		if (m.st.read_error) {
+			/* rsync's sender spoils the digest of a file it could not
+			 * read: all zero bits, or ...01 if that was the digest. */
+			int z = 0;
+
+			while (z < len && sum[z] == 0)
+				z++;
+			memset(sum, 0, (size_t)len);
+			if (z == len)
+				sum[len - 1] = 1;
+		}
+		rc = len;
+	}
+	if (st)
+		*st = m.st;
+	free(m.buf);
+	return rc;
+}
+
+/* ---- the receiver's patch ---- */
+
+int ur_delta_patch_init(struct ur_delta_patch *pt, const struct ur_sum_head *h, int basis_fd,
+			int64_t basis_size, int out_fd, const struct ur_sig_params *p)
+{
+	int rc;
+
+	memset(pt, 0, sizeof(*pt));
+	if (!head_ok(h) || basis_size < 0)
+		return -EINVAL;
+	rc = ur_sum_init(&pt->sum, p->kind, p->seed);
+	if (rc < 0)
+		return rc;
+	pt->h = *h;
+	pt->basis_fd = basis_fd;
+	pt->basis_size = basis_fd >= 0 ? basis_size : 0;
+	pt->out_fd = out_fd;
+	pt->cap = PATCH_BUF_MIN;
+	pt->buf = malloc(pt->cap);
+	return pt->buf ? 0 : -ENOMEM;
+}
+
+static int fail(struct ur_delta_patch *pt, int err)
+{
+	if (!pt->err)
+		pt->err = err;
+	return pt->err;
+}
+
+static int flush_out(struct ur_delta_patch *pt)
+{
+	int rc = 0;
+
+	if (pt->out_fd >= 0 && pt->len)
+		rc = pwrite_full(pt->out_fd, pt->buf, pt->len, pt->out_off);
+	if (rc < 0)
+		return fail(pt, rc);
+	pt->out_off += (int64_t)pt->len;
+	pt->len = 0;
+	if (pt->cap < PATCH_BUF_MAX) {
+		uint8_t *nb = realloc(pt->buf, pt->cap * 2);
+
+		if (nb) {
+			pt->buf = nb;
+			pt->cap *= 2;
+		}
+	}
+	return 0;
+}
+
+/* Read the pending run of consecutive blocks from the basis into the
+ * output, in as few preads as the buffer allows. */
+static int read_run(struct ur_delta_patch *pt)
+{
+	int32_t last = pt->run_start + pt->run_n - 1;
+	int64_t off = (int64_t)pt->run_start * pt->h.blength;
+	int64_t end = (int64_t)last * pt->h.blength + block_len(&pt->h, last);
+
+	pt->run_n = 0;
+	while (off < end) {
+		size_t n;
+		ssize_t got;
+		int rc;
+
+		if (pt->len == pt->cap && (rc = flush_out(pt)) < 0)
+			return rc;
+		n = end - off < (int64_t)(pt->cap - pt->len) ? (size_t)(end - off) : pt->cap - pt->len;
+		got = pread_full(pt->basis_fd, pt->buf + pt->len, n, off);
+		if (got < 0)
+			return fail(pt, (int)got);
+		if ((size_t)got < n) /* the basis shrank under us */
+			return fail(pt, -EPROTO);
+		ur_sum_update(&pt->sum, pt->buf + pt->len, n);
+		pt->len += n;
+		off += (int64_t)n;
+	}
+	return 0;
+}
+
+int ur_delta_patch_literal(struct ur_delta_patch *pt, const void *data, size_t n)
+{
+	const uint8_t *p = data;
+	int rc;
+
+	if (pt->err)
+		return pt->err;
+	if (pt->run_n && (rc = read_run(pt)) < 0)
+		return rc;
+	ur_sum_update(&pt->sum, p, n);
+	pt->st.literal += (int64_t)n;
+	while (n) {
+		size_t c;
+
+		if (pt->len == pt->cap && (rc = flush_out(pt)) < 0)
+			return rc;
+		c = n < pt->cap - pt->len ? n : pt->cap - pt->len;
+		memcpy(pt->buf + pt->len, p, c);
+		pt->len += c;
+		p += c;
+		n -= c;
+	}
+	return 0;
+}
+
+int ur_delta_patch_match(struct ur_delta_patch *pt, int32_t block)
+{
+	int64_t off;
+	int32_t l;
+	int rc;
+
+	if (pt->err)
+		return pt->err;
+	if (block < 0 || block >= pt->h.count)
+		return fail(pt, -EPROTO);
+	l = block_len(&pt->h, block);
+	off = (int64_t)block * pt->h.blength;
+	pt->st.matched += l;
+	pt->st.matches++;
+	if (pt->basis_fd < 0) {
+		/* Discarding a file without a basis: a match is ordinary. */
+		if (pt->out_fd >= 0)
+			return fail(pt, -EPROTO);
+		pt->out_off += l;
+		return 0;
+	}
+	if (off + l > pt->basis_size)
+		return fail(pt, -EPROTO);
+	if (pt->run_n && pt->run_start + pt->run_n == block) {
+		pt->run_n++;
+		return 0;
+	}
+	if (pt->run_n && (rc = read_run(pt)) < 0)
+		return rc;
+	pt->run_start = block;
+	pt->run_n = 1;
+	return 0;
+}
+
+int ur_delta_patch_token(struct ur_delta_patch *pt, const struct ur_token *tok)
+{
+	switch (tok->kind) {
+	case UR_TOKEN_LITERAL:
+		return ur_delta_patch_literal(pt, tok->data, tok->len);
+	case UR_TOKEN_MATCH:
+		return ur_delta_patch_match(pt, tok->block);
+	default:
+		return -EINVAL;
+	}
+}
+
+int ur_delta_patch_finish(struct ur_delta_patch *pt, uint8_t sum[UR_SUM_MAX_LEN])
+{
+	int rc;
+
+	if (pt->err)
+		return pt->err;
+	if (pt->run_n && (rc = read_run(pt)) < 0)
+		return rc;
+	if ((rc = flush_out(pt)) < 0)
+		return rc;
+	return ur_sum_final(&pt->sum, sum);
+}
+
+void ur_delta_patch_release(struct ur_delta_patch *pt)
+{
+	free(pt->buf);
+	pt->buf = NULL;
+	pt->len = pt->cap = 0;
+}

@@ -1,0 +1,155 @@
+/* SPDX-License-Identifier: GPL-3.0-or-later */
+#ifndef UR_DELTA_H
+#define UR_DELTA_H
+
+/*
+ * The delta algorithm, as rsync 3.5.0 runs it, as a library the wire roles
+ * call:
+ *   - generator: the signature of a basis file (sum head and one rolling
+ *     sum plus s2length strong-sum bytes per block), streamed to a
+ *     callback (ur_delta_sig);
+ *   - sender: the received block sums in a table (ur_delta_sigtab), and
+ *     the new file matched against it, streamed as literal runs and block
+ *     matches (ur_delta_match);
+ *   - receiver: the new file rebuilt from a basis and that stream
+ *     (struct ur_delta_patch).
+ * Files are read with pread in windows of a few MiB, so no file ever sits
+ * in memory whole. Every function returns 0 (or a length) or -errno.
+ */
+
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
+
+#include "checksum/checksum.h"
+#include "proto/sumhead.h"
+#include "proto/token.h"
+
+/* What a signature is computed with: the negotiated checksum, the
+ * handshake's seed and CF_CHKSUM_SEED_FIX, the protocol, --block-size
+ * (0 = rsync's square-root rule) and the redo pass (full-length strong
+ * sums). The match and the patch take the same struct for the kind and
+ * the seed of the whole-file sum. */
+struct ur_sig_params {
+	enum ur_sum_kind kind;
+	int32_t seed;
+	bool seed_fix;
+	int protocol;
+	int32_t block_size_opt;
+	bool redo;
+};
+
+/* Counters for --stats and --debug=deltasum. literal and matched are bytes
+ * of the new file; matches counts block tokens; hash_hits counts offsets
+ * where some block had the same rolling sum, false_alarms the blocks whose
+ * strong sum then differed. read_error is 0, or the -errno of a failed or
+ * short read of the file being matched (see ur_delta_match). */
+struct ur_delta_stats {
+	int64_t literal, matched;
+	int64_t hash_hits, false_alarms, matches;
+	int read_error;
+};
+
+/* ---- generator ---- */
+
+/* Called once per block, in order; strong is borrowed for the call. Return
+ * 0 to go on, or a negative errno to stop (ur_delta_sig returns it). */
+typedef int (*ur_delta_sig_fn)(void *ctx, uint32_t rolling, const uint8_t *strong, int s2len);
+
+/* The sum head rsync 3.5.0 sends for a basis of size bytes. Returns 0,
+ * -EOVERFLOW (too many blocks: rsync refuses the file) or -EINVAL. */
+int ur_delta_sig_head(int64_t size, const struct ur_sig_params *p, struct ur_sum_head *head);
+
+/* The signature of the basis fd (size bytes from offset 0): fills *head
+ * (before the first emit call, so emit may send it) and calls emit for
+ * each block with its rolling sum and the first s2length bytes of its
+ * strong sum. A file shorter than size reads as zeros past its end, as
+ * rsync's map_ptr gives them (the receiver's whole-file check catches the
+ * difference). Returns 0, emit's error, -ENOMEM, or a read error. */
+int ur_delta_sig(int fd, int64_t size, const struct ur_sig_params *p, struct ur_sum_head *head,
+		 ur_delta_sig_fn emit, void *ctx);
+
+/* ---- sender ---- */
+
+/* The generator's block sums, indexed by rolling sum. */
+struct ur_delta_sigtab;
+
+/* A table for the blocks of head h (validated as ur_sum_head_decode does;
+ * -EINVAL otherwise). Memory grows with the blocks added, not with the
+ * count the peer claims. *out is the caller's (ur_delta_sigtab_free). */
+int ur_delta_sigtab_new(const struct ur_sum_head *h, struct ur_delta_sigtab **out);
+/* Add block i, which must be the next one (0, 1, ... count - 1; -EINVAL
+ * otherwise): its rolling sum and s2length strong-sum bytes (copied).
+ * The index is built when the last block arrives. 0, -EINVAL or -ENOMEM. */
+int ur_delta_sigtab_add(struct ur_delta_sigtab *t, int32_t i, uint32_t rolling,
+			const uint8_t *strong);
+/* NULL does nothing. */
+void ur_delta_sigtab_free(struct ur_delta_sigtab *t);
+
+/* Where ur_delta_match sends the delta. literal gets the new file's
+ * unmatched bytes in pieces of at most UR_TOKEN_CHUNK (borrowed for the
+ * call), match a block index; consecutive literal calls continue one run.
+ * Each returns 0 or a negative errno that stops the match. */
+struct ur_delta_out {
+	int (*literal)(void *ctx, const uint8_t *p, size_t n);
+	int (*match)(void *ctx, int32_t block);
+	void *ctx;
+};
+
+/* Match the file fd (size bytes) against t (NULL or no blocks: all
+ * literal), as rsync's match.c does: a block matches where the rolling sum
+ * and then the strong sum agree and the window has the block's length;
+ * among several, the block after the previous match wins; at most 1024
+ * equal rolling sums are tried at one offset. Writes the whole-file sum
+ * of the bytes (p->kind, p->seed) to sum and returns its length, or
+ * -errno (the callbacks' errors, -EINVAL for a table that is not
+ * complete, -ENOMEM). Like rsync, a file that cannot be read to size
+ * reads as zeros from there on, the digest is spoiled so that the
+ * receiver rejects the file, and st->read_error says why. st may be NULL. */
+int ur_delta_match(int fd, int64_t size, const struct ur_delta_sigtab *t,
+		   const struct ur_sig_params *p, const struct ur_delta_out *out,
+		   uint8_t sum[UR_SUM_MAX_LEN], struct ur_delta_stats *st);
+
+/* ---- receiver ---- */
+
+/* Rebuilding one file: init, then the tokens one at a time, then finish.
+ * Writes go to out_fd from offset 0 with pwrite, coalesced in a buffer. */
+struct ur_delta_patch {
+	struct ur_sum_head h;
+	int basis_fd;
+	int64_t basis_size;
+	int out_fd;
+	int64_t out_off;	/* bytes written to out_fd */
+	struct ur_sum_ctx sum;	/* the whole-file sum of the output */
+	uint8_t *buf;		/* output not yet written */
+	size_t len, cap;
+	int32_t run_start;	/* consecutive matches not yet read */
+	int32_t run_n;
+	int err;		/* the first error; every later call returns it */
+	struct ur_delta_stats st;
+};
+
+/* Start rebuilding against the basis basis_fd of basis_size bytes (-1, 0:
+ * none) into out_fd (-1: discard the output, as rsync's receiver does for
+ * a file it skips, still checking the stream). The head is the one the
+ * sender echoed (validated: -EINVAL). Returns 0, -EINVAL, -ENOMEM or
+ * -ENOTSUP (the kind is not in this build). */
+int ur_delta_patch_init(struct ur_delta_patch *pt, const struct ur_sum_head *h, int basis_fd,
+			int64_t basis_size, int out_fd, const struct ur_sig_params *p);
+/* n literal bytes (borrowed for the call). 0 or a write error. */
+int ur_delta_patch_literal(struct ur_delta_patch *pt, const void *data, size_t n);
+/* Copy block i of the basis (i * blength, the last block remainder bytes
+ * long). -EPROTO when i is not below the head's count, when the block lies
+ * past the basis's end (or the basis reads short), or when there is no
+ * basis and the output is not discarded; else 0 or an I/O error. */
+int ur_delta_patch_match(struct ur_delta_patch *pt, int32_t block);
+/* A token from ur_token_read: a literal piece or a match as above; the end
+ * token is -EINVAL (call ur_delta_patch_finish). */
+int ur_delta_patch_token(struct ur_delta_patch *pt, const struct ur_token *tok);
+/* Write what is buffered and give the whole-file sum of the output in sum.
+ * Returns its length, or the first error of the file. */
+int ur_delta_patch_finish(struct ur_delta_patch *pt, uint8_t sum[UR_SUM_MAX_LEN]);
+/* Free the buffer; the fds stay the caller's. */
+void ur_delta_patch_release(struct ur_delta_patch *pt);
+
+#endif
