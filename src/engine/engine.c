@@ -1,6 +1,7 @@
 /* SPDX-License-Identifier: GPL-3.0-or-later */
 /* The run loop shared by the roles: walk segment by segment, depth first. */
 #include "engine/engine.h"
+#include "engine/hlink.h"
 #include "filter/filter.h"
 #include "util/err.h"
 #include "util/log.h"
@@ -229,6 +230,31 @@ static void precount(struct ur_engine *eng, const struct ur_flist *fl, int64_t *
 	}
 }
 
+/* -H: walk the tree once, in the order process() will, so that each group
+ * of hard links knows its last member before any is generated. */
+static void hl_prescan(struct ur_engine *eng, const struct ur_flist *fl, int64_t *seq)
+{
+	for (size_t i = 0; i < fl->n; i++) {
+		const struct ur_fentry *fe = &fl->e[i];
+		if (!S_ISDIR(fe->mode)) {
+			if (fe->nlink > 1)
+				ur_hlinks_note(eng->hl, fe->dev, fe->ino, *seq);
+			(*seq)++;
+			continue;
+		}
+		if (!recurses(eng->o, fe))
+			continue;
+		struct ur_flist sub;
+		ur_flist_init(&sub);
+		eng->quiet_walk = true;
+		if (enter_dir(eng, fl, fe, &sub) == 0)
+			hl_prescan(eng, &sub, seq);
+		leave_dir(eng);
+		eng->quiet_walk = false;
+		ur_flist_release(&sub);
+	}
+}
+
 /* Is there anything but directories below dir fe (after the filters)? */
 static bool has_nondir_below(struct ur_engine *eng, const struct ur_flist *fl,
 			     const struct ur_fentry *fe)
@@ -287,12 +313,16 @@ static void process(struct ur_engine *eng, struct ur_flist *fl)
 	for (size_t i = 0; i < fl->n && !eng->fatal; i++) {
 		struct ur_fentry *fe = &fl->e[i];
 		eng->cur_index = base + (int64_t)i;
+		int64_t seq = S_ISDIR(fe->mode) ? -1 : eng->hl_seq++;
 		if (fe->flags & UR_FE_PRUNED)
 			continue;
 		if (o->list_only) {
 			list_entry(eng, fl, fe);
 			if (!recurses(o, fe))
 				continue;
+		} else if (eng->hl && seq >= 0 && fe->nlink > 1) {
+			ur_hlinks_generate(eng, eng->hl, fl, fe, fe->dev, fe->ino, seq);
+			continue;
 		} else if (!ur_generate(eng, fl, fe) || !recurses(o, fe)) {
 			continue;
 		}
@@ -344,7 +374,18 @@ int ur_engine_run(struct ur_engine *eng, struct ur_flist *top)
 		eng->list_total = n;
 		eng->progress.total_size = bytes;
 	}
+	struct ur_hlinks hl;
+	ur_hlinks_init(&hl);
+	if (o->hard_links && !o->list_only) {
+		int64_t seq = 0;
+		eng->hl = &hl;
+		hl_prescan(eng, top, &seq);
+	}
 	process(eng, top);
+	if (eng->hl && !eng->fatal)
+		ur_hlinks_finish(eng, eng->hl);
+	eng->hl = NULL;
+	ur_hlinks_free(&hl);
 	if (UR_INFO_GTE(o, PROGRESS, 1))
 		ur_progress_break_line(eng->out);
 	/* A fatal error ends the run where it stands, as rsync's exit does. */

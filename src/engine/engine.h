@@ -36,6 +36,7 @@ struct ur_root {
 
 struct ur_engine;
 struct ur_wire;
+struct ur_hlinks;
 
 /* How the generator asks for a regular file (see top of file). */
 struct ur_chan {
@@ -118,6 +119,8 @@ struct ur_engine {
 	uint32_t walk_root;       /* ...under this root */
 
 	struct ur_wire *wire;     /* the connection when a role runs over the wire */
+	struct ur_hlinks *hl;     /* -H in a local copy: groups by device and inode */
+	int64_t hl_seq;           /* -H in a local copy: walk order of non-directories */
 };
 
 /* Paths for messages: "src/dir/file" relative to the destination, made

@@ -23,6 +23,7 @@
 #include "checksum/checksum.h"
 #include "engine/conn.h"
 #include "engine/engine.h"
+#include "engine/hlink.h"
 #include "proto/fentry.h"
 #include "proto/handshake.h"
 
@@ -46,14 +47,6 @@ struct ur_wdir {
 	size_t entry;
 };
 
-/* A hard-link group on the receiving side. */
-struct ur_hgroup {
-	int32_t gnum;		/* the index of its first member */
-	int32_t last;		/* the index of its last member so far */
-	char *leader;		/* the member that is in place, once done */
-	struct ur_flist pending; /* members waiting for the leader */
-};
-
 struct ur_wire {
 	struct ur_conn *c;
 	struct ur_caps caps;
@@ -72,8 +65,7 @@ struct ur_wire {
 
 	int32_t no_send;   /* receiver: MSG_NO_SEND for this index arrived */
 	struct ur_wseg *building; /* receiver: the list being read */
-	struct ur_hgroup *hg;	  /* receiver: -H groups */
-	size_t nhg, caphg;
+	struct ur_hlinks hl;	  /* receiver: -H groups */
 	int64_t done_sent, done_seen; /* receiver: NDX_DONEs written and echoed */
 	int32_t io_error;  /* IOERR_* bits from the sender */
 	int32_t *redo;     /* receiver: indices to transfer again */

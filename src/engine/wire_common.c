@@ -52,11 +52,7 @@ void ur_wire_free(struct ur_wire *w)
 		free(w->dirs[i].name);
 	free(w->dirs);
 	free(w->redo);
-	for (size_t i = 0; i < w->nhg; i++) {
-		free(w->hg[i].leader);
-		ur_flist_release(&w->hg[i].pending);
-	}
-	free(w->hg);
+	ur_hlinks_free(&w->hl);
 	free(w->uids);
 	free(w->gids);
 	memset(w, 0, sizeof(*w));

@@ -157,39 +157,27 @@ static int hlink_lookup(void *ctx, int32_t ndx, struct ur_wentry *first)
 	return 0;
 }
 
-static struct ur_hgroup *hgroup(struct ur_wire *w, int32_t gnum, bool add)
-{
-	for (size_t i = 0; i < w->nhg; i++)
-		if (w->hg[i].gnum == gnum)
-			return &w->hg[i];
-	if (!add)
-		return NULL;
-	if (w->nhg == w->caphg) {
-		size_t nc = w->caphg ? w->caphg * 2 : 16;
-		struct ur_hgroup *n = realloc(w->hg, nc * sizeof(*n));
-		if (!n)
-			return NULL;
-		w->hg = n;
-		w->caphg = nc;
-	}
-	struct ur_hgroup *g = &w->hg[w->nhg++];
-	memset(g, 0, sizeof(*g));
-	g->gnum = gnum;
-	ur_flist_init(&g->pending);
-	return g;
-}
-
-/* A sorted list's members join their groups; the last member seen is the
- * one rsync transfers (the others become links to it). */
+/* A sorted list's members join their groups (named by the first member's
+ * index): the last index of each group is known before it is generated. */
 static void hlink_note(struct ur_wire *w, struct ur_wseg *seg)
 {
 	for (size_t i = 0; i < seg->fl.n; i++) {
-		struct ur_fentry *fe = &seg->fl.e[i];
-		if (fe->hlink < 0)
-			continue;
-		struct ur_hgroup *g = hgroup(w, fe->hlink, true);
-		if (g && seg->ndx_start + (int32_t)i > g->last)
-			g->last = seg->ndx_start + (int32_t)i;
+		const struct ur_fentry *fe = &seg->fl.e[i];
+		if (fe->hlink >= 0)
+			ur_hlinks_note(&w->hl, (uint64_t)fe->hlink, 0, seg->ndx_start + (int64_t)i);
+	}
+}
+
+/* A member waiting for its leader keeps its list (rsync's in_progress). */
+static void hlink_waiting(void *ctx, int64_t idx, int delta)
+{
+	struct ur_wire *w = ctx;
+	for (size_t k = 0; k < w->nsegs; k++) {
+		struct ur_wseg *ps = w->segs[k];
+		if (idx >= ps->ndx_start && idx < ps->ndx_start + (int64_t)ps->fl.n) {
+			ps->waiting += delta;
+			return;
+		}
 	}
 }
 
@@ -842,69 +830,6 @@ static void delete_below(struct ur_engine *eng, const struct ur_flist *fl, size_
 	ur_flist_release(&kids);
 }
 
-/*
- * -H, as rsync's generator does it: every member but the last one known
- * waits; the last is generated (transferred) and then the waiting ones
- * become links to it, latest first. A member that comes after that links
- * at once.
- */
-static void hlink_generate(struct ur_engine *eng, struct ur_wire *w, struct ur_wseg *seg,
-			   struct ur_fentry *fe)
-{
-	struct ur_hgroup *g = hgroup(w, fe->hlink, true);
-	if (!g) {
-		ur_generate(eng, &seg->fl, fe);
-		return;
-	}
-	const char *dname = ur_dst_name(eng, &seg->fl, fe);
-	if (g->leader) {
-		ur_generate_hlink(eng, &seg->fl, fe, g->leader);
-		return;
-	}
-	/* A member that is in the destination already leads (it is the
-	 * basis); one that is not waits, unless it is the last. */
-	struct stat st;
-	bool exists = !eng->dest_missing &&
-		      fstatat(eng->dest_fd, dname, &st, AT_SYMLINK_NOFOLLOW) == 0 && !S_ISDIR(st.st_mode);
-	if (eng->cur_index < g->last && !exists) {
-		struct stat z = {0};
-		struct ur_fentry *p = ur_flist_add(&g->pending, dname, &z, NULL);
-		if (p) {
-			uint32_t name = p->name, base = p->base;
-			*p = *fe;
-			p->name = name;
-			p->base = base;
-			p->link = 0;
-			p->root = (uint32_t)eng->cur_index; /* reused: its index */
-			/* Its list stays until it is linked (rsync's in_progress). */
-			seg->waiting++;
-		}
-		return;
-	}
-	ur_generate(eng, &seg->fl, fe);
-	if (!eng->dest_missing && !eng->o->dry_run &&
-	    fstatat(eng->dest_fd, dname, &st, AT_SYMLINK_NOFOLLOW) < 0)
-		return; /* not made: the next member will try to lead */
-	g->leader = strdup(dname);
-	if (!g->leader)
-		return;
-	int64_t saved = eng->cur_index;
-	for (size_t i = g->pending.n; i-- > 0;) {
-		struct ur_fentry *p = &g->pending.e[i];
-		eng->cur_index = p->root;
-		for (size_t k = 0; k < w->nsegs; k++) {
-			struct ur_wseg *ps = w->segs[k];
-			if ((int32_t)p->root >= ps->ndx_start &&
-			    (int32_t)p->root < ps->ndx_start + (int32_t)ps->fl.n && ps->waiting > 0)
-				ps->waiting--;
-		}
-		p->root = 0;
-		ur_generate_hlink(eng, &g->pending, p, g->leader);
-	}
-	eng->cur_index = saved;
-	ur_flist_clear(&g->pending);
-}
-
 /* Generate every entry of seg (its directory already generated). */
 static void generate_seg(struct ur_engine *eng, struct ur_wire *w, struct ur_wseg *seg)
 {
@@ -931,7 +856,8 @@ static void generate_seg(struct ur_engine *eng, struct ur_wire *w, struct ur_wse
 		bool is_dir = S_ISDIR(fe->mode);
 		eng->cur_index = seg->ndx_start + (int64_t)i;
 		if (fe->hlink >= 0 && o->hard_links && !(fe->flags & UR_FE_PRUNED)) {
-			hlink_generate(eng, w, seg, fe);
+			ur_hlinks_generate(eng, &w->hl, &seg->fl, fe, (uint64_t)fe->hlink, 0,
+					   eng->cur_index);
 		} else if (!(fe->flags & UR_FE_PRUNED)) {
 			bool go = ur_generate(eng, &seg->fl, fe);
 			bool content = go && is_dir && !(fe->flags & UR_FE_NO_RECURSE);
@@ -1004,6 +930,8 @@ int ur_wire_receive(struct ur_engine *eng, struct ur_wire *w, char *dest,
 	eng->wire = w;
 	w->fs.lookup = hlink_lookup;
 	w->fs.lookup_ctx = w;
+	w->hl.waiting = hlink_waiting;
+	w->hl.ctx = w;
 	if (!eng->nroots) {
 		/* Names in messages (%f) are the sender's, relative. */
 		eng->roots = calloc(1, sizeof(*eng->roots));
@@ -1109,16 +1037,7 @@ int ur_wire_receive(struct ur_engine *eng, struct ur_wire *w, char *dest,
 		cur++;
 	}
 	/* -H members whose group found no leader: each on its own. */
-	for (size_t i = 0; i < w->nhg && !eng->fatal; i++) {
-		struct ur_hgroup *g = &w->hg[i];
-		for (size_t k = 0; k < g->pending.n && !eng->fatal; k++) {
-			struct ur_fentry *p = &g->pending.e[k];
-			eng->cur_index = p->root;
-			p->root = 0;
-			ur_generate(eng, &g->pending, p);
-		}
-		ur_flist_clear(&g->pending);
-	}
+	ur_hlinks_finish(eng, &w->hl);
 	if (eng->fatal)
 		return finish_error(eng, w, -EIO);
 

@@ -451,12 +451,6 @@ int ur_session_run(struct ur_opts *o)
 		}
 		ur_remote_spec_free(&rs);
 	}
-	if (o->hard_links) {
-		/* Done over the wire (engine/wire_recv.c), not yet locally. */
-		ur_error(0, "--hard-links is not supported yet");
-		rc = UR_EXIT_UNSUPPORTED;
-		goto out;
-	}
 	if (o->nargs == 1) {
 		/* A lone source lists it, as rsync does. */
 		o->list_only = true;

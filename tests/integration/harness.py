@@ -494,12 +494,12 @@ def base_env(extra=None):
 # comparison with rsync 3.5.0 back on.
 NOT_YET_LONG = {
     "--no-W", "--no-whole-file", "--append", "--append-verify",          # delta issue
-    "--hard-links", "--sparse", "--preallocate", "--keep-dirlinks",
+    "--sparse", "--preallocate", "--keep-dirlinks",
     "--munge-links", "--copy-devices", "--delay-updates", "--partial-dir",
     "--chown", "--usermap", "--groupmap",
 }
 # Short forms, as letters inside a bundle (-aH).
-NOT_YET_SHORT = set("HSK")
+NOT_YET_SHORT = set("SK")
 # Short options that take a value end the bundle ("-essh").
 _VALUE_SHORT = set("eBTMf@")  # "f" takes a rule
 

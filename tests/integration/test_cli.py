@@ -216,7 +216,7 @@ def test_same_exit_code(case, tmp_path, rsync, ursync):
 # (args, also run rsync with them?) -- rsync accepts these (exit 0 for a dry
 # run); ursync must refuse them with exit 4 until they are implemented.
 UNSUPPORTED = [
-    (["-H"], True), (["-A"], True), (["-X"], True),
+    (["-A"], True), (["-X"], True),
     (["--link-dest=x"], True), (["--compare-dest=x"], True), (["--copy-dest=x"], True),
     (["-S"], True), (["--append"], True), (["--append-verify"], True),
     (["--partial-dir=p"], True), (["--delay-updates"], True),
@@ -259,9 +259,9 @@ def test_modes_not_supported_yet(args, tmp_path, ursync):
 
 
 def test_short_option_named_by_its_long_form(tmp_path, ursync):
-    u = run(ursync, ["-naH", "s/", "d/"], scratch(tmp_path))
+    u = run(ursync, ["-naX", "s/", "d/"], scratch(tmp_path))
     assert u.returncode == 4
-    assert "ursync: --hard-links is not supported yet" in u.stderr
+    assert "ursync: --xattrs is not supported yet" in u.stderr
 
 
 def test_help(tmp_path, rsync, ursync):

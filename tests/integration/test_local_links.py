@@ -118,3 +118,40 @@ def test_hard_links_partly_present(rr):
         t.file("dst/sub/c", "broken link, separate file now\n", mtime=T0)
 
     rr.check(["-aHi", "src/", "dst/"], setup)
+
+
+def deep_hard_tree(t):
+    """A group spread over several directories (its members in different
+    file lists), another inside one directory, and a symlink pair."""
+    t.file("src/top", "group one\n", mtime=T0)
+    t.hardlink("src/x/y/deep", "src/top")
+    t.hardlink("src/x/mid", "src/top")
+    t.hardlink("src/z/last", "src/top")
+    t.file("src/x/p", "group two\n", mtime=T0)
+    t.hardlink("src/x/q", "src/x/p")
+    t.symlink("src/ln1", "top")
+
+
+@pytest.mark.parametrize("opts", [["-aHi"], ["-aHin"], ["-aHi", "--no-inc-recursive"],
+                                  ["-aHv", "--delete"]], ids=lambda o: " ".join(o))
+def test_hard_links_across_dirs(rr, opts):
+    rr.check([*opts, "src/", "dst/"], deep_hard_tree)
+
+
+def test_hard_links_middle_member_present(rr):
+    """The first member already in the destination leads; the others link
+    to it, the earlier ones once it is done."""
+    def setup(t):
+        deep_hard_tree(t)
+        t.file("dst/x/mid", "stale copy\n", mtime=T0)
+        t.file("dst/z/last", "other stale\n")
+
+    rr.check(["-aHi", "src/", "dst/"], setup)
+
+
+def test_hard_links_rerun_unchanged(rr):
+    def setup(t):
+        deep_hard_tree(t)
+        t.rsync("-aH", "src/", "dst/")
+
+    rr.check(["-aHii", "src/", "dst/"], setup)
