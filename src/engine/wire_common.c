@@ -1,6 +1,7 @@
 /* SPDX-License-Identifier: GPL-3.0-or-later */
 /* What both wire roles share: set-up, messages from the peer, filter lists. */
 #include "engine/wire.h"
+#include "filter/filter.h"
 #include "util/log.h"
 
 #include <errno.h>
@@ -140,22 +141,56 @@ int ur_wire_on_msg(struct ur_conn *c, int tag, const uint8_t *data, size_t len)
 	}
 }
 
+/* The side modifiers of a rule's wire text ("-s pat", "+r pat"). */
+static void rule_sides(const char *text, bool *sender, bool *receiver, bool *special)
+{
+	*sender = *receiver = *special = false;
+	*special = text[0] == ':' || text[0] == '.';
+	for (const char *p = text + 1; *p && *p != ' '; p++) {
+		if (*p == 's')
+			*sender = true;
+		else if (*p == 'r')
+			*receiver = true;
+		else if (*p == 'C')
+			*special = true;
+	}
+}
+
+static bool receiver_wants_list(const struct ur_opts *o, int protocol)
+{
+	return o->prune_empty_dirs || (o->delete_mode && (!o->delete_excluded || protocol >= 29));
+}
+
 int ur_wire_send_filters(struct ur_engine *eng, struct ur_wire *w)
 {
 	const struct ur_opts *o = eng->o;
-	bool receiver_wants = o->prune_empty_dirs || (o->delete_mode && (!o->delete_excluded || w->protocol >= 29));
-	if (w->am_sender && !receiver_wants)
+	if (w->am_sender && !receiver_wants_list(o, w->protocol))
 		return 0;
-	/* Rules travel as (int32 length, text); none are sent yet (the
-	 * session refuses filter options over the wire). */
+	/* Each rule as (int32 length, text); a pushing client keeps its
+	 * sender-side rules and a pulling one its receiver-side rules. */
+	size_t n = eng->filters ? ur_filter_count(eng->filters) : 0;
+	for (size_t i = 0; i < n; i++) {
+		char text[4096 + 64];
+		int len = ur_filter_rule_text(eng->filters, i, text, sizeof(text));
+		if (len < 0 || (size_t)len >= sizeof(text))
+			continue;
+		bool snd, rcv, special;
+		rule_sides(text, &snd, &rcv, &special);
+		if ((snd && w->am_sender) || (rcv && !w->am_sender))
+			continue;
+		int rc = ur_conn_write_int(w->c, len);
+		if (rc == 0)
+			rc = ur_conn_write(w->c, text, (size_t)len);
+		if (rc < 0)
+			return rc;
+	}
 	return ur_conn_write_int(w->c, 0);
 }
 
 int ur_wire_recv_filters(struct ur_engine *eng, struct ur_wire *w)
 {
 	const struct ur_opts *o = eng->o;
-	bool receiver_wants = o->prune_empty_dirs || (o->delete_mode && (!o->delete_excluded || w->protocol >= 29));
-	if (!w->am_sender && !receiver_wants)
+	if (!w->am_sender && !receiver_wants_list(o, w->protocol))
 		return 0;
 	for (;;) {
 		int32_t len;
@@ -172,10 +207,24 @@ int ur_wire_recv_filters(struct ur_engine *eng, struct ur_wire *w)
 		if ((rc = ur_conn_read(w->c, rule, (size_t)len)) < 0)
 			return rc;
 		rule[len] = '\0';
-		/* Rules from the client are not applied yet: refuse rather than
-		 * send a tree the client asked to filter. */
-		ur_err_set(&w->c->err, UR_EXIT_UNSUPPORTED, 0,
-			   "ursync: filter rules over the wire are not supported yet (%s)", rule);
-		return -ENOTSUP;
+		bool snd, rcv, special;
+		rule_sides(rule, &snd, &rcv, &special);
+		if (special) {
+			/* Per-directory merge files and -C over the wire: not yet. */
+			ur_err_set(&w->c->err, UR_EXIT_UNSUPPORTED, 0,
+				   "filter rule \"%s\" is not supported over the wire yet", rule);
+			return -ENOTSUP;
+		}
+		if (!eng->filters) {
+			struct ur_filter_config cfg = {.from0 = o->from0,
+						       .delete_excluded = o->delete_excluded};
+			if (!(eng->filters = ur_filter_list_new(&cfg)))
+				return -ENOMEM;
+		}
+		struct ur_err err = {0};
+		if (ur_filter_add(eng->filters, rule, 0, &err) < 0) {
+			ur_err_set(&w->c->err, err.code ? err.code : UR_EXIT_SYNTAX, 0, "%s", err.msg);
+			return -EINVAL;
+		}
 	}
 }

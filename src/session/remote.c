@@ -10,6 +10,7 @@
 #include "checksum/checksum.h"
 #include "engine/wire.h"
 #include "proto/handshake.h"
+#include "filter/filter.h"
 #include "session/filters.h"
 #include "session/rsh.h"
 #include "session/remote_spec.h"
@@ -32,8 +33,8 @@
 /* Options that do not work over the wire yet: refused before connecting. */
 static const char *unsupported_remote(const struct ur_opts *o)
 {
-	if (o->filter_count || o->cvs_exclude)
-		return "--filter/--exclude/--include";
+	if (o->cvs_exclude)
+		return "--cvs-exclude";
 	if (o->files_from)
 		return "--files-from";
 	if (o->relative)
@@ -440,17 +441,46 @@ int ur_session_client(struct ur_opts *o, const struct ur_remote_spec *rs)
 	int rc, fd = -1, fd_out = -1, child = -1;
 	pid_t pid = -1;
 
+	ur_client_exit_role = "client";
 	const char *why = unsupported_remote(o);
 	if (why) {
 		ur_error(0, "%s is not supported over the wire yet", why);
 		return UR_EXIT_UNSUPPORTED;
 	}
+	/* The rules are read (and checked) before anything is started, as
+	 * rsync parses them with the options. */
+	engine_setup(&eng, o, stdout);
+	if (o->filter_count) {
+		/* Merge files are read here and their rules sent; a
+		 * per-directory merge rule is refused (not yet). */
+		char cwd[4096];
+		if (!getcwd(cwd, sizeof(cwd)))
+			snprintf(cwd, sizeof(cwd), "/");
+		if ((rc = ur_session_filters(&eng, cwd)) != 0)
+			goto out_early;
+		for (size_t i = 0; eng.filters && i < ur_filter_count(eng.filters); i++) {
+			char text[64];
+			ur_filter_rule_text(eng.filters, i, text, sizeof(text));
+			size_t mods = strcspn(text, " ");
+			if (text[0] == ':' || memchr(text, 'C', mods)) {
+				ur_error(0, "per-directory merge rules over the wire are not supported yet");
+				rc = UR_EXIT_UNSUPPORTED;
+				goto out_early;
+			}
+		}
+		/* The receiver's rules are the same list (deletion checks it
+		 * with the receiver's side). */
+		ur_filter_list_free(eng.rfilters);
+		eng.rfilters = NULL;
+	}
+
 	signal(SIGPIPE, SIG_IGN);
 	rc = ur_rsh_command(o, getenv("RSYNC_RSH"), rs->user, rs->host, pull, rs->rpaths, rs->nrpaths,
 			    &cmd, &err);
 	if (rc < 0) {
 		ur_errmsg("%s", err.msg);
-		return err.code ? err.code : UR_EXIT_SYNTAX;
+		rc = err.code ? err.code : UR_EXIT_SYNTAX;
+		goto out_early;
 	}
 	if (UR_DEBUG_GTE(o, CMD, 1)) {
 		for (int i = 0; i < cmd.n; i++)
@@ -461,14 +491,15 @@ int ur_session_client(struct ur_opts *o, const struct ur_remote_spec *rs)
 	ur_argv_free(&cmd);
 	if (rc < 0) {
 		ur_error(-rc, "pipe/fork failed");
-		return UR_EXIT_IPC;
+		rc = UR_EXIT_IPC;
+		goto out_early;
 	}
-	if (ur_conn_init(&c, fd, fd_out, o->timeout) < 0)
-		return UR_EXIT_MALLOC;
+	if (ur_conn_init(&c, fd, fd_out, o->timeout) < 0) {
+		rc = UR_EXIT_MALLOC;
+		goto out_early;
+	}
 	c.role = pull ? "Receiver" : "sender";
 	ur_client_exit_role = c.role;
-	engine_setup(&eng, o, stdout);
-
 	rc = handshake(&c, o, false, !pull, &caps);
 	if (rc < 0) {
 		rc = report_conn_error(&c, NULL, rc);
@@ -546,7 +577,8 @@ out_wire:
 		ur_report_stats(o, stdout, &eng.st);
 	}
 out:
-	ur_session_engine_release(&eng);
 	ur_conn_free(&c);
+out_early:
+	ur_session_engine_release(&eng);
 	return rc;
 }

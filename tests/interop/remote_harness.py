@@ -240,6 +240,9 @@ OPTIONS = [
     ("-a --numeric-ids", "fresh"),
     ("-av", "stale"),
     ("-ai", "stale-nonempty"),  # exit 23 "cannot delete non-empty directory" must travel too
+    # filter rules travel to the far side (sender's rules, receiver's protection)
+    ("-ai --delete --exclude=*.txt", "stale"),
+    ("-av --include=*/ --include=*.txt --exclude=*", "fresh"),
 ]
 DIRECTIONS = ["push", "pull"]
 TRANSPORTS = ["fakeshell", "ssh"]
