@@ -843,7 +843,7 @@ static void generate_seg(struct ur_engine *eng, struct ur_wire *w, struct ur_wse
 			return; /* the directory could not be made: skip its contents */
 		if (!eng->dest_missing && !eng->dest_file && !dir_ok(eng, dname))
 			eng->dest_missing = true;
-		if (!eng->dest_missing && o->delete_mode)
+		if (!eng->dest_missing && o->delete_mode && o->delete_mode != UR_DEL_BEFORE)
 			ur_delete_in_dir(eng, dname, &seg->fl);
 		eng->cur_dfd = -1;
 		if (!eng->dest_missing && !eng->dest_file)
@@ -867,7 +867,8 @@ static void generate_seg(struct ur_engine *eng, struct ur_wire *w, struct ur_wse
 			 * incremental lists, when its own list starts; the top
 			 * "." is in the first list with its contents). */
 			bool whole = !w->caps.inc_recurse || !strcmp(ur_fentry_name(&seg->fl, fe), ".");
-			if (content && whole && o->delete_mode && !eng->dest_missing &&
+			if (content && whole && o->delete_mode && o->delete_mode != UR_DEL_BEFORE &&
+			    !eng->dest_missing &&
 			    !eng->dest_file && (o->recursive || (fe->flags & UR_FE_TOP_DIR)))
 				delete_below(eng, &seg->fl, i);
 		}
@@ -899,6 +900,26 @@ static int wait_done(struct ur_engine *eng, struct ur_wire *w, int extra)
 			rc = 0;
 	}
 	return rc < 0 ? rc : 0;
+}
+
+/* At protocol 31+: the deletion statistics (when deleting) and the
+ * NDX_DONE that ends the deletion phase. */
+static int write_del_stats(struct ur_engine *eng, struct ur_wire *w)
+{
+	int rc = 0;
+	if (eng->o->delete_mode) {
+		const struct ur_stats *st = &eng->st;
+		int64_t files = st->deleted_files - st->deleted_dir - st->deleted_link -
+				st->deleted_dev - st->deleted_special;
+		int32_t v[5] = {(int32_t)files, (int32_t)st->deleted_dir, (int32_t)st->deleted_link,
+				(int32_t)st->deleted_dev, (int32_t)st->deleted_special};
+		rc = ur_conn_write_ndx(w->c, UR_NDX_DEL_STATS);
+		for (int i = 0; i < 5 && rc == 0; i++)
+			rc = ur_conn_write_varint(w->c, v[i]);
+	}
+	if (rc == 0)
+		rc = ur_conn_write_ndx(w->c, UR_NDX_DONE);
+	return rc;
 }
 
 static int finish_error(struct ur_engine *eng, struct ur_wire *w, int rc)
@@ -983,6 +1004,22 @@ int ur_wire_receive(struct ur_engine *eng, struct ur_wire *w, char *dest,
 	if (rc)
 		return rc;
 
+	/* --delete-before: one pass over the whole list (the receiver turned
+	 * incremental recursion off for it) before anything is generated. */
+	if (o->delete_mode == UR_DEL_BEFORE && !eng->dest_missing && !eng->dest_file) {
+		struct ur_wseg *all = w->segs[0];
+		for (size_t i = 0; i < all->fl.n; i++) {
+			const struct ur_fentry *fe = &all->fl.e[i];
+			struct stat st;
+			const char *dn = ur_fentry_name(&all->fl, fe);
+			if (!S_ISDIR(fe->mode) || (fe->flags & (UR_FE_NO_RECURSE | UR_FE_PRUNED)) ||
+			    !(o->recursive || (fe->flags & UR_FE_TOP_DIR)))
+				continue;
+			if (fstatat(eng->dest_fd, dn, &st, AT_SYMLINK_NOFOLLOW) == 0 && S_ISDIR(st.st_mode))
+				delete_below(eng, &all->fl, i);
+		}
+	}
+
 	/* -H: rsync's generator waits until the lists are well ahead (or
 	 * all in) so that a group's last member is known. */
 	if (o->hard_links && w->caps.inc_recurse) {
@@ -1055,23 +1092,12 @@ int ur_wire_receive(struct ur_engine *eng, struct ur_wire *w, char *dest,
 	/* Both are answered; the second ends the sender's loop. */
 	if ((rc = write_done(w)) < 0 || (rc = write_done(w)) < 0)
 		return finish_error(eng, w, rc);
-	if (w->protocol >= 31) {
-		if (o->delete_mode) {
-			const struct ur_stats *st = &eng->st;
-			int64_t files = st->deleted_files - st->deleted_dir - st->deleted_link -
-					st->deleted_dev - st->deleted_special;
-			int32_t v[5] = {(int32_t)files, (int32_t)st->deleted_dir,
-					(int32_t)st->deleted_link, (int32_t)st->deleted_dev,
-					(int32_t)st->deleted_special};
-			rc = ur_conn_write_ndx(w->c, UR_NDX_DEL_STATS);
-			for (int i = 0; i < 5 && rc == 0; i++)
-				rc = ur_conn_write_varint(w->c, v[i]);
-			if (rc < 0)
-				return finish_error(eng, w, rc);
-		}
-		if ((rc = ur_conn_write_ndx(w->c, UR_NDX_DONE)) < 0)
-			return finish_error(eng, w, rc);
-	}
+	/* Deletion statistics go early unless deletions wait for the end
+	 * (--delete-delay, --delete-after). */
+	bool late_del = o->delete_mode == UR_DEL_DELAY || o->delete_mode == UR_DEL_AFTER;
+	if (w->protocol >= 31 && !late_del && (rc = write_del_stats(eng, w)) < 0)
+		return finish_error(eng, w, rc);
+
 	/* The sender: phase 2's echo and its own end. */
 	if ((rc = wait_done(eng, w, 0)) < 0)
 		return finish_error(eng, w, rc);
@@ -1083,6 +1109,16 @@ int ur_wire_receive(struct ur_engine *eng, struct ur_wire *w, char *dest,
 			if ((rc = ur_conn_read_varlong(w->c, 3, v[i])) < 0)
 				return finish_error(eng, w, rc);
 	}
+	if (late_del)
+		ur_delete_flush(eng);
+	if (eng->deletes_skipped) {
+		/* Said before the end, so a server's client still hears it. */
+		ur_errmsg("Deletions stopped due to --max-delete limit (%lld skipped)",
+			  (long long)eng->deletes_skipped);
+		ur_engine_fail(eng, UR_EXIT_DEL_LIMIT);
+	}
+	if (late_del && w->protocol >= 31 && (rc = write_del_stats(eng, w)) < 0)
+		return finish_error(eng, w, rc);
 	/* At 31+ the sender answers our last NDX_DONE (read_final_goodbye). */
 	if (w->protocol >= 31 && (rc = wait_done(eng, w, 1)) < 0)
 		return finish_error(eng, w, rc);

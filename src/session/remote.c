@@ -45,23 +45,15 @@ static const char *unsupported_remote(const struct ur_opts *o)
 		return "--checksum";
 	if (o->remove_source_files)
 		return "--remove-source-files";
-	if (o->delete_mode == UR_DEL_BEFORE || o->delete_mode == UR_DEL_AFTER ||
-	    o->delete_mode == UR_DEL_DELAY)
-		return "--delete-before/--delete-after/--delete-delay";
-	if (o->delete_excluded)
-		return "--delete-excluded";
+
 	if (o->prune_empty_dirs)
 		return "--prune-empty-dirs";
-	if (o->backup)
-		return "--backup";
-	if (o->max_delete >= 0)
-		return "--max-delete";
 	if (o->delete_missing_args)
 		return "--delete-missing-args";
 	if (o->checksum_choice)
 		return "--checksum-choice";
-	if (o->atimes || o->crtimes)
-		return "--atimes/--crtimes";
+	if (o->crtimes)
+		return "--crtimes";
 	if (o->whole_file == 0)
 		return "--no-whole-file";
 	if (o->secluded_args)
@@ -377,7 +369,7 @@ const char *ur_client_exit_role;
 /* Start argv with its stdin and stdout on two socket pairs (as rsync
  * does, so that the far side closing its output is seen as the end even
  * while it still reads); *fd_in and *fd_out are our ends. */
-static int spawn(char **argv, int *fd_in, int *fd_out, pid_t *pid)
+static int spawn(char **argv, mode_t mask, int *fd_in, int *fd_out, pid_t *pid)
 {
 	int to[2], from[2];
 	if (socketpair(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC, 0, to) < 0)
@@ -402,6 +394,9 @@ static int spawn(char **argv, int *fd_in, int *fd_out, pid_t *pid)
 		dup2(to[1], STDIN_FILENO);
 		dup2(from[1], STDOUT_FILENO);
 		signal(SIGPIPE, SIG_DFL);
+		/* Our own umask is 0 (modes are computed); the far side gets
+		 * the user's. */
+		umask(mask);
 		execvp(argv[0], argv);
 		fprintf(stderr, "%s: Failed to exec %s: %s (%d)\n", ur_progname, argv[0], strerror(errno),
 			errno);
@@ -450,7 +445,7 @@ int ur_session_client(struct ur_opts *o, const struct ur_remote_spec *rs)
 	/* The rules are read (and checked) before anything is started, as
 	 * rsync parses them with the options. */
 	engine_setup(&eng, o, stdout);
-	if (o->filter_count) {
+	{
 		/* Merge files are read here and their rules sent; a
 		 * per-directory merge rule is refused (not yet). */
 		char cwd[4096];
@@ -487,7 +482,7 @@ int ur_session_client(struct ur_opts *o, const struct ur_remote_spec *rs)
 			ur_info("%s%s", i ? " " : "opening connection using: ", cmd.v[i]);
 		ur_info("\n");
 	}
-	rc = spawn(cmd.v, &fd, &fd_out, &pid);
+	rc = spawn(cmd.v, eng.umask, &fd, &fd_out, &pid);
 	ur_argv_free(&cmd);
 	if (rc < 0) {
 		ur_error(-rc, "pipe/fork failed");

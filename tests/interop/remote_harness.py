@@ -243,6 +243,12 @@ OPTIONS = [
     # filter rules travel to the far side (sender's rules, receiver's protection)
     ("-ai --delete --exclude=*.txt", "stale"),
     ("-av --include=*/ --include=*.txt --exclude=*", "fresh"),
+    # without -p new files get the far side's umask (the client must not
+    # hand its own umask of 0 to the remote shell)
+    ("-rlt", "fresh"),
+    # deletion timings, limits and backups on the receiving side
+    ("-ai --delete-after -b", "stale"),
+    ("-av --delete-delay", "stale"),
 ]
 DIRECTIONS = ["push", "pull"]
 TRANSPORTS = ["fakeshell", "ssh"]
