@@ -56,6 +56,10 @@ struct ur_chan {
 	 * itemize(): over the wire the sender hears of it and echoes it). */
 	void (*itemized)(struct ur_engine *eng, const struct ur_flist *fl,
 			 const struct ur_fentry *fe, uint32_t iflags, const char *xname);
+	/* Optional (-c): does destination file dname hold fe's contents?
+	 * Without it the generator compares with the sender's file. */
+	bool (*same_contents)(struct ur_engine *eng, const struct ur_flist *fl,
+			      const struct ur_fentry *fe, const char *dname);
 	/* Optional: dname (relative to the destination) was deleted. */
 	void (*deleted)(struct ur_engine *eng, const char *dname, mode_t mode);
 };

@@ -379,6 +379,8 @@ static bool same_contents(struct ur_engine *eng, const struct ur_flist *fl,
 {
 	char path[PATH_MAX];
 	bool same = false;
+	if (eng->chan->same_contents)
+		return eng->chan->same_contents(eng, fl, fe, dname);
 	if (!ur_sender_path(eng, fl, fe, path, sizeof(path)))
 		return false;
 	int a = open(path, O_RDONLY | O_CLOEXEC);

@@ -99,6 +99,7 @@ static void wait_for_leader(struct ur_hlinks *h, struct ur_hgroup *g, const stru
 	p->name = name;
 	p->base = base;
 	p->link = 0;
+	p->sum = 0;
 	p->root = 0;
 	pi[n] = idx;
 	if (h->waiting)

@@ -352,6 +352,17 @@ static int recv_flist(struct ur_engine *eng, struct ur_wire *w, int32_t dir, str
 		}
 		if (we.hlinked && !S_ISDIR(we.mode))
 			fe->hlink = we.hlink_ndx >= 0 ? we.hlink_ndx : we.ndx;
+		if (we.sum && S_ISREG(we.mode)) {
+			/* -c: the sender's checksum, kept in the arena. */
+			int64_t off = ur_flist_intern(&seg->fl, (const char *)we.sum,
+						      w->fs.cfg.csum_len);
+			if (off < 0) {
+				rc = -ENOMEM;
+				goto fail;
+			}
+			fe = &seg->fl.e[seg->fl.n - 1];
+			fe->sum = (uint32_t)off;
+		}
 		if (we.top_dir)
 			fe->flags |= UR_FE_TOP_DIR;
 		if (S_ISDIR(we.mode) && we.no_content_dir)
@@ -741,6 +752,32 @@ static int wire_send_file(struct ur_engine *eng, const struct ur_flist *fl,
 	return rc;
 }
 
+/* -c: the destination file's checksum against the one in the list. */
+static bool wire_same_contents(struct ur_engine *eng, const struct ur_flist *fl,
+			       const struct ur_fentry *fe, const char *dname)
+{
+	struct ur_wire *w = eng->wire;
+	if (!fe->sum)
+		return false;
+	int fd = openat(eng->dest_fd, dname, O_RDONLY | O_CLOEXEC | O_NOFOLLOW);
+	if (fd < 0)
+		return false;
+	struct ur_sum_ctx sum;
+	bool same = false;
+	if (ur_sum_init(&sum, ur_wire_sum_kind(w->caps.checksum), w->caps.checksum_seed) >= 0) {
+		static uint8_t buf[1 << 16];
+		ssize_t n;
+		while ((n = read(fd, buf, sizeof(buf))) > 0)
+			ur_sum_update(&sum, buf, (size_t)n);
+		uint8_t d[UR_SUM_MAX_LEN];
+		int len = ur_sum_final(&sum, d);
+		same = n == 0 && len == (int)w->fs.cfg.csum_len &&
+		       !memcmp(d, fl->arena + fe->sum, (size_t)len);
+	}
+	close(fd);
+	return same;
+}
+
 static void wire_itemized(struct ur_engine *eng, const struct ur_flist *fl,
 			  const struct ur_fentry *fe, uint32_t iflags, const char *xname)
 {
@@ -779,6 +816,7 @@ static void wire_deleted(struct ur_engine *eng, const char *dname, mode_t mode)
 static const struct ur_chan wire_chan = {
 	.send_file = wire_send_file,
 	.itemized = wire_itemized,
+	.same_contents = wire_same_contents,
 	.deleted = wire_deleted,
 };
 

@@ -160,6 +160,27 @@ static int send_entry(struct sender *sd, const struct ur_flist *fl, const struct
 	};
 	if (S_ISLNK(fe->mode))
 		we.size = 0;
+	uint8_t fsum[UR_SUM_MAX_LEN];
+	if (o->checksum && S_ISREG(fe->mode)) {
+		/* -c: every regular file's checksum travels in the list. */
+		memset(fsum, 0, sizeof(fsum));
+		char path[PATH_MAX];
+		int fd = ur_sender_path(sd->eng, fl, fe, path, sizeof(path))
+				 ? open(path, O_RDONLY | O_CLOEXEC | O_NOCTTY)
+				 : -1;
+		struct ur_sum_ctx sum;
+		if (fd >= 0 &&
+		    ur_sum_init(&sum, ur_wire_sum_kind(w->caps.checksum), w->caps.checksum_seed) >= 0) {
+			static uint8_t buf[1 << 16];
+			ssize_t n;
+			while ((n = read(fd, buf, sizeof(buf))) > 0)
+				ur_sum_update(&sum, buf, (size_t)n);
+			ur_sum_final(&sum, fsum);
+		}
+		if (fd >= 0)
+			close(fd);
+		we.sum = fsum;
+	}
 	if (o->hard_links && !S_ISDIR(fe->mode) && fe->nlink > 1) {
 		we.hlinked = true;
 		we.hlink_ndx = idev_first(sd, fe->dev, fe->ino, ndx);

@@ -39,6 +39,8 @@ struct ur_fentry {
 	uint32_t nlink;     /* st_nlink, for -H */
 	int32_t hlink;      /* -H over the wire: hard-link group (the index of
 			     * its first member), -1 for none */
+	uint32_t sum;       /* -c over the wire: arena offset of the sender's
+			     * file checksum (its length is the connection's), 0 = none */
 };
 
 /* A list of entries plus the string arena holding their names. */

@@ -249,6 +249,8 @@ OPTIONS = [
     # deletion timings, limits and backups on the receiving side
     ("-ai --delete-after -b", "stale"),
     ("-av --delete-delay", "stale"),
+    # -c: file checksums in the list, compared with the destination's
+    ("-aci", "stale"),
 ]
 DIRECTIONS = ["push", "pull"]
 TRANSPORTS = ["fakeshell", "ssh"]
