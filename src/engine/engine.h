@@ -60,6 +60,9 @@ struct ur_chan {
 	 * Without it the generator compares with the sender's file. */
 	bool (*same_contents)(struct ur_engine *eng, const struct ur_flist *fl,
 			      const struct ur_fentry *fe, const char *dname);
+	/* Optional (--remove-source-files): fe arrived or was up to date;
+	 * without it the sender's file is removed here (a local copy). */
+	void (*done)(struct ur_engine *eng, const struct ur_flist *fl, const struct ur_fentry *fe);
 	/* Optional: dname (relative to the destination) was deleted. */
 	void (*deleted)(struct ur_engine *eng, const char *dname, mode_t mode);
 };

@@ -543,8 +543,12 @@ static bool settle(struct ur_engine *eng, const struct ur_flist *fl, const struc
 	report(eng, fl, fe, final->mode,
 	       item_flags(eng, fe, final->mode, dst,
 			  created ? UR_ITEM_LOCAL_CHANGE | UR_ITEM_REPORT_CHANGE : 0));
-	if (eng->o->remove_source_files)
-		ur_sender_remove(eng, fl, fe);
+	if (eng->o->remove_source_files) {
+		if (eng->chan->done)
+			eng->chan->done(eng, fl, fe);
+		else
+			ur_sender_remove(eng, fl, fe);
+	}
 	return true;
 }
 
@@ -732,8 +736,12 @@ bool ur_generate(struct ur_engine *eng, const struct ur_flist *fl, struct ur_fen
 		it.bytes_xfer = wire_bytes(bytes);
 		it.checksum_bytes = 16; /* what rsync's %c shows for a whole-file copy */
 		ur_report_transfer_end(o, eng->out, &it);
-		if (o->remove_source_files)
-			ur_sender_remove(eng, fl, fe);
+		if (o->remove_source_files) {
+			if (eng->chan->done)
+				eng->chan->done(eng, fl, fe);
+			else
+				ur_sender_remove(eng, fl, fe);
+		}
 	}
 	return true;
 }

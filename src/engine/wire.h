@@ -64,6 +64,8 @@ struct ur_wire {
 	int64_t file_total, file_done; /* entries listed / entries in freed lists */
 
 	int32_t no_send;   /* receiver: MSG_NO_SEND for this index arrived */
+	int32_t *success;  /* sender: MSG_SUCCESS indices to act on */
+	size_t nsuccess, capsuccess;
 	struct ur_wseg *building; /* receiver: the list being read */
 	struct ur_hlinks hl;	  /* receiver: -H groups */
 	int64_t done_sent, done_seen; /* receiver: NDX_DONEs written and echoed */

@@ -53,6 +53,7 @@ void ur_wire_free(struct ur_wire *w)
 		free(w->dirs[i].name);
 	free(w->dirs);
 	free(w->redo);
+	free(w->success);
 	ur_hlinks_free(&w->hl);
 	free(w->uids);
 	free(w->gids);
@@ -98,7 +99,20 @@ int ur_wire_on_msg(struct ur_conn *c, int tag, const uint8_t *data, size_t len)
 		w->no_send = (int32_t)ur_le32(data);
 		return 1;
 	case UR_MSG_NOOP:
+		return 0;
 	case UR_MSG_SUCCESS:
+		/* --remove-source-files: the sender removes it (wire_send.c). */
+		if (w->am_sender && eng->o->remove_source_files) {
+			if (w->nsuccess == w->capsuccess) {
+				size_t nc = w->capsuccess ? w->capsuccess * 2 : 64;
+				int32_t *n = realloc(w->success, nc * sizeof(*n));
+				if (!n)
+					return -ENOMEM;
+				w->success = n;
+				w->capsuccess = nc;
+			}
+			w->success[w->nsuccess++] = (int32_t)ur_le32(data);
+		}
 		return 0;
 	case UR_MSG_DELETED: {
 		/* The far generator removed something: a client sender shows it. */

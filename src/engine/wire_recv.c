@@ -778,6 +778,15 @@ static bool wire_same_contents(struct ur_engine *eng, const struct ur_flist *fl,
 	return same;
 }
 
+/* --remove-source-files: tell the sender (rsync's MSG_SUCCESS). */
+static void wire_done(struct ur_engine *eng, const struct ur_flist *fl, const struct ur_fentry *fe)
+{
+	(void)fl;
+	if (eng->o->dry_run || S_ISDIR(fe->mode))
+		return;
+	ur_conn_send_msg_int(eng->wire->c, UR_MSG_SUCCESS, (int32_t)eng->cur_index);
+}
+
 static void wire_itemized(struct ur_engine *eng, const struct ur_flist *fl,
 			  const struct ur_fentry *fe, uint32_t iflags, const char *xname)
 {
@@ -817,6 +826,7 @@ static const struct ur_chan wire_chan = {
 	.send_file = wire_send_file,
 	.itemized = wire_itemized,
 	.same_contents = wire_same_contents,
+	.done = wire_done,
 	.deleted = wire_deleted,
 };
 

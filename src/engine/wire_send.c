@@ -589,6 +589,19 @@ out:
 	return rc;
 }
 
+/* --remove-source-files: the receiver has each of these. */
+static void remove_sent(struct sender *sd)
+{
+	struct ur_wire *w = sd->w;
+	for (size_t i = 0; i < w->nsuccess; i++) {
+		const struct ur_flist *fl = NULL;
+		const struct ur_fentry *fe = find_entry(w, w->success[i], &fl);
+		if (fe && !S_ISDIR(fe->mode))
+			ur_sender_remove(sd->eng, fl, fe);
+	}
+	w->nsuccess = 0;
+}
+
 /* ---- the run ---- */
 
 static int finish_error(struct ur_engine *eng, struct ur_wire *w)
@@ -794,6 +807,7 @@ int ur_wire_send(struct ur_engine *eng, struct ur_wire *w)
 		rc = read_request(&sd, &ndx, &wi);
 		if (rc < 0)
 			return finish_error(eng, w);
+		remove_sent(&sd);
 		if (rc == 1) {
 			if (w->caps.inc_recurse && w->nsegs) {
 				/* The receiver is done with the oldest list. */
@@ -885,6 +899,7 @@ int ur_wire_send(struct ur_engine *eng, struct ur_wire *w)
 	int32_t ndx;
 	struct ur_wire_item wi;
 	rc = read_request(&sd, &ndx, &wi);
+	remove_sent(&sd);
 	if (rc == 1 && w->protocol >= 31) {
 		if ((rc = ur_conn_write_ndx(w->c, UR_NDX_DONE)) < 0 || (rc = ur_conn_flush(w->c)) < 0)
 			return finish_error(eng, w);

@@ -41,8 +41,6 @@ static const char *unsupported_remote(const struct ur_opts *o)
 		return "--relative";
 	if (o->compress)
 		return "--compress";
-	if (o->remove_source_files)
-		return "--remove-source-files";
 
 	if (o->prune_empty_dirs)
 		return "--prune-empty-dirs";

@@ -1,0 +1,77 @@
+# SPDX-License-Identifier: GPL-3.0-or-later
+"""Remote-shell cells that change the source, so the matrix cannot hold
+them: --remove-source-files. Each pair of programs runs on its own copy of
+the same tree; the files left in the source, the destination's contents and
+the client's itemize lines must be what rsync-to-rsync leaves and prints."""
+
+import hashlib
+import os
+import shutil
+import subprocess
+
+import pytest
+
+import remote_harness as rh
+
+PAIRS = [("rsync", "ursync"), ("ursync", "rsync"), ("ursync", "ursync")]
+
+
+def make_tree(top):
+    os.makedirs(os.path.join(top, "d", "e"))
+    for rel, data in (("a.txt", b"alpha\n"), ("d/b.bin", bytes((i * 7 + 13) % 251 for i in range(70000))),
+                      ("d/e/c", b"c\n"), ("keep.txt", b"unchanged\n")):
+        with open(os.path.join(top, rel), "wb") as f:
+            f.write(data)
+    os.symlink("a.txt", os.path.join(top, "ln"))
+    for root, dirs, files in os.walk(top):
+        for n in dirs + files:
+            os.utime(os.path.join(root, n), (1600000000, 1600000000), follow_symlinks=False)
+
+
+def listing(top):
+    out = {}
+    for root, dirs, files in os.walk(top):
+        for n in sorted(dirs + files):
+            p = os.path.join(root, n)
+            rel = os.path.relpath(p, top)
+            if os.path.islink(p):
+                out[rel] = "l:" + os.readlink(p)
+            elif os.path.isdir(p):
+                out[rel] = "d"
+            else:
+                with open(p, "rb") as f:
+                    out[rel] = "f:" + hashlib.sha256(f.read()).hexdigest()[:16]
+    return out
+
+
+def run(client, server, direction, work, opts):
+    src, dst = work / "src", work / "dst"
+    cmd = [rh.URSYNC if client == "ursync" else rh.RSYNC,
+           *opts, "-e", str(rh.FAKESHELL),
+           "--rsync-path=" + (rh.URSYNC if server == "ursync" else rh.RSYNC)]
+    if direction == "push":
+        cmd += [f"{src}/", f"localhost:{dst}/"]
+    else:
+        cmd += [f"localhost:{src}/", f"{dst}/"]
+    p = subprocess.run(cmd, cwd=work, capture_output=True, timeout=30)
+    lines = sorted(line.replace(str(work), "$WD")
+                   for line in p.stdout.decode(errors="replace").splitlines()
+                   if not line.startswith(("sent ", "total size")))
+    return p.returncode, lines, listing(src), listing(dst)
+
+
+@pytest.mark.parametrize("direction", ["push", "pull"])
+@pytest.mark.parametrize("client,server", PAIRS, ids=lambda p: p)
+def test_remove_source_files(tmp_path, client, server, direction):
+    results = []
+    for name, pair in (("ref", ("rsync", "rsync")), ("got", (client, server))):
+        work = tmp_path / name
+        make_tree(work / "src")
+        results.append(run(*pair, direction, work, ["-ai", "--remove-source-files"]))
+    ref, got = results
+    assert got[0] == ref[0], f"exit {got[0]} vs rsync's {ref[0]}"
+    assert got[1] == ref[1], "itemize lines differ"
+    assert got[2] == ref[2], "what is left in the source differs"
+    assert got[3] == ref[3], "destination differs"
+    # and something was actually removed
+    assert "a.txt" not in got[2] and "d/b.bin" not in got[2]
