@@ -6,6 +6,7 @@
 #include "config.h"
 #include "checksum/checksum.h"
 #include "engine/wire.h"
+#include "filter/filter.h"
 #include "proto/item.h"
 #include "proto/sumhead.h"
 #include "proto/token.h"
@@ -1051,6 +1052,30 @@ int ur_wire_receive(struct ur_engine *eng, struct ur_wire *w, char *dest,
 	rc = open_dest(eng, &first->fl, dest, (int)w->file_total);
 	if (rc)
 		return rc;
+
+	/* -m: directories with no file anywhere below them leave the list
+	 * (the receiver turned incremental recursion off for it), except the
+	 * top and what the receiver's rules protect. */
+	if (o->prune_empty_dirs && !w->caps.inc_recurse) {
+		struct ur_flist *fl = &w->segs[0]->fl;
+		for (size_t i = 0; i < fl->n; i++) {
+			struct ur_fentry *fe = &fl->e[i];
+			const char *dn = ur_fentry_name(fl, fe);
+			if (!S_ISDIR(fe->mode) || !strcmp(dn, ".") ||
+			    ur_excluded(eng, dn, true, UR_FILTER_RECEIVER, 0))
+				continue;
+			size_t dl = strlen(dn);
+			bool content = false;
+			for (size_t j = i + 1; j < fl->n && !content; j++) {
+				const char *n = ur_fentry_name(fl, &fl->e[j]);
+				if (strncmp(n, dn, dl) || n[dl] != '/')
+					break;
+				content = !S_ISDIR(fl->e[j].mode);
+			}
+			if (!content)
+				fe->flags |= UR_FE_PRUNED;
+		}
+	}
 
 	/* --delete-before: one pass over the whole list (the receiver turned
 	 * incremental recursion off for it) before anything is generated. */

@@ -31,19 +31,19 @@
 #include <unistd.h>
 
 /* Options that do not work over the wire yet: refused before connecting. */
-static const char *unsupported_remote(const struct ur_opts *o)
+static const char *unsupported_remote(const struct ur_opts *o, bool local_sender, bool server)
 {
 	if (o->cvs_exclude)
 		return "--cvs-exclude";
-	if (o->files_from)
-		return "--files-from";
+	/* A pushing client reads its --files-from itself; a pull would
+	 * have to forward the names to the far sender. */
+	if (o->files_from && (server || !local_sender))
+		return "--files-from (with a remote source)";
 	if (o->relative)
 		return "--relative";
 	if (o->compress)
 		return "--compress";
 
-	if (o->prune_empty_dirs)
-		return "--prune-empty-dirs";
 	if (o->delete_missing_args)
 		return "--delete-missing-args";
 	if (o->checksum_choice)
@@ -279,7 +279,7 @@ int ur_session_server(struct ur_opts *o)
 	}
 	c.mux_out = true;
 	ur_conn_start_mux_in(&c);
-	const char *why = unsupported_remote(o);
+	const char *why = unsupported_remote(o, o->sender, true);
 	if (why) {
 		ur_error(0, "%s is not supported over the wire yet", why);
 		rc = UR_EXIT_UNSUPPORTED;
@@ -433,7 +433,7 @@ int ur_session_client(struct ur_opts *o, const struct ur_remote_spec *rs)
 	pid_t pid = -1;
 
 	ur_client_exit_role = "client";
-	const char *why = unsupported_remote(o);
+	const char *why = unsupported_remote(o, !pull, false);
 	if (why) {
 		ur_error(0, "%s is not supported over the wire yet", why);
 		return UR_EXIT_UNSUPPORTED;

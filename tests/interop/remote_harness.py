@@ -251,6 +251,8 @@ OPTIONS = [
     ("-av --delete-delay", "stale"),
     # -c: file checksums in the list, compared with the destination's
     ("-aci", "stale"),
+    # -m: empty directory chains pruned by the receiver
+    ("-ai -m --delete", "stale"),
 ]
 DIRECTIONS = ["push", "pull"]
 TRANSPORTS = ["fakeshell", "ssh"]
