@@ -10,9 +10,9 @@
 #include <string.h>
 #include <unistd.h>
 
-#define DATA_FRAME (32 * 1024)	 /* rsync frames its data in pieces this size */
-#define OUT_HIGH (256 * 1024)	 /* write out once this much is waiting */
-#define IN_CHUNK (256 * 1024)
+#define DATA_FRAME (32 * 1024)	/* rsync frames its data in pieces this size */
+#define OUT_HIGH   (256 * 1024) /* write out once this much is waiting */
+#define IN_CHUNK   (256 * 1024)
 
 static int grow(uint8_t **buf, size_t *cap, size_t need)
 {
@@ -41,8 +41,9 @@ int ur_conn_init(struct ur_conn *c, int fd_in, int fd_out, int timeout)
 	ur_ndx_init(&c->ndx_out);
 	fcntl(fd_in, F_SETFL, fcntl(fd_in, F_GETFL) | O_NONBLOCK);
 	fcntl(fd_out, F_SETFL, fcntl(fd_out, F_GETFL) | O_NONBLOCK);
-	if (grow(&c->dbuf, &c->dcap, DATA_FRAME * 2) < 0 || grow(&c->obuf, &c->ocap, OUT_HIGH * 2) < 0 ||
-	    grow(&c->ibuf, &c->icap, IN_CHUNK) < 0 || grow(&c->din, &c->dincap, IN_CHUNK) < 0)
+	if (grow(&c->dbuf, &c->dcap, DATA_FRAME * 2) < 0 ||
+	    grow(&c->obuf, &c->ocap, OUT_HIGH * 2) < 0 || grow(&c->ibuf, &c->icap, IN_CHUNK) < 0 ||
+	    grow(&c->din, &c->dincap, IN_CHUNK) < 0)
 		return -ENOMEM;
 	return 0;
 }
@@ -95,8 +96,8 @@ static int pump(struct ur_conn *c, bool want_in)
 		}
 		if (r == 0) {
 			char m[96];
-			snprintf(m, sizeof(m), "[%s] io timeout after %d seconds -- exiting", c->role,
-				 c->timeout);
+			snprintf(m, sizeof(m), "[%s] io timeout after %d seconds -- exiting",
+				 c->role, c->timeout);
 			c->err.code = UR_EXIT_TIMEOUT;
 			ur_err_set(&c->err, UR_EXIT_TIMEOUT, 0, "%s", m);
 			return -ETIMEDOUT;
@@ -143,8 +144,8 @@ static int pump(struct ur_conn *c, bool want_in)
 					progressed = true;
 			} else if (n < 0 && errno != EAGAIN && errno != EINTR) {
 				char m[96];
-				snprintf(m, sizeof(m), "[%s] write error: %s (%d)", c->role, strerror(errno),
-					 errno);
+				snprintf(m, sizeof(m), "[%s] write error: %s (%d)", c->role,
+					 strerror(errno), errno);
 				return fail(c, UR_EXIT_STREAMIO, errno, m);
 			}
 		}
@@ -326,7 +327,8 @@ int ur_conn_more(struct ur_conn *c)
 			}
 			struct ur_mux_event ev;
 			struct ur_err e = {0};
-			ssize_t used = ur_mux_read(&c->mr, c->ibuf + c->ipos, c->ilen - c->ipos, &ev, &e);
+			ssize_t used =
+			    ur_mux_read(&c->mr, c->ibuf + c->ipos, c->ilen - c->ipos, &ev, &e);
 			if (used < 0) {
 				/* rsync's wording: "unexpected tag 25 [sender]". The
 				 * data before the bad frame is still delivered. */
@@ -358,7 +360,8 @@ int ur_conn_more(struct ur_conn *c)
 			return 0;
 		if (c->eof) {
 			char m[128];
-			snprintf(m, sizeof(m), "connection unexpectedly closed (%lld bytes received so far) [%s]",
+			snprintf(m, sizeof(m),
+				 "connection unexpectedly closed (%lld bytes received so far) [%s]",
 				 (long long)c->total_read, c->role);
 			return fail(c, UR_EXIT_STREAMIO, 0, m);
 		}
@@ -425,23 +428,23 @@ int ur_conn_read_u16(struct ur_conn *c, uint16_t *v)
 }
 
 /* Run a decoder that reports -ENODATA until enough data has arrived. */
-#define DECODE(c, call)                                                         \
-	do {                                                                    \
-		for (;;) {                                                      \
-			struct ur_rbuf rb_;                                     \
-			ur_conn_view((c), &rb_);                                \
-			struct ur_rbuf *r_ = &rb_;                              \
-			int rc_ = (call);                                       \
-			if (rc_ != -ENODATA) {                                  \
-				if (rc_ >= 0)                                   \
-					ur_conn_consume((c), rb_.pos);          \
-				else if (!(c)->err.msg[0])                      \
-					(c)->err.code = UR_EXIT_STREAMIO;       \
-				return rc_;                                     \
-			}                                                       \
-			if ((rc_ = ur_conn_more(c)) < 0)                        \
-				return rc_;                                     \
-		}                                                               \
+#define DECODE(c, call)                                                                            \
+	do {                                                                                       \
+		for (;;) {                                                                         \
+			struct ur_rbuf rb_;                                                        \
+			ur_conn_view((c), &rb_);                                                   \
+			struct ur_rbuf *r_ = &rb_;                                                 \
+			int rc_ = (call);                                                          \
+			if (rc_ != -ENODATA) {                                                     \
+				if (rc_ >= 0)                                                      \
+					ur_conn_consume((c), rb_.pos);                             \
+				else if (!(c)->err.msg[0])                                         \
+					(c)->err.code = UR_EXIT_STREAMIO;                          \
+				return rc_;                                                        \
+			}                                                                          \
+			if ((rc_ = ur_conn_more(c)) < 0)                                           \
+				return rc_;                                                        \
+		}                                                                                  \
 	} while (0)
 
 int ur_conn_read_varint(struct ur_conn *c, int32_t *v)

@@ -16,6 +16,7 @@
  * caller turns that into rsync's exit code (conn->err.code).
  */
 
+#include <errno.h>
 #include <stdbool.h>
 #include <stddef.h>
 #include <stdint.h>
@@ -97,6 +98,28 @@ int ur_conn_read_ndx(struct ur_conn *c, int32_t *ndx);
 void ur_conn_view(struct ur_conn *c, struct ur_rbuf *r);
 int ur_conn_more(struct ur_conn *c);
 void ur_conn_consume(struct ur_conn *c, size_t n);
+
+/*
+ * Run a decoder (expr, which reads the struct ur_rbuf *r) over the data
+ * that has arrived, waiting for more while it says -ENODATA; what it used
+ * is consumed. rc gets its result, or the connection's error.
+ */
+#define UR_CONN_DECODE(c, rc, r, expr)                                                             \
+	do {                                                                                       \
+		for (;;) {                                                                         \
+			struct ur_rbuf rb_;                                                        \
+			ur_conn_view((c), &rb_);                                                   \
+			struct ur_rbuf *r = &rb_;                                                  \
+			(rc) = (expr);                                                             \
+			if ((rc) != -ENODATA) {                                                    \
+				if ((rc) >= 0)                                                     \
+					ur_conn_consume((c), rb_.pos);                             \
+				break;                                                             \
+			}                                                                          \
+			if (((rc) = ur_conn_more(c)) < 0)                                          \
+				break;                                                             \
+		}                                                                                  \
+	} while (0)
 
 /* Switch the input to multiplexed frames (after the handshake). */
 int ur_conn_start_mux_in(struct ur_conn *c);

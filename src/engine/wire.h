@@ -92,6 +92,9 @@ int ur_wire_init(struct ur_wire *w, struct ur_conn *c, const struct ur_caps *cap
 		 const struct ur_opts *o, bool am_server, bool am_sender);
 void ur_wire_free(struct ur_wire *w);
 
+/* Keep seg as the newest live list (0 or -ENOMEM). */
+int ur_wire_push_seg(struct ur_wire *w, struct ur_wseg *seg);
+
 /* The message handler for the connection: prints what the peer reports
  * (on a client) and records MSG_IO_ERROR, MSG_NO_SEND, MSG_ERROR_EXIT. */
 int ur_wire_on_msg(struct ur_conn *c, int tag, const uint8_t *data, size_t len);

@@ -60,6 +60,20 @@ void ur_wire_free(struct ur_wire *w)
 	memset(w, 0, sizeof(*w));
 }
 
+int ur_wire_push_seg(struct ur_wire *w, struct ur_wseg *seg)
+{
+	if (w->nsegs == w->capsegs) {
+		size_t nc = w->capsegs ? w->capsegs * 2 : 16;
+		struct ur_wseg **ns = realloc(w->segs, nc * sizeof(*ns));
+		if (!ns)
+			return -ENOMEM;
+		w->segs = ns;
+		w->capsegs = nc;
+	}
+	w->segs[w->nsegs++] = seg;
+	return 0;
+}
+
 /* Print a text message from the peer where rsync prints it, control
  * characters escaped as rsync escapes them. */
 static void show(int tag, const uint8_t *data, size_t len)
@@ -128,11 +142,11 @@ int ur_wire_on_msg(struct ur_conn *c, int tag, const uint8_t *data, size_t len)
 			name[n++] = '/';
 		name[n] = '\0';
 		struct ur_item it = {
-			.name = name,
-			.mode = dir ? S_IFDIR : S_IFREG,
-			.iflags = UR_ITEM_DELETED,
-			.local_name = name,
-			.side = UR_SIDE_SENDER,
+		    .name = name,
+		    .mode = dir ? S_IFDIR : S_IFREG,
+		    .iflags = UR_ITEM_DELETED,
+		    .local_name = name,
+		    .side = UR_SIDE_SENDER,
 		};
 		if (!w->am_server)
 			ur_report_item(eng->o, eng->out, &it);
@@ -140,7 +154,8 @@ int ur_wire_on_msg(struct ur_conn *c, int tag, const uint8_t *data, size_t len)
 	}
 	case UR_MSG_ERROR_EXIT:
 		w->remote_exit = len == 4 ? (int)ur_le32(data) : 0;
-		ur_err_set(&c->err, w->remote_exit ? w->remote_exit : UR_EXIT_STREAMIO, 0, "%s", "");
+		ur_err_set(&c->err, w->remote_exit ? w->remote_exit : UR_EXIT_STREAMIO, 0, "%s",
+			   "");
 		return -ECONNABORTED;
 	case UR_MSG_STATS:
 	case UR_MSG_REDO:
@@ -214,7 +229,8 @@ int ur_wire_recv_filters(struct ur_engine *eng, struct ur_wire *w)
 		if (len == 0)
 			return 0;
 		if (len < 0 || len >= 4096 + 1024) {
-			ur_err_set(&w->c->err, UR_EXIT_PROTOCOL, 0, "overflow: len=%d in recv_rules", len);
+			ur_err_set(&w->c->err, UR_EXIT_PROTOCOL, 0,
+				   "overflow: len=%d in recv_rules", len);
 			return -EPROTO;
 		}
 		char rule[4096 + 1024];
@@ -237,7 +253,8 @@ int ur_wire_recv_filters(struct ur_engine *eng, struct ur_wire *w)
 		}
 		struct ur_err err = {0};
 		if (ur_filter_add(eng->filters, rule, 0, &err) < 0) {
-			ur_err_set(&w->c->err, err.code ? err.code : UR_EXIT_SYNTAX, 0, "%s", err.msg);
+			ur_err_set(&w->c->err, err.code ? err.code : UR_EXIT_SYNTAX, 0, "%s",
+				   err.msg);
 			return -EINVAL;
 		}
 	}

@@ -25,8 +25,9 @@
 
 /* Significant item flags: anything but the basis/xname/local-change bits
  * (what makes rsync's generator tell the sender about an item). */
-#define SIGNIFICANT_ITEM_FLAGS \
-	(~(uint32_t)(UR_ITEM_BASIS_TYPE_FOLLOWS | UR_ITEM_XNAME_FOLLOWS | UR_ITEM_LOCAL_CHANGE) & 0xFFFFu)
+#define SIGNIFICANT_ITEM_FLAGS                                                                     \
+	(~(uint32_t)(UR_ITEM_BASIS_TYPE_FOLLOWS | UR_ITEM_XNAME_FOLLOWS | UR_ITEM_LOCAL_CHANGE) &  \
+	 0xFFFFu)
 
 static int wire_fail(struct ur_wire *w, int code, const char *fmt, const char *a, const char *b)
 {
@@ -105,20 +106,12 @@ static int recv_id_lists(struct ur_engine *eng, struct ur_wire *w)
 			char name[256];
 			size_t nlen;
 			int rc;
-			for (;;) {
-				struct ur_rbuf rb;
-				ur_conn_view(w->c, &rb);
-				rc = ur_idlist_decode(&rb, w->caps.id0_names, &id, name, &nlen, &w->c->err);
-				if (rc != -ENODATA) {
-					if (rc >= 0)
-						ur_conn_consume(w->c, rb.pos);
-					break;
-				}
-				if ((rc = ur_conn_more(w->c)) < 0)
-					return rc;
-			}
+			UR_CONN_DECODE(
+			    w->c, rc, r,
+			    ur_idlist_decode(r, w->caps.id0_names, &id, name, &nlen, &w->c->err));
 			if (rc < 0) {
-				w->c->err.code = UR_EXIT_PROTOCOL;
+				if (!w->c->err.code)
+					w->c->err.code = UR_EXIT_PROTOCOL;
 				return rc;
 			}
 			if (rc == 1)
@@ -220,20 +213,6 @@ static int add_dir(struct ur_wire *w, const char *name)
 	return 0;
 }
 
-static int push_seg(struct ur_wire *w, struct ur_wseg *seg)
-{
-	if (w->nsegs == w->capsegs) {
-		size_t nc = w->capsegs ? w->capsegs * 2 : 16;
-		struct ur_wseg **ns = realloc(w->segs, nc * sizeof(*ns));
-		if (!ns)
-			return -ENOMEM;
-		w->segs = ns;
-		w->capsegs = nc;
-	}
-	w->segs[w->nsegs++] = seg;
-	return 0;
-}
-
 /*
  * In a sorted list every entry's directory must be a directory entry seen
  * before it (or the top), so that nothing is written through a symlink the
@@ -252,7 +231,8 @@ static bool parents_known(const struct ur_flist *fl, const char *parent, size_t 
 		while (depth) {
 			const char *top = stack[depth - 1];
 			size_t tl = strlen(top);
-			if (dlen >= tl && !strncmp(name, top, tl) && (dlen == tl || name[tl] == '/'))
+			if (dlen >= tl && !strncmp(name, top, tl) &&
+			    (dlen == tl || name[tl] == '/'))
 				break;
 			depth--;
 		}
@@ -292,7 +272,8 @@ static int recv_flist(struct ur_engine *eng, struct ur_wire *w, int32_t dir, str
 		rc = decode_entry(w, &we, &ioerr);
 		if (rc < 0) {
 			if (strstr(w->c->err.msg, "negative file length"))
-				w->c->err.code = UR_EXIT_UNSUPPORTED; /* rsync: "Offset underflow" */
+				w->c->err.code =
+				    UR_EXIT_UNSUPPORTED; /* rsync: "Offset underflow" */
 			goto fail;
 		}
 		if (rc == 1) {
@@ -305,8 +286,9 @@ static int recv_flist(struct ur_engine *eng, struct ur_wire *w, int32_t dir, str
 		name[we.name_len] = '\0';
 		if ((rc = ur_fentry_name_check(name, we.name_len, o->relative, &w->c->err)) < 0) {
 			w->c->err.msg[0] = '\0';
-			rc = wire_fail(w, UR_EXIT_UNSUPPORTED, "ABORTING due to unsafe pathname from sender: %s%s",
-				       name, "");
+			rc = wire_fail(w, UR_EXIT_UNSUPPORTED,
+				       "ABORTING due to unsafe pathname from sender: %s%s", name,
+				       "");
 			goto fail;
 		}
 		if (w->caps.inc_recurse) {
@@ -333,9 +315,11 @@ static int recv_flist(struct ur_engine *eng, struct ur_wire *w, int32_t dir, str
 		}
 		if (!o->numeric_ids) {
 			if (we.user_name)
-				map_add(&w->uids, &w->nuids, &w->capuids, we.uid, we.user_name, true);
+				map_add(&w->uids, &w->nuids, &w->capuids, we.uid, we.user_name,
+					true);
 			if (we.group_name)
-				map_add(&w->gids, &w->ngids, &w->capgids, we.gid, we.group_name, false);
+				map_add(&w->gids, &w->ngids, &w->capgids, we.gid, we.group_name,
+					false);
 		}
 		struct stat st = {0};
 		st.st_mode = we.mode;
@@ -355,8 +339,8 @@ static int recv_flist(struct ur_engine *eng, struct ur_wire *w, int32_t dir, str
 			fe->hlink = we.hlink_ndx >= 0 ? we.hlink_ndx : we.ndx;
 		if (we.sum && S_ISREG(we.mode)) {
 			/* -c: the sender's checksum, kept in the arena. */
-			int64_t off = ur_flist_intern(&seg->fl, (const char *)we.sum,
-						      w->fs.cfg.csum_len);
+			int64_t off =
+			    ur_flist_intern(&seg->fl, (const char *)we.sum, w->fs.cfg.csum_len);
 			if (off < 0) {
 				rc = -ENOMEM;
 				goto fail;
@@ -381,8 +365,9 @@ static int recv_flist(struct ur_engine *eng, struct ur_wire *w, int32_t dir, str
 	if (!parents_known(&seg->fl, parent, &bad)) {
 		/* Nothing may be written through a symlink (or file) the
 		 * same list makes: rsync's generator refuses the same way. */
-		rc = wire_fail(w, UR_EXIT_PROTOCOL, "ABORTING due to invalid path from sender: %s%s",
-			       ur_fentry_name(&seg->fl, &seg->fl.e[bad]), "");
+		rc =
+		    wire_fail(w, UR_EXIT_PROTOCOL, "ABORTING due to invalid path from sender: %s%s",
+			      ur_fentry_name(&seg->fl, &seg->fl.e[bad]), "");
 		goto fail;
 	}
 	seg->dir_base = (int32_t)w->ndirs;
@@ -407,7 +392,7 @@ static int recv_flist(struct ur_engine *eng, struct ur_wire *w, int32_t dir, str
 			seg->fl.e[i].uid = map_uid(w, seg->fl.e[i].uid);
 			seg->fl.e[i].gid = map_gid(w, seg->fl.e[i].gid);
 		}
-	if ((rc = push_seg(w, seg)) < 0)
+	if ((rc = ur_wire_push_seg(w, seg)) < 0)
 		goto fail;
 	if (out)
 		*out = seg;
@@ -456,11 +441,12 @@ static int read_item(struct ur_engine *eng, struct ur_wire *w, struct ritem *it)
 			/* Echoes may name lists this side already let go of. */
 			int32_t lo = 0;
 			int32_t hi = w->nsegs ? w->segs[w->nsegs - 1]->ndx_start +
-							(int32_t)w->segs[w->nsegs - 1]->fl.n - 1
+						    (int32_t)w->segs[w->nsegs - 1]->fl.n - 1
 					      : -1;
 			if (ndx < lo || ndx > hi) {
 				char m[96];
-				snprintf(m, sizeof(m), "File-list index %d not in %d - %d", ndx, lo - 1, hi);
+				snprintf(m, sizeof(m), "File-list index %d not in %d - %d", ndx,
+					 lo - 1, hi);
 				return wire_fail(w, UR_EXIT_PROTOCOL, "%s [%s]", m, "receiver");
 			}
 			it->ndx = ndx;
@@ -474,21 +460,12 @@ static int read_item(struct ur_engine *eng, struct ur_wire *w, struct ritem *it)
 			}
 			if (it->iflags & UR_ITEM_XNAME_FOLLOWS) {
 				size_t len = 0;
-				for (;;) {
-					struct ur_rbuf rb;
-					ur_conn_view(w->c, &rb);
-					rc = ur_get_vstring(&rb, it->wi.xname, sizeof(it->wi.xname), &len,
-							    &w->c->err);
-					if (rc != -ENODATA) {
-						if (rc >= 0)
-							ur_conn_consume(w->c, rb.pos);
-						break;
-					}
-					if ((rc = ur_conn_more(w->c)) < 0)
-						return rc;
-				}
+				UR_CONN_DECODE(w->c, rc, r,
+					       ur_get_vstring(r, it->wi.xname, sizeof(it->wi.xname),
+							      &len, &w->c->err));
 				if (rc < 0) {
-					w->c->err.code = UR_EXIT_PROTOCOL;
+					if (!w->c->err.code)
+						w->c->err.code = UR_EXIT_PROTOCOL;
 					return rc;
 				}
 			}
@@ -497,7 +474,8 @@ static int read_item(struct ur_engine *eng, struct ur_wire *w, struct ritem *it)
 		if (!w->caps.inc_recurse) {
 			char m[64];
 			snprintf(m, sizeof(m), "%d", ndx);
-			return wire_fail(w, UR_EXIT_PROTOCOL, "Invalid file index: %s [%s]", m, "receiver");
+			return wire_fail(w, UR_EXIT_PROTOCOL, "Invalid file index: %s [%s]", m,
+					 "receiver");
 		}
 		if (ndx == UR_NDX_FLIST_EOF) {
 			w->flist_eof = true;
@@ -507,7 +485,8 @@ static int read_item(struct ur_engine *eng, struct ur_wire *w, struct ritem *it)
 		if (dir < 0 || (size_t)dir >= w->ndirs || w->flist_eof) {
 			char m[64];
 			snprintf(m, sizeof(m), "%d", ndx);
-			return wire_fail(w, UR_EXIT_PROTOCOL, "Invalid dir index: %s [%s]", m, "receiver");
+			return wire_fail(w, UR_EXIT_PROTOCOL, "Invalid dir index: %s [%s]", m,
+					 "receiver");
 		}
 		if (w->dirs[dir].seg < 0) {
 			return wire_fail(w, UR_EXIT_PROTOCOL, "%s%s",
@@ -602,24 +581,14 @@ static int wire_open(struct ur_source *s, struct ur_engine *eng, const struct ur
 		if (it.ndx != ws->ndx) {
 			char m[32];
 			snprintf(m, sizeof(m), "%d", it.ndx);
-			rc = wire_fail(w, UR_EXIT_PROTOCOL, "unexpected transfer of index %s [%s]", m,
-				       "receiver");
+			rc = wire_fail(w, UR_EXIT_PROTOCOL, "unexpected transfer of index %s [%s]",
+				       m, "receiver");
 			break;
 		}
-		for (;;) {
-			struct ur_rbuf rb;
-			ur_conn_view(w->c, &rb);
-			rc = ur_sum_head_decode(&rb, 16, &ws->head, &w->c->err);
-			if (rc != -ENODATA) {
-				if (rc >= 0)
-					ur_conn_consume(w->c, rb.pos);
-				break;
-			}
-			if ((rc = ur_conn_more(w->c)) < 0)
-				break;
-		}
+		UR_CONN_DECODE(w->c, rc, r, ur_sum_head_decode(r, 16, &ws->head, &w->c->err));
 		if (rc < 0) {
-			w->c->err.code = UR_EXIT_PROTOCOL;
+			if (!w->c->err.code)
+				w->c->err.code = UR_EXIT_PROTOCOL;
 			break;
 		}
 		return 0;
@@ -651,21 +620,11 @@ static int64_t wire_copy(struct ur_source *s, struct ur_engine *eng, int out, in
 	for (;;) {
 		struct ur_token tok;
 		int rc;
-		for (;;) {
-			struct ur_rbuf rb;
-			ur_conn_view(w->c, &rb);
-			rc = ur_token_read(&tr, &rb, &tok, &w->c->err);
-			if (rc != -ENODATA) {
-				if (rc >= 0)
-					ur_conn_consume(w->c, rb.pos);
-				break;
-			}
-			if ((rc = ur_conn_more(w->c)) < 0)
-				break;
-		}
+		UR_CONN_DECODE(w->c, rc, r, ur_token_read(&tr, r, &tok, &w->c->err));
 		if (rc < 0) {
 			if (!w->c->err.code)
-				w->c->err.code = UR_EXIT_PROTOCOL;
+				if (!w->c->err.code)
+					w->c->err.code = UR_EXIT_PROTOCOL;
 			eng->fatal = true;
 			return rc;
 		}
@@ -726,13 +685,13 @@ static int wire_send_file(struct ur_engine *eng, const struct ur_flist *fl,
 			  struct ur_item *it, int64_t *bytes)
 {
 	struct wire_src ws = {
-		.base = {.open = wire_open,
-			 .copy = wire_copy,
-			 .close = wire_close,
-			 .discard = wire_discard},
-		.w = eng->wire,
-		.ndx = (int32_t)eng->cur_index,
-		.iflags = it->iflags,
+	    .base = {.open = wire_open,
+		     .copy = wire_copy,
+		     .close = wire_close,
+		     .discard = wire_discard},
+	    .w = eng->wire,
+	    .ndx = (int32_t)eng->cur_index,
+	    .iflags = it->iflags,
 	};
 	const char *kept = eng->o->partial || eng->o->inplace ? "retained" : "discarded";
 	int rc = ur_receive_file(eng, fl, fe, dname, dst_exists, it, bytes, &ws.base);
@@ -745,8 +704,8 @@ static int wire_send_file(struct ur_engine *eng, const struct ur_flist *fl,
 		ws.redo = false;
 		rc = ur_receive_file(eng, fl, fe, dname, dst_exists, it, bytes, &ws.base);
 		if (ws.redo) {
-			ur_errmsg("ERROR: %s failed verification -- update %s.", ur_fentry_name(fl, fe),
-				  kept);
+			ur_errmsg("ERROR: %s failed verification -- update %s.",
+				  ur_fentry_name(fl, fe), kept);
 			ur_engine_fail(eng, UR_EXIT_PARTIAL);
 		}
 	}
@@ -802,7 +761,8 @@ static void wire_itemized(struct ur_engine *eng, const struct ur_flist *fl,
 	    (iflags & UR_ITEM_XNAME_FOLLOWS)) {
 		const char *x = xname ? xname : "";
 		struct ur_wbuf b;
-		if (ur_conn_reserve(w->c, strlen(x) + 8, &b) == 0 && ur_put_vstring(&b, x, strlen(x)) == 0)
+		if (ur_conn_reserve(w->c, strlen(x) + 8, &b) == 0 &&
+		    ur_put_vstring(&b, x, strlen(x)) == 0)
 			ur_conn_commit(w->c, &b);
 	}
 }
@@ -824,11 +784,11 @@ static void wire_deleted(struct ur_engine *eng, const char *dname, mode_t mode)
 }
 
 static const struct ur_chan wire_chan = {
-	.send_file = wire_send_file,
-	.itemized = wire_itemized,
-	.same_contents = wire_same_contents,
-	.done = wire_done,
-	.deleted = wire_deleted,
+    .send_file = wire_send_file,
+    .itemized = wire_itemized,
+    .same_contents = wire_same_contents,
+    .done = wire_done,
+    .deleted = wire_deleted,
 };
 
 /* ---- the run ---- */
@@ -915,10 +875,11 @@ static void generate_seg(struct ur_engine *eng, struct ur_wire *w, struct ur_wse
 			/* --delete: a directory's extras go once it is made (for
 			 * incremental lists, when its own list starts; the top
 			 * "." is in the first list with its contents). */
-			bool whole = !w->caps.inc_recurse || !strcmp(ur_fentry_name(&seg->fl, fe), ".");
+			bool whole =
+			    !w->caps.inc_recurse || !strcmp(ur_fentry_name(&seg->fl, fe), ".");
 			if (content && whole && o->delete_mode && o->delete_mode != UR_DEL_BEFORE &&
-			    !eng->dest_missing &&
-			    !eng->dest_file && (o->recursive || (fe->flags & UR_FE_TOP_DIR)))
+			    !eng->dest_missing && !eng->dest_file &&
+			    (o->recursive || (fe->flags & UR_FE_TOP_DIR)))
 				delete_below(eng, &seg->fl, i);
 		}
 		if (is_dir)
@@ -1029,7 +990,8 @@ int ur_wire_receive(struct ur_engine *eng, struct ur_wire *w, char *dest,
 			if (dir < 0 || (size_t)dir >= w->ndirs) {
 				char m[32];
 				snprintf(m, sizeof(m), "%d", ndx);
-				rc = wire_fail(w, UR_EXIT_PROTOCOL, "Invalid dir index: %s [%s]", m, "receiver");
+				rc = wire_fail(w, UR_EXIT_PROTOCOL, "Invalid dir index: %s [%s]", m,
+					       "receiver");
 				return finish_error(eng, w, rc);
 			}
 			w->dirs[dir].seg = -1;
@@ -1088,7 +1050,8 @@ int ur_wire_receive(struct ur_engine *eng, struct ur_wire *w, char *dest,
 			if (!S_ISDIR(fe->mode) || (fe->flags & (UR_FE_NO_RECURSE | UR_FE_PRUNED)) ||
 			    !(o->recursive || (fe->flags & UR_FE_TOP_DIR)))
 				continue;
-			if (fstatat(eng->dest_fd, dn, &st, AT_SYMLINK_NOFOLLOW) == 0 && S_ISDIR(st.st_mode))
+			if (fstatat(eng->dest_fd, dn, &st, AT_SYMLINK_NOFOLLOW) == 0 &&
+			    S_ISDIR(st.st_mode))
 				delete_below(eng, &all->fl, i);
 		}
 	}
@@ -1136,7 +1099,8 @@ int ur_wire_receive(struct ur_engine *eng, struct ur_wire *w, char *dest,
 			while (cur + 1 >= w->nsegs && !w->flist_eof) {
 				struct ritem it;
 				rc = read_item(eng, w, &it);
-				if (rc == -EINTR || rc == ITEM_DONE || rc == ITEM_OK || rc == ITEM_LIST)
+				if (rc == -EINTR || rc == ITEM_DONE || rc == ITEM_OK ||
+				    rc == ITEM_LIST)
 					continue; /* echoes, and the list we wait for */
 				if (rc < 0)
 					return finish_error(eng, w, rc);

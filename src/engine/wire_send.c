@@ -97,7 +97,9 @@ static int32_t idev_first(struct sender *sd, uint64_t dev, uint64_t ino, int32_t
 		for (size_t i = 0; i < sd->caphl; i++) {
 			if (sd->hl[i].ndx < 0)
 				continue;
-			size_t h = (size_t)((sd->hl[i].dev * 31 + sd->hl[i].ino) * 0x9E3779B97F4A7C15ull) & (nc - 1);
+			size_t h =
+			    (size_t)((sd->hl[i].dev * 31 + sd->hl[i].ino) * 0x9E3779B97F4A7C15ull) &
+			    (nc - 1);
 			while (n[h].ndx >= 0)
 				h = (h + 1) & (nc - 1);
 			n[h] = sd->hl[i];
@@ -121,7 +123,8 @@ static int32_t idev_first(struct sender *sd, uint64_t dev, uint64_t ino, int32_t
 
 static int copy_entry(struct ur_flist *dst, const struct ur_flist *src, const struct ur_fentry *fe)
 {
-	struct ur_fentry *ne = ur_flist_add(dst, ur_fentry_name(src, fe), NULL, ur_fentry_link(src, fe));
+	struct ur_fentry *ne =
+	    ur_flist_add(dst, ur_fentry_name(src, fe), NULL, ur_fentry_link(src, fe));
 	if (!ne)
 		return -ENOMEM;
 	uint32_t name = ne->name, base = ne->base, link = ne->link;
@@ -141,22 +144,22 @@ static int send_entry(struct sender *sd, const struct ur_flist *fl, const struct
 	const char *name = ur_fentry_name(fl, fe);
 	const char *link = ur_fentry_link(fl, fe);
 	struct ur_wentry we = {
-		.name = name,
-		.name_len = strlen(name),
-		.mode = fe->mode,
-		.size = S_ISDIR(fe->mode) ? 0 : fe->size,
-		.mtime = fe->mtime,
-		.mtime_nsec = fe->mtime_ns,
-		.atime = fe->atime,
-		.uid = fe->uid,
-		.gid = fe->gid,
-		.rdev_major = major(fe->rdev),
-		.rdev_minor = minor(fe->rdev),
-		.link = link,
-		.link_len = link ? strlen(link) : 0,
-		.top_dir = (fe->flags & UR_FE_TOP_DIR) != 0,
-		.no_content_dir = S_ISDIR(fe->mode) && (fe->flags & UR_FE_NO_RECURSE),
-		.hlink_ndx = -1,
+	    .name = name,
+	    .name_len = strlen(name),
+	    .mode = fe->mode,
+	    .size = S_ISDIR(fe->mode) ? 0 : fe->size,
+	    .mtime = fe->mtime,
+	    .mtime_nsec = fe->mtime_ns,
+	    .atime = fe->atime,
+	    .uid = fe->uid,
+	    .gid = fe->gid,
+	    .rdev_major = major(fe->rdev),
+	    .rdev_minor = minor(fe->rdev),
+	    .link = link,
+	    .link_len = link ? strlen(link) : 0,
+	    .top_dir = (fe->flags & UR_FE_TOP_DIR) != 0,
+	    .no_content_dir = S_ISDIR(fe->mode) && (fe->flags & UR_FE_NO_RECURSE),
+	    .hlink_ndx = -1,
 	};
 	if (S_ISLNK(fe->mode))
 		we.size = 0;
@@ -166,11 +169,11 @@ static int send_entry(struct sender *sd, const struct ur_flist *fl, const struct
 		memset(fsum, 0, sizeof(fsum));
 		char path[PATH_MAX];
 		int fd = ur_sender_path(sd->eng, fl, fe, path, sizeof(path))
-				 ? open(path, O_RDONLY | O_CLOEXEC | O_NOCTTY)
-				 : -1;
+			     ? open(path, O_RDONLY | O_CLOEXEC | O_NOCTTY)
+			     : -1;
 		struct ur_sum_ctx sum;
-		if (fd >= 0 &&
-		    ur_sum_init(&sum, ur_wire_sum_kind(w->caps.checksum), w->caps.checksum_seed) >= 0) {
+		if (fd >= 0 && ur_sum_init(&sum, ur_wire_sum_kind(w->caps.checksum),
+					   w->caps.checksum_seed) >= 0) {
 			static uint8_t buf[1 << 16];
 			ssize_t n;
 			while ((n = read(fd, buf, sizeof(buf))) > 0)
@@ -208,20 +211,6 @@ static int send_entry(struct sender *sd, const struct ur_flist *fl, const struct
 	return 0;
 }
 
-static int push_seg(struct ur_wire *w, struct ur_wseg *seg)
-{
-	if (w->nsegs == w->capsegs) {
-		size_t nc = w->capsegs ? w->capsegs * 2 : 16;
-		struct ur_wseg **ns = realloc(w->segs, nc * sizeof(*ns));
-		if (!ns)
-			return -ENOMEM;
-		w->segs = ns;
-		w->capsegs = nc;
-	}
-	w->segs[w->nsegs++] = seg;
-	return 0;
-}
-
 static int add_dirs(struct ur_wire *w, struct ur_wseg *seg, int32_t segid)
 {
 	seg->dir_base = (int32_t)w->ndirs;
@@ -239,10 +228,10 @@ static int add_dirs(struct ur_wire *w, struct ur_wseg *seg, int32_t segid)
 		}
 		const char *name = ur_fentry_name(&seg->fl, fe);
 		w->dirs[w->ndirs++] = (struct ur_wdir){
-			.name = NULL,
-			.recurse = strcmp(name, ".") != 0,
-			.seg = segid,
-			.entry = i,
+		    .name = NULL,
+		    .recurse = strcmp(name, ".") != 0,
+		    .seg = segid,
+		    .entry = i,
 		};
 	}
 	return 0;
@@ -261,7 +250,8 @@ static int send_seg(struct sender *sd, struct ur_wseg *seg)
 	struct ur_wbuf b;
 	if ((rc = ur_conn_reserve(w->c, 16, &b)) < 0)
 		return rc;
-	int32_t ioerr = sd->eng->io_error && !sd->eng->o->ignore_errors && w->fs.cfg.safe_flist ? 1 : 0;
+	int32_t ioerr =
+	    sd->eng->io_error && !sd->eng->o->ignore_errors && w->fs.cfg.safe_flist ? 1 : 0;
 	if ((rc = ur_fentry_encode_end(&w->fs, ioerr, &b)) < 0)
 		return rc;
 	ur_conn_commit(w->c, &b);
@@ -388,7 +378,8 @@ static int send_extra(struct sender *sd)
 		struct frame *fr = &wk->f[wk->n - 1];
 		struct ur_flist *fl = wk->keep[fr->seg_id];
 		size_t i = fr->next;
-		while (i < fl->n && !(S_ISDIR(fl->e[i].mode) && strcmp(ur_fentry_name(fl, &fl->e[i]), "."))) {
+		while (i < fl->n &&
+		       !(S_ISDIR(fl->e[i].mode) && strcmp(ur_fentry_name(fl, &fl->e[i]), "."))) {
 			if (S_ISDIR(fl->e[i].mode))
 				fr->dnext++;
 			i++;
@@ -432,7 +423,7 @@ static int send_extra(struct sender *sd)
 			return rc;
 		if ((rc = add_dirs(w, seg, id)) < 0)
 			return rc;
-		if ((rc = push_seg(w, seg)) < 0)
+		if ((rc = ur_wire_push_seg(w, seg)) < 0)
 			return rc;
 		if ((rc = push_frame(wk, id, seg->dir_base)) < 0)
 			return rc;
@@ -455,7 +446,8 @@ static int send_extra_lists(struct sender *sd)
 
 /* ---- requests ---- */
 
-static const struct ur_fentry *find_entry(struct ur_wire *w, int32_t ndx, const struct ur_flist **fl)
+static const struct ur_fentry *find_entry(struct ur_wire *w, int32_t ndx,
+					  const struct ur_flist **fl)
 {
 	for (size_t i = 0; i < w->nsegs; i++) {
 		struct ur_wseg *seg = w->segs[i];
@@ -482,20 +474,20 @@ static void log_item(struct sender *sd, const struct ur_flist *fl, const struct 
 	if (!ur_sender_path(eng, fl, fe, local, sizeof(local)))
 		snprintf(local, sizeof(local), "%s", n);
 	struct ur_item it = {
-		.name = name,
-		.link_target = S_ISLNK(fe->mode) ? ur_fentry_link(fl, fe) : NULL,
-		.mode = fe->mode,
-		.size = fe->size,
-		.mtime = fe->mtime,
-		.mtime_nsec = (int32_t)fe->mtime_ns,
-		.atime = fe->atime,
-		.uid = fe->uid,
-		.gid = fe->gid,
-		.iflags = iflags,
-		.local_name = local,
-		.bytes_xfer = bytes,
-		.side = UR_SIDE_SENDER,
-		.hlink_target = xname,
+	    .name = name,
+	    .link_target = S_ISLNK(fe->mode) ? ur_fentry_link(fl, fe) : NULL,
+	    .mode = fe->mode,
+	    .size = fe->size,
+	    .mtime = fe->mtime,
+	    .mtime_nsec = (int32_t)fe->mtime_ns,
+	    .atime = fe->atime,
+	    .uid = fe->uid,
+	    .gid = fe->gid,
+	    .iflags = iflags,
+	    .local_name = local,
+	    .bytes_xfer = bytes,
+	    .side = UR_SIDE_SENDER,
+	    .hlink_target = xname,
 	};
 	if (!(iflags & UR_ITEM_TRANSFER))
 		ur_report_item(eng->o, eng->out, &it);
@@ -551,8 +543,8 @@ static int send_data(struct sender *sd, const struct ur_flist *fl, const struct 
 
 	struct ur_sum_ctx sum;
 	if (ur_sum_init(&sum, ur_wire_sum_kind(w->caps.checksum), w->caps.checksum_seed) < 0) {
-		rc = ur_err_set(&w->c->err, UR_EXIT_UNSUPPORTED, ENOTSUP, "checksum %s is not supported",
-				ur_csum_name(w->caps.checksum));
+		rc = ur_err_set(&w->c->err, UR_EXIT_UNSUPPORTED, ENOTSUP,
+				"checksum %s is not supported", ur_csum_name(w->caps.checksum));
 		goto out;
 	}
 	static uint8_t buf[UR_TOKEN_CHUNK];
@@ -649,7 +641,8 @@ static int read_request(struct sender *sd, int32_t *ndx, struct ur_wire_item *wi
 			continue;
 		}
 		if (*ndx < 0) {
-			ur_err_set(&w->c->err, UR_EXIT_PROTOCOL, 0, "Invalid file index: %d [sender]", *ndx);
+			ur_err_set(&w->c->err, UR_EXIT_PROTOCOL, 0,
+				   "Invalid file index: %d [sender]", *ndx);
 			return -EPROTO;
 		}
 		uint16_t fl;
@@ -658,22 +651,14 @@ static int read_request(struct sender *sd, int32_t *ndx, struct ur_wire_item *wi
 		wi->iflags = fl;
 		wi->basis_type = UR_FNAMECMP_FNAME;
 		wi->xname_len = 0;
-		if (fl & UR_ITEM_BASIS_TYPE_FOLLOWS && (rc = ur_conn_read_u8(w->c, &wi->basis_type)) < 0)
+		if (fl & UR_ITEM_BASIS_TYPE_FOLLOWS &&
+		    (rc = ur_conn_read_u8(w->c, &wi->basis_type)) < 0)
 			return rc;
 		if (fl & UR_ITEM_XNAME_FOLLOWS) {
 			size_t len = 0;
-			for (;;) {
-				struct ur_rbuf rb;
-				ur_conn_view(w->c, &rb);
-				rc = ur_get_vstring(&rb, wi->xname, sizeof(wi->xname), &len, &w->c->err);
-				if (rc != -ENODATA) {
-					if (rc >= 0)
-						ur_conn_consume(w->c, rb.pos);
-					break;
-				}
-				if ((rc = ur_conn_more(w->c)) < 0)
-					return rc;
-			}
+			UR_CONN_DECODE(
+			    w->c, rc, r,
+			    ur_get_vstring(r, wi->xname, sizeof(wi->xname), &len, &w->c->err));
 			if (rc < 0)
 				return rc;
 			wi->xname_len = (uint16_t)len;
@@ -757,7 +742,8 @@ int ur_wire_send(struct ur_engine *eng, struct ur_wire *w)
 				continue;
 			struct sent_ids *ids = pass == 0 ? &sd.uids : &sd.gids;
 			for (size_t i = 0; i < first->fl.n; i++)
-				first_sight(ids, pass == 0 ? first->fl.e[i].uid : first->fl.e[i].gid);
+				first_sight(ids,
+					    pass == 0 ? first->fl.e[i].uid : first->fl.e[i].gid);
 			struct ur_wbuf b;
 			for (size_t i = 0; i < ids->n && rc == 0; i++) {
 				char nb[256];
@@ -770,7 +756,8 @@ int ur_wire_send(struct ur_engine *eng, struct ur_wire *w)
 					ur_conn_commit(w->c, &b);
 			}
 			char nb[256];
-			const char *n0 = pass == 0 ? user_name(0, nb, sizeof(nb)) : group_name(0, nb, sizeof(nb));
+			const char *n0 = pass == 0 ? user_name(0, nb, sizeof(nb))
+						   : group_name(0, nb, sizeof(nb));
 			if (rc == 0 && (rc = ur_conn_reserve(w->c, 300, &b)) == 0 &&
 			    (rc = ur_idlist_encode_end(&b, w->caps.id0_names, n0 ? n0 : "")) == 0)
 				ur_conn_commit(w->c, &b);
@@ -780,7 +767,7 @@ int ur_wire_send(struct ur_engine *eng, struct ur_wire *w)
 		w->flist_eof = true;
 	}
 	first->pos = 0;
-	if ((rc = push_seg(w, first)) < 0)
+	if ((rc = ur_wire_push_seg(w, first)) < 0)
 		return UR_EXIT_MALLOC;
 	if (!first->fl.n) {
 		/* Nothing to send: rsync's sender ends here. */
@@ -833,7 +820,8 @@ int ur_wire_send(struct ur_engine *eng, struct ur_wire *w)
 		const struct ur_flist *fl = NULL;
 		const struct ur_fentry *fe = find_entry(w, ndx, &fl);
 		if (!fe) {
-			ur_err_set(&w->c->err, UR_EXIT_PROTOCOL, 0, "Invalid file index: %d [sender]", ndx);
+			ur_err_set(&w->c->err, UR_EXIT_PROTOCOL, 0,
+				   "Invalid file index: %d [sender]", ndx);
 			return finish_error(eng, w);
 		}
 		if (!(wi.iflags & UR_ITEM_TRANSFER) || o->dry_run) {
@@ -850,22 +838,12 @@ int ur_wire_send(struct ur_engine *eng, struct ur_wire *w)
 			continue;
 		}
 		if (sd.phase == 2) {
-			ur_err_set(&w->c->err, UR_EXIT_PROTOCOL, 0, "got transfer request in phase 2 [sender]");
+			ur_err_set(&w->c->err, UR_EXIT_PROTOCOL, 0,
+				   "got transfer request in phase 2 [sender]");
 			return finish_error(eng, w);
 		}
 		struct ur_sum_head head;
-		for (;;) {
-			struct ur_rbuf rb;
-			ur_conn_view(w->c, &rb);
-			rc = ur_sum_head_decode(&rb, 16, &head, &w->c->err);
-			if (rc != -ENODATA) {
-				if (rc >= 0)
-					ur_conn_consume(w->c, rb.pos);
-				break;
-			}
-			if ((rc = ur_conn_more(w->c)) < 0)
-				break;
-		}
+		UR_CONN_DECODE(w->c, rc, r, ur_sum_head_decode(r, 16, &head, &w->c->err));
 		if (rc < 0)
 			return finish_error(eng, w);
 		/* Block sums of a basis: not used by a whole-file sender. */
@@ -886,8 +864,8 @@ int ur_wire_send(struct ur_engine *eng, struct ur_wire *w)
 		return finish_error(eng, w);
 	eng->st.total_size = sd.total_size;
 	if (w->am_server) {
-		int64_t v[5] = {w->c->total_read, w->c->total_written, sd.total_size, w->flist_build_ms,
-				w->flist_xfer_ms};
+		int64_t v[5] = {w->c->total_read, w->c->total_written, sd.total_size,
+				w->flist_build_ms, w->flist_xfer_ms};
 		for (int i = 0; i < 5; i++)
 			if ((rc = ur_conn_write_varlong(w->c, v[i], 3)) < 0)
 				return finish_error(eng, w);
@@ -901,14 +879,16 @@ int ur_wire_send(struct ur_engine *eng, struct ur_wire *w)
 	rc = read_request(&sd, &ndx, &wi);
 	remove_sent(&sd);
 	if (rc == 1 && w->protocol >= 31) {
-		if ((rc = ur_conn_write_ndx(w->c, UR_NDX_DONE)) < 0 || (rc = ur_conn_flush(w->c)) < 0)
+		if ((rc = ur_conn_write_ndx(w->c, UR_NDX_DONE)) < 0 ||
+		    (rc = ur_conn_flush(w->c)) < 0)
 			return finish_error(eng, w);
 		rc = read_request(&sd, &ndx, &wi);
 	}
 	if (rc < 0)
 		return finish_error(eng, w);
 	if (rc != 1) {
-		ur_err_set(&w->c->err, UR_EXIT_PROTOCOL, 0, "Invalid packet at end of run (%d) [sender]", ndx);
+		ur_err_set(&w->c->err, UR_EXIT_PROTOCOL, 0,
+			   "Invalid packet at end of run (%d) [sender]", ndx);
 		return finish_error(eng, w);
 	}
 	for (size_t i = 0; i < g_walk.nkeep; i++)

@@ -114,28 +114,20 @@ static int handshake(struct ur_conn *c, const struct ur_opts *o, bool am_server,
 		bool byte_form = false;
 		flags = ur_compat_from_client_info(info, allow_inc, true, false, &byte_form);
 		struct ur_wbuf b;
-		if ((rc = ur_conn_reserve(c, 8, &b)) < 0 || (rc = ur_hs_put_compat(&b, flags, byte_form)) < 0)
+		if ((rc = ur_conn_reserve(c, 8, &b)) < 0 ||
+		    (rc = ur_hs_put_compat(&b, flags, byte_form)) < 0)
 			return rc;
 		ur_conn_commit(c, &b);
 	} else {
-		for (;;) {
-			struct ur_rbuf rb;
-			ur_conn_view(c, &rb);
-			rc = ur_hs_get_compat(&rb, &flags, &c->err);
-			if (rc != -ENODATA) {
-				if (rc >= 0)
-					ur_conn_consume(c, rb.pos);
-				break;
-			}
-			if ((rc = ur_conn_more(c)) < 0)
-				return rc;
-		}
+		UR_CONN_DECODE(c, rc, r, ur_hs_get_compat(r, &flags, &c->err));
 		if (rc < 0) {
-			c->err.code = UR_EXIT_PROTOCOL;
+			if (!c->err.code)
+				c->err.code = UR_EXIT_PROTOCOL;
 			return rc;
 		}
 		if ((flags & UR_CF_INC_RECURSE) && !allow_inc) {
-			ur_err_set(&c->err, UR_EXIT_PROTOCOL, 0, "incremental recursion was not allowed");
+			ur_err_set(&c->err, UR_EXIT_PROTOCOL, 0,
+				   "incremental recursion was not allowed");
 			return -EPROTO;
 		}
 	}
@@ -148,10 +140,12 @@ static int handshake(struct ur_conn *c, const struct ur_opts *o, bool am_server,
 		 * family in a build without libxxhash). */
 		int prefs[UR_CSUM_COUNT];
 		size_t np = 0;
-		static const enum ur_csum order[] = {UR_CSUM_XXH3_128, UR_CSUM_XXH3_64, UR_CSUM_XXH64,
-						     UR_CSUM_MD5, UR_CSUM_MD4, UR_CSUM_NONE};
+		static const enum ur_csum order[] = {UR_CSUM_XXH3_128, UR_CSUM_XXH3_64,
+						     UR_CSUM_XXH64,    UR_CSUM_MD5,
+						     UR_CSUM_MD4,      UR_CSUM_NONE};
 		for (size_t i = 0; i < sizeof(order) / sizeof(order[0]); i++)
-			if (order[i] == UR_CSUM_NONE || ur_sum_supported(ur_wire_sum_kind(order[i])))
+			if (order[i] == UR_CSUM_NONE ||
+			    ur_sum_supported(ur_wire_sum_kind(order[i])))
 				prefs[np++] = (int)order[i];
 		int n = ur_nstr_build(UR_NSTR_CHECKSUM, prefs, np, am_server, mine, sizeof(mine));
 		if (n < 0)
@@ -163,20 +157,10 @@ static int handshake(struct ur_conn *c, const struct ur_opts *o, bool am_server,
 		ur_conn_commit(c, &b);
 		if ((rc = ur_conn_flush(c)) < 0)
 			return rc;
-		for (;;) {
-			struct ur_rbuf rb;
-			ur_conn_view(c, &rb);
-			rc = ur_hs_get_nstr(&rb, peer, &plen, &c->err);
-			if (rc != -ENODATA) {
-				if (rc >= 0)
-					ur_conn_consume(c, rb.pos);
-				break;
-			}
-			if ((rc = ur_conn_more(c)) < 0)
-				return rc;
-		}
+		UR_CONN_DECODE(c, rc, r, ur_hs_get_nstr(r, peer, &plen, &c->err));
 		if (rc < 0) {
-			c->err.code = UR_EXIT_PROTOCOL;
+			if (!c->err.code)
+				c->err.code = UR_EXIT_PROTOCOL;
 			return rc;
 		}
 		int choice = ur_nstr_choose(UR_NSTR_CHECKSUM, mine, peer, plen, &c->err);
@@ -217,7 +201,7 @@ static void server_sink(int kind, const char *msg, size_t len)
 		}
 		return;
 	}
-	enum ur_msg_tag tag = kind == UR_LOG_INFO ? UR_MSG_INFO
+	enum ur_msg_tag tag = kind == UR_LOG_INFO      ? UR_MSG_INFO
 			      : kind == UR_LOG_WARNING ? UR_MSG_WARNING
 						       : UR_MSG_ERROR;
 	ur_conn_send_msg(c, tag, msg, len > UR_MUX_MAX_TEXT - 1 ? UR_MUX_MAX_TEXT - 1 : len);
@@ -394,8 +378,8 @@ static int spawn(char **argv, mode_t mask, int *fd_in, int *fd_out, pid_t *pid)
 		 * the user's. */
 		umask(mask);
 		execvp(argv[0], argv);
-		fprintf(stderr, "%s: Failed to exec %s: %s (%d)\n", ur_progname, argv[0], strerror(errno),
-			errno);
+		fprintf(stderr, "%s: Failed to exec %s: %s (%d)\n", ur_progname, argv[0],
+			strerror(errno), errno);
 		_exit(UR_EXIT_CMD_NOTFOUND);
 	}
 	close(to[1]);
@@ -454,7 +438,8 @@ int ur_session_client(struct ur_opts *o, const struct ur_remote_spec *rs)
 			ur_filter_rule_text(eng.filters, i, text, sizeof(text));
 			size_t mods = strcspn(text, " ");
 			if (text[0] == ':' || memchr(text, 'C', mods)) {
-				ur_error(0, "per-directory merge rules over the wire are not supported yet");
+				ur_error(0, "per-directory merge rules over the wire are not "
+					    "supported yet");
 				rc = UR_EXIT_UNSUPPORTED;
 				goto out_early;
 			}
@@ -466,8 +451,8 @@ int ur_session_client(struct ur_opts *o, const struct ur_remote_spec *rs)
 	}
 
 	signal(SIGPIPE, SIG_IGN);
-	rc = ur_rsh_command(o, getenv("RSYNC_RSH"), rs->user, rs->host, pull, rs->rpaths, rs->nrpaths,
-			    &cmd, &err);
+	rc = ur_rsh_command(o, getenv("RSYNC_RSH"), rs->user, rs->host, pull, rs->rpaths,
+			    rs->nrpaths, &cmd, &err);
 	if (rc < 0) {
 		ur_errmsg("%s", err.msg);
 		rc = err.code ? err.code : UR_EXIT_SYNTAX;
@@ -540,7 +525,8 @@ int ur_session_client(struct ur_opts *o, const struct ur_remote_spec *rs)
 		ur_conn_drain(&c);
 		child = wait_child(pid);
 		c.err.msg[0] = '\0';
-		if (ur_conn_write_ndx(&c, UR_NDX_DONE) == 0 && ur_conn_flush(&c) < 0 && c.err.msg[0])
+		if (ur_conn_write_ndx(&c, UR_NDX_DONE) == 0 && ur_conn_flush(&c) < 0 &&
+		    c.err.msg[0])
 			ur_errmsg("%s: %s", ur_progname, c.err.msg);
 	}
 	ur_conn_flush(&c);
