@@ -154,6 +154,20 @@ static int pump(struct ur_conn *c, bool want_in)
 	}
 }
 
+/* Room for n more bytes in obuf: drop what was written first, so a long
+ * stream reuses the same buffer instead of growing it. */
+static int out_room(struct ur_conn *c, size_t n)
+{
+	if (c->opos && c->olen + n > c->ocap) {
+		memmove(c->obuf, c->obuf + c->opos, c->olen - c->opos);
+		c->olen -= c->opos;
+		c->opos = 0;
+	}
+	if (grow(&c->obuf, &c->ocap, c->olen + n) < 0)
+		return fail(c, UR_EXIT_MALLOC, ENOMEM, "out of memory");
+	return 0;
+}
+
 /* Frame the pending data into obuf. */
 static int frame_data(struct ur_conn *c)
 {
@@ -162,8 +176,9 @@ static int frame_data(struct ur_conn *c)
 		size_t n = c->dlen - off;
 		if (c->mux_out && n > UR_MUX_MAX_LEN)
 			n = UR_MUX_MAX_LEN;
-		if (grow(&c->obuf, &c->ocap, c->olen + n + UR_MUX_HDR_LEN) < 0)
-			return fail(c, UR_EXIT_MALLOC, ENOMEM, "out of memory");
+		int rc = out_room(c, n + UR_MUX_HDR_LEN);
+		if (rc < 0)
+			return rc;
 		if (c->mux_out) {
 			ur_mux_hdr_encode(c->obuf + c->olen, UR_MSG_DATA, (uint32_t)n);
 			c->olen += UR_MUX_HDR_LEN;
@@ -279,8 +294,8 @@ int ur_conn_send_msg(struct ur_conn *c, enum ur_msg_tag tag, const void *p, size
 	int rc = frame_data(c);
 	if (rc < 0)
 		return rc;
-	if (grow(&c->obuf, &c->ocap, c->olen + n + UR_MUX_HDR_LEN) < 0)
-		return fail(c, UR_EXIT_MALLOC, ENOMEM, "out of memory");
+	if ((rc = out_room(c, n + UR_MUX_HDR_LEN)) < 0)
+		return rc;
 	if (ur_mux_hdr_encode(c->obuf + c->olen, tag, (uint32_t)n) < 0)
 		return -EINVAL;
 	c->olen += UR_MUX_HDR_LEN;

@@ -668,10 +668,9 @@ static int read_request(struct sender *sd, int32_t *ndx, struct ur_wire_item *wi
 	}
 }
 
-int ur_wire_send(struct ur_engine *eng, struct ur_wire *w)
+static int send_run(struct ur_engine *eng, struct ur_wire *w, struct sender *sd)
 {
 	const struct ur_opts *o = eng->o;
-	struct sender sd = {.eng = eng, .w = w};
 	struct ur_flist top;
 	int rc;
 	int64_t t0 = ur_now_ns();
@@ -721,7 +720,7 @@ int ur_wire_send(struct ur_engine *eng, struct ur_wire *w)
 	    copy_entry(&first->pfl, &first->fl, &first->fl.e[0]) < 0)
 		return UR_EXIT_MALLOC;
 	w->flist_build_ms = (ur_now_ns() - t0) / 1000000;
-	if ((rc = send_seg(&sd, first)) < 0)
+	if ((rc = send_seg(sd, first)) < 0)
 		return finish_error(eng, w);
 	if (w->caps.inc_recurse) {
 		struct ur_flist *copy = malloc(sizeof(*copy));
@@ -740,7 +739,7 @@ int ur_wire_send(struct ur_engine *eng, struct ur_wire *w)
 			bool want = pass == 0 ? o->owner : o->group;
 			if (!want)
 				continue;
-			struct sent_ids *ids = pass == 0 ? &sd.uids : &sd.gids;
+			struct sent_ids *ids = pass == 0 ? &sd->uids : &sd->gids;
 			for (size_t i = 0; i < first->fl.n; i++)
 				first_sight(ids,
 					    pass == 0 ? first->fl.e[i].uid : first->fl.e[i].gid);
@@ -779,7 +778,7 @@ int ur_wire_send(struct ur_engine *eng, struct ur_wire *w)
 		return eng->exit_code;
 	}
 	/* With one named directory the receiver wants its contents at once. */
-	if (w->caps.inc_recurse && first->fl.n == 1 && (rc = send_extra(&sd)) < 0)
+	if (w->caps.inc_recurse && first->fl.n == 1 && (rc = send_extra(sd)) < 0)
 		return finish_error(eng, w);
 	if ((rc = ur_conn_flush(w->c)) < 0)
 		return finish_error(eng, w);
@@ -787,14 +786,14 @@ int ur_wire_send(struct ur_engine *eng, struct ur_wire *w)
 
 	int max_phase = 2;
 	for (;;) {
-		if (w->caps.inc_recurse && (rc = send_extra_lists(&sd)) < 0)
+		if (w->caps.inc_recurse && (rc = send_extra_lists(sd)) < 0)
 			return finish_error(eng, w);
 		int32_t ndx;
 		struct ur_wire_item wi;
-		rc = read_request(&sd, &ndx, &wi);
+		rc = read_request(sd, &ndx, &wi);
 		if (rc < 0)
 			return finish_error(eng, w);
-		remove_sent(&sd);
+		remove_sent(sd);
 		if (rc == 1) {
 			if (w->caps.inc_recurse && w->nsegs) {
 				/* The receiver is done with the oldest list. */
@@ -811,7 +810,7 @@ int ur_wire_send(struct ur_engine *eng, struct ur_wire *w)
 					continue;
 				}
 			}
-			if (++sd.phase > max_phase)
+			if (++sd->phase > max_phase)
 				break;
 			if ((rc = ur_conn_write_ndx(w->c, UR_NDX_DONE)) < 0)
 				return finish_error(eng, w);
@@ -826,9 +825,9 @@ int ur_wire_send(struct ur_engine *eng, struct ur_wire *w)
 		}
 		if (!(wi.iflags & UR_ITEM_TRANSFER) || o->dry_run) {
 			const char *xn = (wi.iflags & UR_ITEM_XNAME_FOLLOWS) ? wi.xname : NULL;
-			log_item(&sd, fl, fe, wi.iflags, false, 0, xn);
+			log_item(sd, fl, fe, wi.iflags, false, 0, xn);
 			if ((wi.iflags & UR_ITEM_TRANSFER) && o->dry_run)
-				log_item(&sd, fl, fe, wi.iflags, true, 0, NULL);
+				log_item(sd, fl, fe, wi.iflags, true, 0, NULL);
 			if ((rc = echo_item(w, ndx, &wi)) < 0)
 				return finish_error(eng, w);
 			if (wi.iflags & UR_ITEM_TRANSFER) {
@@ -837,7 +836,7 @@ int ur_wire_send(struct ur_engine *eng, struct ur_wire *w)
 			}
 			continue;
 		}
-		if (sd.phase == 2) {
+		if (sd->phase == 2) {
 			ur_err_set(&w->c->err, UR_EXIT_PROTOCOL, 0,
 				   "got transfer request in phase 2 [sender]");
 			return finish_error(eng, w);
@@ -855,16 +854,16 @@ int ur_wire_send(struct ur_engine *eng, struct ur_wire *w)
 		head = (struct ur_sum_head){0};
 		eng->st.xferred_files++;
 		eng->st.total_transferred_size += fe->size;
-		if ((rc = send_data(&sd, fl, fe, ndx, &wi, &head)) < 0)
+		if ((rc = send_data(sd, fl, fe, ndx, &wi, &head)) < 0)
 			return finish_error(eng, w);
 	}
 	if (w->io_error && w->protocol >= 30)
 		ur_conn_send_msg_int(w->c, UR_MSG_IO_ERROR, w->io_error);
 	if ((rc = ur_conn_write_ndx(w->c, UR_NDX_DONE)) < 0)
 		return finish_error(eng, w);
-	eng->st.total_size = sd.total_size;
+	eng->st.total_size = sd->total_size;
 	if (w->am_server) {
-		int64_t v[5] = {w->c->total_read, w->c->total_written, sd.total_size,
+		int64_t v[5] = {w->c->total_read, w->c->total_written, sd->total_size,
 				w->flist_build_ms, w->flist_xfer_ms};
 		for (int i = 0; i < 5; i++)
 			if ((rc = ur_conn_write_varlong(w->c, v[i], 3)) < 0)
@@ -876,13 +875,13 @@ int ur_wire_send(struct ur_engine *eng, struct ur_wire *w)
 	w->shutting_down = true;
 	int32_t ndx;
 	struct ur_wire_item wi;
-	rc = read_request(&sd, &ndx, &wi);
-	remove_sent(&sd);
+	rc = read_request(sd, &ndx, &wi);
+	remove_sent(sd);
 	if (rc == 1 && w->protocol >= 31) {
 		if ((rc = ur_conn_write_ndx(w->c, UR_NDX_DONE)) < 0 ||
 		    (rc = ur_conn_flush(w->c)) < 0)
 			return finish_error(eng, w);
-		rc = read_request(&sd, &ndx, &wi);
+		rc = read_request(sd, &ndx, &wi);
 	}
 	if (rc < 0)
 		return finish_error(eng, w);
@@ -891,16 +890,6 @@ int ur_wire_send(struct ur_engine *eng, struct ur_wire *w)
 			   "Invalid packet at end of run (%d) [sender]", ndx);
 		return finish_error(eng, w);
 	}
-	for (size_t i = 0; i < g_walk.nkeep; i++)
-		if (g_walk.keep[i]) {
-			ur_flist_release(g_walk.keep[i]);
-			free(g_walk.keep[i]);
-		}
-	free(g_walk.keep);
-	free(g_walk.f);
-	free(sd.uids.v);
-	free(sd.gids.v);
-	free(sd.hl);
 	(void)seg_by_id;
 	if (eng->io_error)
 		ur_engine_fail(eng, UR_EXIT_PARTIAL);
@@ -909,4 +898,24 @@ int ur_wire_send(struct ur_engine *eng, struct ur_wire *w)
 	if (w->io_error & 1)
 		ur_engine_fail(eng, UR_EXIT_PARTIAL);
 	return eng->exit_code;
+}
+
+int ur_wire_send(struct ur_engine *eng, struct ur_wire *w)
+{
+	struct sender sd = {.eng = eng, .w = w};
+	int rc = send_run(eng, w, &sd);
+	/* Whatever the outcome: the walk's lists and the owner and link
+	 * tables go. */
+	for (size_t i = 0; i < g_walk.nkeep; i++)
+		if (g_walk.keep[i]) {
+			ur_flist_release(g_walk.keep[i]);
+			free(g_walk.keep[i]);
+		}
+	free(g_walk.keep);
+	free(g_walk.f);
+	memset(&g_walk, 0, sizeof(g_walk));
+	free(sd.uids.v);
+	free(sd.gids.v);
+	free(sd.hl);
+	return rc;
 }

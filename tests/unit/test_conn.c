@@ -199,6 +199,45 @@ static void test_no_deadlock(void **state)
 	close(fd);
 }
 
+/* A long stream to a reader that keeps up reuses the output buffer (a
+ * regression: written bytes stayed in front of it and it grew with the
+ * stream, 256 MiB for a 256 MiB file). */
+static void test_stream_buffer_bounded(void **state)
+{
+	int sv[2];
+	(void)state;
+
+	pair(sv);
+	const size_t total = 32 << 20;
+	pid_t pid = fork();
+	assert_true(pid >= 0);
+	if (pid == 0) {
+		close(sv[0]);
+		static uint8_t buf[1 << 16];
+		size_t got = 0;
+		ssize_t n;
+		while ((n = read(sv[1], buf, sizeof(buf))) > 0)
+			got += (size_t)n;
+		_exit(got >= total ? 0 : 1);
+	}
+	close(sv[1]);
+	struct ur_conn c;
+	assert_int_equal(ur_conn_init(&c, sv[0], sv[0], 10), 0);
+	c.mux_out = true;
+	uint8_t *chunk = calloc(1, 32768);
+	assert_non_null(chunk);
+	for (size_t i = 0; i < total; i += 32768)
+		assert_int_equal(ur_conn_write(&c, chunk, 32768), 0);
+	assert_int_equal(ur_conn_flush(&c), 0);
+	assert_true(c.ocap <= (size_t)4 << 20);
+	ur_conn_free(&c);
+	free(chunk);
+	close(sv[0]);
+	int status;
+	assert_int_equal(waitpid(pid, &status, 0), pid);
+	assert_true(WIFEXITED(status) && WEXITSTATUS(status) == 0);
+}
+
 /* A silent peer: --timeout's message and exit code 30. */
 static void test_timeout(void **state)
 {
@@ -224,6 +263,7 @@ int main(void)
 	    cmocka_unit_test(test_frames_written),	   cmocka_unit_test(test_messages_and_interrupt),
 	    cmocka_unit_test(test_read_ahead_reparsed), cmocka_unit_test(test_eof),
 	    cmocka_unit_test(test_no_deadlock),	   cmocka_unit_test(test_timeout),
+	    cmocka_unit_test(test_stream_buffer_bounded),
 	};
 
 	return cmocka_run_group_tests(tests, NULL, NULL);

@@ -1,0 +1,109 @@
+#!/usr/bin/env python3
+# SPDX-License-Identifier: GPL-3.0-or-later
+"""Remote-shell transfers side by side: ursync on both ends against rsync
+3.5.0 on both ends, over the interop suite's fake shell (no network, no ssh
+crypto: what is measured is the programs). Workloads are generated
+deterministically; runs alternate; medians and the ratio to rsync are
+printed.
+
+    bench/remote_bench.py [--root /dev/shm/ursync-rbench] [--runs 5] [--ursync build/ursync]
+
+R1  5,000 files x 4 KiB in 50 dirs, -a push into an empty dest
+R2  the same again onto an identical dest (nothing to do)
+R3  one 256 MiB file, -a push into an empty dest
+R4  R1 pulled instead of pushed
+"""
+
+import argparse
+import os
+import statistics
+import subprocess
+import sys
+import time
+from pathlib import Path
+
+HERE = Path(__file__).resolve().parent
+FAKESHELL = HERE.parent / "tests" / "interop" / "fakeshell"
+
+
+def gen_small(top: Path, dirs=50, files=100, size=4096):
+    if (top / "done").exists():
+        return
+    for d in range(dirs):
+        p = top / f"d{d:03d}"
+        p.mkdir(parents=True, exist_ok=True)
+        for f in range(files):
+            seed = (d * files + f).to_bytes(4, "little")
+            block = (seed * (size // 4 + 1))[:size]
+            (p / f"f{f:03d}").write_bytes(block)
+    (top / "done").write_text("")
+
+
+def gen_big(top: Path, size=256 << 20):
+    f = top / "big"
+    if f.exists() and f.stat().st_size == size:
+        return
+    top.mkdir(parents=True, exist_ok=True)
+    chunk = bytes(range(256)) * 4096
+    with open(f, "wb") as out:
+        for _ in range(size // len(chunk)):
+            out.write(chunk)
+
+
+def trash(root: Path, p: Path):
+    """Move a finished destination aside instead of rm -rf between runs
+    (BENCHMARKING.md: deleting on this disk is slow and noisy)."""
+    if p.exists():
+        t = root / "trash"
+        t.mkdir(exist_ok=True)
+        p.rename(t / f"{p.name}.{time.monotonic_ns()}")
+
+
+def run(prog, args):
+    t0 = time.monotonic()
+    p = subprocess.run([prog, "-e", str(FAKESHELL), f"--rsync-path={prog}", *args],
+                       capture_output=True)
+    dt = time.monotonic() - t0
+    if p.returncode:
+        sys.exit(f"{prog} {args}: exit {p.returncode}: {p.stderr.decode()[:500]}")
+    return dt
+
+
+def main():
+    ap = argparse.ArgumentParser()
+    ap.add_argument("--root", default="/dev/shm/ursync-rbench")
+    ap.add_argument("--runs", type=int, default=5)
+    ap.add_argument("--ursync", default=str(HERE.parent / "build" / "ursync"))
+    ap.add_argument("--rsync", default="/usr/bin/rsync")
+    a = ap.parse_args()
+    root = Path(a.root)
+    small, big = root / "small", root / "bigsrc"
+    gen_small(small)
+    gen_big(big)
+    progs = {"ursync": os.path.abspath(a.ursync), "rsync": a.rsync}
+    work = {
+        "R1 push 5000x4KiB": (small, "push", False),
+        "R2 push unchanged": (small, "push", True),
+        "R3 push 256 MiB": (big, "push", False),
+        "R4 pull 5000x4KiB": (small, "pull", False),
+    }
+    print(f"{'workload':22} {'ursync s':>9} {'rsync s':>9} {'ratio':>6}")
+    for name, (src, direction, keep) in work.items():
+        times = {k: [] for k in progs}
+        for i in range(a.runs):
+            for k, prog in (list(progs.items()) if i % 2 == 0 else list(progs.items())[::-1]):
+                dst = root / f"dst-{k}"
+                if keep:
+                    if not dst.exists():
+                        run(prog, ["-a", f"{src}/", f"localhost:{dst}/"])
+                else:
+                    trash(root, dst)
+                args = (["-a", f"{src}/", f"localhost:{dst}/"] if direction == "push"
+                        else ["-a", f"localhost:{src}/", f"{dst}/"])
+                times[k].append(run(prog, args))
+        u, r = statistics.median(times["ursync"]), statistics.median(times["rsync"])
+        print(f"{name:22} {u:9.3f} {r:9.3f} {u / r:6.2f}")
+
+
+if __name__ == "__main__":
+    main()
