@@ -60,7 +60,7 @@ static void count_entry(struct ur_engine *eng, const struct ur_fentry *fe)
 }
 
 /* --list-only: one line per entry in `ls -l` style, as rsync prints it. */
-static void list_entry(struct ur_engine *eng, const struct ur_flist *fl, const struct ur_fentry *fe)
+void ur_list_entry(struct ur_engine *eng, const struct ur_flist *fl, const struct ur_fentry *fe)
 {
 	const struct ur_opts *o = eng->o;
 	static const char types[] = "?pc?d?b?-?l?s???";
@@ -317,7 +317,7 @@ static void process(struct ur_engine *eng, struct ur_flist *fl)
 		if (fe->flags & UR_FE_PRUNED)
 			continue;
 		if (o->list_only) {
-			list_entry(eng, fl, fe);
+			ur_list_entry(eng, fl, fe);
 			if (!recurses(o, fe))
 				continue;
 		} else if (eng->hl && seq >= 0 && fe->nlink > 1) {

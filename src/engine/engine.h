@@ -235,6 +235,9 @@ bool ur_excluded(struct ur_engine *eng, const char *name, bool is_dir, int side,
 /* Can we give a file group gid? (rsync skips the change when not.) */
 bool ur_can_chgrp(const struct ur_engine *eng, gid_t gid);
 
+/* --list-only: print fe as rsync lists a file (`ls -l` style). */
+void ur_list_entry(struct ur_engine *eng, const struct ur_flist *fl, const struct ur_fentry *fe);
+
 /* Monotonic clock in nanoseconds. */
 int64_t ur_now_ns(void);
 

@@ -45,6 +45,7 @@ struct ur_wdir {
 	bool ok;      /* receiver: it exists in the destination as a directory */
 	int32_t seg;  /* sender: the list it was in (for listing it) */
 	size_t entry;
+	struct ur_fentry fe; /* receiver, --list-only: the entry, shown when its list comes */
 };
 
 struct ur_wire {

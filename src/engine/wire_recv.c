@@ -323,7 +323,7 @@ static int recv_flist(struct ur_engine *eng, struct ur_wire *w, int32_t dir, str
 		}
 		struct stat st = {0};
 		st.st_mode = we.mode;
-		st.st_size = S_ISLNK(we.mode) ? (off_t)we.link_len : we.size;
+		st.st_size = we.size; /* for links and directories too, as lstat gave it */
 		st.st_mtim.tv_sec = we.mtime;
 		st.st_mtim.tv_nsec = we.mtime_nsec;
 		st.st_atim.tv_sec = we.atime;
@@ -846,6 +846,39 @@ static void generate_seg(struct ur_engine *eng, struct ur_wire *w, struct ur_wse
 	bool was_missing = eng->dest_missing;
 	int saved = eng->cur_dfd;
 
+	if (o->list_only) {
+		/* A remote listing. With incremental recursion rsync shows a
+		 * directory when its own list comes (the top one first). */
+		bool inc = w->caps.inc_recurse;
+		if (inc && seg->dir >= 0) {
+			struct ur_flist one;
+			ur_flist_init(&one);
+			struct ur_wdir *dd = &w->dirs[seg->dir];
+			struct ur_fentry *p = ur_flist_add(&one, dd->name, NULL, NULL);
+			if (p) {
+				uint32_t name = p->name, base = p->base;
+				*p = dd->fe;
+				p->name = name;
+				p->base = base;
+				p->link = p->sum = 0;
+				ur_list_entry(eng, &one, p);
+			}
+			ur_flist_release(&one);
+		}
+		int32_t dl = seg->dir_base;
+		for (size_t i = 0; i < seg->fl.n; i++) {
+			struct ur_fentry *fe = &seg->fl.e[i];
+			bool top = !strcmp(ur_fentry_name(&seg->fl, fe), ".");
+			if (!(fe->flags & UR_FE_PRUNED) && (!inc || !S_ISDIR(fe->mode) || top))
+				ur_list_entry(eng, &seg->fl, fe);
+			if (S_ISDIR(fe->mode) && inc) {
+				w->dirs[dl].ok = true;
+				w->dirs[dl++].fe = *fe;
+			}
+		}
+		return;
+	}
+
 	if (seg->dir >= 0) {
 		const char *dname = w->dirs[seg->dir].name;
 		if (!w->dirs[seg->dir].ok)
@@ -1011,9 +1044,11 @@ int ur_wire_receive(struct ur_engine *eng, struct ur_wire *w, char *dest,
 		rc = ur_conn_flush(w->c);
 		return rc < 0 ? finish_error(eng, w, rc) : eng->exit_code;
 	}
-	rc = open_dest(eng, &first->fl, dest, (int)w->file_total);
-	if (rc)
-		return rc;
+	if (!o->list_only) {
+		rc = open_dest(eng, &first->fl, dest, (int)w->file_total);
+		if (rc)
+			return rc;
+	}
 
 	/* -m: directories with no file anywhere below them leave the list
 	 * (the receiver turned incremental recursion off for it), except the

@@ -147,7 +147,7 @@ static int send_entry(struct sender *sd, const struct ur_flist *fl, const struct
 	    .name = name,
 	    .name_len = strlen(name),
 	    .mode = fe->mode,
-	    .size = S_ISDIR(fe->mode) ? 0 : fe->size,
+	    .size = fe->size, /* as lstat gave it: rsync sends directories and links theirs too */
 	    .mtime = fe->mtime,
 	    .mtime_nsec = fe->mtime_ns,
 	    .atime = fe->atime,
@@ -161,8 +161,6 @@ static int send_entry(struct sender *sd, const struct ur_flist *fl, const struct
 	    .no_content_dir = S_ISDIR(fe->mode) && (fe->flags & UR_FE_NO_RECURSE),
 	    .hlink_ndx = -1,
 	};
-	if (S_ISLNK(fe->mode))
-		we.size = 0;
 	uint8_t fsum[UR_SUM_MAX_LEN];
 	if (o->checksum && S_ISREG(fe->mode)) {
 		/* -c: every regular file's checksum travels in the list. */

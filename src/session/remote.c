@@ -503,7 +503,8 @@ int ur_session_client(struct ur_opts *o, const struct ur_remote_spec *rs)
 		if (UR_INFO_GTE(o, FLIST, 1) && !o->list_only)
 			ur_info("receiving %sfile list\n", caps.inc_recurse ? "incremental " : "");
 		char dest[4096];
-		snprintf(dest, sizeof(dest), "%s", rs->lpaths[0]);
+		/* No local path: a remote listing (o->list_only). */
+		snprintf(dest, sizeof(dest), "%s", rs->nlpaths ? rs->lpaths[0] : ".");
 		rc = ur_wire_receive(&eng, &w, dest, ur_session_open_dest);
 		/* rsync's closing line names the process that ended the run:
 		 * the generator once files were looked at. */

@@ -431,9 +431,6 @@ int ur_session_run(struct ur_opts *o)
 			if (rs.mode == UR_XFER_DAEMON_PUSH || rs.mode == UR_XFER_DAEMON_PULL) {
 				ur_error(0, "daemon transfers (rsync://, host::module) are not supported yet");
 				rc = UR_EXIT_UNSUPPORTED;
-			} else if (rs.mode == UR_XFER_PULL && rs.nlpaths == 0) {
-				ur_error(0, "listing a remote source is not supported yet");
-				rc = UR_EXIT_UNSUPPORTED;
 			} else {
 				rc = ur_session_client(o, &rs);
 				role = ur_client_exit_role;

@@ -75,3 +75,21 @@ def test_remove_source_files(tmp_path, client, server, direction):
     assert got[3] == ref[3], "destination differs"
     # and something was actually removed
     assert "a.txt" not in got[2] and "d/b.bin" not in got[2]
+
+
+@pytest.mark.parametrize("opts", [[], ["-r"], ["-a"], ["-d"], ["-r", "--no-inc-recursive"]],
+                         ids=lambda o: " ".join(o) or "none")
+@pytest.mark.parametrize("client,server", PAIRS, ids=lambda p: p)
+def test_remote_listing(tmp_path, client, server, opts):
+    """One remote operand lists it: the lines, in rsync's order (with
+    incremental recursion a directory shows when its own list comes)."""
+    make_tree(tmp_path / "src")
+    os.makedirs(tmp_path / "src" / "d" / "empty")
+    outs = []
+    for c, s in (("rsync", "rsync"), (client, server)):
+        cmd = [rh.URSYNC if c == "ursync" else rh.RSYNC, *opts, "-e", str(rh.FAKESHELL),
+               "--rsync-path=" + (rh.URSYNC if s == "ursync" else rh.RSYNC),
+               f"localhost:{tmp_path}/src/"]
+        p = subprocess.run(cmd, capture_output=True, timeout=30)
+        outs.append((p.returncode, p.stdout.decode(errors="replace")))
+    assert outs[1] == outs[0]
