@@ -65,6 +65,7 @@ struct ur_wire {
 	int64_t file_total, file_done; /* entries listed / entries in freed lists */
 
 	int32_t no_send;   /* receiver: MSG_NO_SEND for this index arrived */
+	int64_t literal, matched; /* receiver: delta statistics */
 	int32_t *success;  /* sender: MSG_SUCCESS indices to act on */
 	size_t nsuccess, capsuccess;
 	struct ur_wseg *building; /* receiver: the list being read */

@@ -5,6 +5,7 @@
  */
 #include "config.h"
 #include "checksum/checksum.h"
+#include "engine/delta.h"
 #include "engine/wire.h"
 #include "filter/filter.h"
 #include "proto/item.h"
@@ -508,7 +509,48 @@ struct wire_src {
 	uint32_t iflags;
 	struct ur_sum_head head;
 	bool redo;
+	int basis;	    /* delta: the destination's file, or -1 */
+	int64_t basis_size;
+	const char *dname;
+	bool dst_exists;
 };
+
+/* What a signature and a patch are computed with on this connection. */
+static void sig_params(const struct ur_engine *eng, const struct ur_wire *w, bool redo,
+		       struct ur_sig_params *p)
+{
+	*p = (struct ur_sig_params){
+		.kind = ur_wire_sum_kind(w->caps.checksum),
+		.seed = w->caps.checksum_seed,
+		.seed_fix = w->caps.seed_fix,
+		.protocol = w->protocol,
+		.block_size_opt = eng->o->block_size,
+		.redo = redo,
+	};
+}
+
+/* Delta transfer (rsync's default over the wire; -W turns it off): the
+ * block sums of the file already in the destination. */
+static bool wants_delta(const struct ur_engine *eng)
+{
+	const struct ur_opts *o = eng->o;
+	return o->whole_file != 1 && !o->inplace && !o->append;
+}
+
+struct sig_out {
+	struct ur_conn *c;
+	int s2len;
+};
+
+static int put_block_sum(void *ctx, uint32_t rolling, const uint8_t *strong, int s2len)
+{
+	struct sig_out *so = ctx;
+	struct ur_wbuf b;
+	int rc = ur_conn_reserve(so->c, 4 + (size_t)s2len, &b);
+	if (rc == 0 && (rc = ur_sum_block_put(&b, rolling, strong, s2len)) == 0)
+		ur_conn_commit(so->c, &b);
+	return rc;
+}
 
 /* The whole-file checksum kind for the negotiated checksum (protocol 30+:
  * the modern, unseeded MD4). */
@@ -545,13 +587,38 @@ static int wire_open(struct ur_source *s, struct ur_engine *eng, const struct ur
 	struct ur_wire *w = ws->w;
 	(void)fl;
 	(void)fe;
-	/* The request: index, item flags, and an empty sum head (whole file). */
+	/* The basis for a delta: the regular file of that name, if any. */
+	ws->basis = -1;
+	ws->basis_size = 0;
+	if (wants_delta(eng) && ws->dst_exists && !eng->dest_missing) {
+		int fd = openat(eng->dest_fd, ws->dname, O_RDONLY | O_CLOEXEC | O_NOFOLLOW);
+		struct stat st;
+		if (fd >= 0 && fstat(fd, &st) == 0 && S_ISREG(st.st_mode) && st.st_size > 0) {
+			ws->basis = fd;
+			ws->basis_size = st.st_size;
+		} else if (fd >= 0) {
+			close(fd);
+		}
+	}
+	/* The request: index, item flags, the sum head and the block sums
+	 * (none: the whole file). */
 	struct ur_wbuf b;
+	struct ur_sum_head h = {0};
+	struct ur_sig_params sp;
+	sig_params(eng, w, false, &sp);
 	int rc = item_request(w, ws->ndx, (uint16_t)ws->iflags);
+	if (rc == 0 && ws->basis >= 0 && ur_delta_sig_head(ws->basis_size, &sp, &h) < 0)
+		h = (struct ur_sum_head){0};
 	if (rc == 0 && (rc = ur_conn_reserve(w->c, 16, &b)) == 0) {
-		struct ur_sum_head nh = {0};
-		ur_sum_head_encode(&nh, 16, &b);
+		ur_sum_head_encode(&h, 16, &b);
 		ur_conn_commit(w->c, &b);
+	}
+	if (rc == 0 && h.count > 0) {
+		struct sig_out so = {.c = w->c, .s2len = h.s2length};
+		struct ur_sum_head h2;
+		rc = ur_delta_sig(ws->basis, ws->basis_size, &sp, &h2, put_block_sum, &so);
+		if (rc == 0 && memcmp(&h, &h2, sizeof(h)))
+			rc = -EIO; /* the basis changed under us: the stream is broken */
 	}
 	if (rc == 0)
 		rc = ur_conn_flush(w->c);
@@ -603,56 +670,63 @@ static int64_t wire_copy(struct ur_source *s, struct ur_engine *eng, int out, in
 	struct wire_src *ws = (struct wire_src *)s;
 	struct ur_wire *w = ws->w;
 	struct ur_token_reader tr;
-	struct ur_sum_ctx sum;
-	int64_t total = 0;
-	int werr = 0;
+	struct ur_delta_patch pt;
+	struct ur_sig_params sp;
+	int rc;
 	(void)size;
 	(void)it;
 
 	*which = 0;
-	if (ur_sum_init(&sum, ur_wire_sum_kind(w->caps.checksum), w->caps.checksum_seed) < 0) {
+	sig_params(eng, w, false, &sp);
+	/* Matches may only name blocks of the head the sender echoed, and
+	 * only of a basis we have. */
+	struct ur_sum_head h = ws->head;
+	if (ws->basis < 0)
+		h.count = 0;
+	rc = ur_delta_patch_init(&pt, &h, ws->basis, ws->basis_size, out, &sp);
+	if (rc < 0) {
 		ur_err_set(&w->c->err, UR_EXIT_UNSUPPORTED, 0, "checksum %s is not supported yet",
 			   ur_csum_name(w->caps.checksum));
 		eng->fatal = true;
-		return -ENOTSUP;
+		return rc;
 	}
-	ur_token_reader_init(&tr, ws->head.count);
+	ur_token_reader_init(&tr, h.count);
+	int werr = 0;
 	for (;;) {
 		struct ur_token tok;
-		int rc;
 		UR_CONN_DECODE(w->c, rc, r, ur_token_read(&tr, r, &tok, &w->c->err));
 		if (rc < 0) {
 			if (!w->c->err.code)
-				if (!w->c->err.code)
-					w->c->err.code = UR_EXIT_PROTOCOL;
+				w->c->err.code = UR_EXIT_PROTOCOL;
 			eng->fatal = true;
+			ur_delta_patch_release(&pt);
 			return rc;
 		}
 		if (tok.kind == UR_TOKEN_END)
 			break;
-		if (tok.kind == UR_TOKEN_MATCH) {
-			ur_err_set(&w->c->err, UR_EXIT_PROTOCOL, 0,
-				   "invalid block match %d for a whole-file transfer", tok.block);
-			eng->fatal = true;
-			return -EPROTO;
-		}
-		ur_sum_update(&sum, tok.data, tok.len);
 		/* Keep reading after a failed write: the stream must be drained. */
-		for (size_t off = 0; out >= 0 && !werr && off < tok.len;) {
-			ssize_t n = write(out, tok.data + off, tok.len - off);
-			if (n < 0) {
-				if (errno == EINTR)
-					continue;
-				werr = errno;
-				break;
+		if (!werr && out >= 0) {
+			int prc = ur_delta_patch_token(&pt, &tok);
+			if (prc == -EPROTO || prc == -EBADMSG) {
+				ur_err_set(&w->c->err, UR_EXIT_PROTOCOL, 0,
+					   "invalid block %d from the sender", tok.block);
+				eng->fatal = true;
+				ur_delta_patch_release(&pt);
+				return -EPROTO;
 			}
-			off += (size_t)n;
+			if (prc < 0)
+				werr = -prc;
 		}
-		total += (int64_t)tok.len;
 	}
 	uint8_t mine[UR_SUM_MAX_LEN], theirs[UR_SUM_MAX_LEN];
-	int slen = ur_sum_final(&sum, mine);
-	int rc = ur_conn_read(w->c, theirs, (size_t)slen);
+	int slen = ur_sum_len(ur_wire_sum_kind(w->caps.checksum));
+	if (!werr && out >= 0 && (rc = ur_delta_patch_finish(&pt, mine)) < 0)
+		werr = -rc;
+	int64_t total = pt.out_off;
+	w->literal += pt.st.literal;
+	w->matched += pt.st.matched;
+	ur_delta_patch_release(&pt);
+	rc = ur_conn_read(w->c, theirs, (size_t)slen);
 	if (rc < 0) {
 		eng->fatal = true;
 		return rc;
@@ -661,6 +735,8 @@ static int64_t wire_copy(struct ur_source *s, struct ur_engine *eng, int out, in
 		*which = 1;
 		return -werr;
 	}
+	if (out < 0)
+		return 0;
 	if (memcmp(mine, theirs, (size_t)slen)) {
 		ws->redo = true;
 		return -EBADMSG;
@@ -670,7 +746,10 @@ static int64_t wire_copy(struct ur_source *s, struct ur_engine *eng, int out, in
 
 static void wire_close(struct ur_source *s)
 {
-	(void)s;
+	struct wire_src *ws = (struct wire_src *)s;
+	if (ws->basis >= 0)
+		close(ws->basis);
+	ws->basis = -1;
 }
 
 static void wire_discard(struct ur_source *s, struct ur_engine *eng)
@@ -692,6 +771,9 @@ static int wire_send_file(struct ur_engine *eng, const struct ur_flist *fl,
 	    .w = eng->wire,
 	    .ndx = (int32_t)eng->cur_index,
 	    .iflags = it->iflags,
+	    .basis = -1,
+	    .dname = dname,
+	    .dst_exists = dst_exists,
 	};
 	const char *kept = eng->o->partial || eng->o->inplace ? "retained" : "discarded";
 	int rc = ur_receive_file(eng, fl, fe, dname, dst_exists, it, bytes, &ws.base);

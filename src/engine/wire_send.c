@@ -5,6 +5,7 @@
  * then the data of every file the generator asks for (wire.h).
  */
 #include "config.h"
+#include "engine/delta.h"
 #include "engine/wire.h"
 #include "proto/item.h"
 #include "proto/sumhead.h"
@@ -505,8 +506,22 @@ static int echo_item(struct ur_wire *w, int32_t ndx, const struct ur_wire_item *
 	return rc;
 }
 
+/* Tokens of the delta, as rsync sends them uncompressed. */
+static int put_literal(void *ctx, const uint8_t *p, size_t n)
+{
+	struct ur_conn *c = ctx;
+	int rc = ur_conn_write_int(c, (int32_t)n);
+	return rc ? rc : ur_conn_write(c, p, n);
+}
+
+static int put_match(void *ctx, int32_t block)
+{
+	return ur_conn_write_int(ctx, -(block + 1));
+}
+
 static int send_data(struct sender *sd, const struct ur_flist *fl, const struct ur_fentry *fe,
-		     int32_t ndx, const struct ur_wire_item *wi, const struct ur_sum_head *head)
+		     int32_t ndx, const struct ur_wire_item *wi, const struct ur_sum_head *head,
+		     const struct ur_delta_sigtab *tab)
 {
 	struct ur_engine *eng = sd->eng;
 	struct ur_wire *w = sd->w;
@@ -539,39 +554,35 @@ static int send_data(struct sender *sd, const struct ur_flist *fl, const struct 
 	ur_sum_head_encode(head, 16, &b);
 	ur_conn_commit(w->c, &b);
 
-	struct ur_sum_ctx sum;
-	if (ur_sum_init(&sum, ur_wire_sum_kind(w->caps.checksum), w->caps.checksum_seed) < 0) {
-		rc = ur_err_set(&w->c->err, UR_EXIT_UNSUPPORTED, ENOTSUP,
-				"checksum %s is not supported", ur_csum_name(w->caps.checksum));
+	/* The delta against the generator's block sums (none: all literal),
+	 * then the end token and the whole-file checksum. */
+	struct ur_sig_params sp = {
+	    .kind = ur_wire_sum_kind(w->caps.checksum),
+	    .seed = w->caps.checksum_seed,
+	    .seed_fix = w->caps.seed_fix,
+	    .protocol = w->protocol,
+	    .block_size_opt = eng->o->block_size,
+	};
+	struct ur_delta_out dout = {.literal = put_literal, .match = put_match, .ctx = w->c};
+	struct ur_delta_stats dst = {0};
+	uint8_t digest[UR_SUM_MAX_LEN];
+	rc = ur_delta_match(fd, fe->size, tab, &sp, &dout, digest, &dst);
+	if (rc == -ENOTSUP) {
+		rc = ur_err_set(&w->c->err, UR_EXIT_UNSUPPORTED, ENOTSUP, "checksum %s is not supported",
+				ur_csum_name(w->caps.checksum));
 		goto out;
 	}
-	static uint8_t buf[UR_TOKEN_CHUNK];
-	int64_t left = fe->size, sent = 0;
-	while (left > 0) {
-		ssize_t n = read(fd, buf, left < UR_TOKEN_CHUNK ? (size_t)left : UR_TOKEN_CHUNK);
-		if (n < 0 && errno == EINTR)
-			continue;
-		if (n <= 0) {
-			/* The file shrank or failed: pad with zeros so the stream
-			 * stays whole; the checksum tells the receiver. */
-			if (n < 0)
-				ur_error(errno, "read errors mapping \"%s\"", path);
-			memset(buf, 0, sizeof(buf));
-			n = left < UR_TOKEN_CHUNK ? (ssize_t)left : UR_TOKEN_CHUNK;
-			w->io_error |= 1;
-		}
-		ur_sum_update(&sum, buf, (size_t)n);
-		if ((rc = ur_conn_write_int(w->c, (int32_t)n)) < 0 ||
-		    (rc = ur_conn_write(w->c, buf, (size_t)n)) < 0)
-			goto out;
-		left -= n;
-		sent += n;
+	if (rc < 0)
+		goto out;
+	if (dst.read_error) {
+		ur_error(dst.read_error, "read errors mapping \"%s\"", path);
+		w->io_error |= 1;
 	}
 	if ((rc = ur_conn_write_int(w->c, 0)) < 0)
 		goto out;
-	uint8_t digest[UR_SUM_MAX_LEN];
-	int slen = ur_sum_final(&sum, digest);
-	rc = ur_conn_write(w->c, digest, (size_t)slen);
+	rc = ur_conn_write(w->c, digest, (size_t)ur_sum_len(sp.kind));
+	int64_t sent = dst.literal;
+	eng->st.matched_data += dst.matched;
 	eng->st.literal_data += sent;
 	log_item(sd, fl, fe, wi->iflags, true, sent, NULL);
 out:
@@ -843,16 +854,25 @@ static int send_run(struct ur_engine *eng, struct ur_wire *w, struct sender *sd)
 		UR_CONN_DECODE(w->c, rc, r, ur_sum_head_decode(r, 16, &head, &w->c->err));
 		if (rc < 0)
 			return finish_error(eng, w);
-		/* Block sums of a basis: not used by a whole-file sender. */
-		for (int32_t i = 0; i < head.count; i++) {
-			uint8_t skip[4 + 16];
-			if ((rc = ur_conn_read(w->c, skip, 4 + (size_t)head.s2length)) < 0)
-				return finish_error(eng, w);
+		/* The generator's block sums of its basis, for the delta. */
+		struct ur_delta_sigtab *tab = NULL;
+		if (head.count > 0 && (rc = ur_delta_sigtab_new(&head, &tab)) < 0) {
+			ur_err_set(&w->c->err, UR_EXIT_PROTOCOL, 0, "invalid sum head [sender]");
+			return finish_error(eng, w);
 		}
-		head = (struct ur_sum_head){0};
+		for (int32_t i = 0; i < head.count; i++) {
+			uint8_t blk[4 + UR_SUM_MAX_LEN];
+			if ((rc = ur_conn_read(w->c, blk, 4 + (size_t)head.s2length)) < 0) {
+				ur_delta_sigtab_free(tab);
+				return finish_error(eng, w);
+			}
+			ur_delta_sigtab_add(tab, i, ur_le32(blk), blk + 4);
+		}
 		eng->st.xferred_files++;
 		eng->st.total_transferred_size += fe->size;
-		if ((rc = send_data(sd, fl, fe, ndx, &wi, &head)) < 0)
+		rc = send_data(sd, fl, fe, ndx, &wi, &head, tab);
+		ur_delta_sigtab_free(tab);
+		if (rc < 0)
 			return finish_error(eng, w);
 	}
 	if (w->io_error && w->protocol >= 30)

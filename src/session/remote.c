@@ -538,6 +538,8 @@ int ur_session_client(struct ur_opts *o, const struct ur_remote_spec *rs)
 		eng.st.total_written = w.peer_written;
 		eng.st.total_read = w.peer_read;
 		eng.st.total_size = w.peer_total_size;
+		eng.st.literal_data = w.literal;
+		eng.st.matched_data = w.matched;
 	} else {
 		eng.st.total_written = c.total_written;
 		eng.st.total_read = c.total_read;
