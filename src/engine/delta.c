@@ -42,8 +42,8 @@ static int pwrite_full(int fd, const void *buf, size_t n, int64_t off)
 	size_t done = 0;
 
 	while (done < n) {
-		ssize_t w = pwrite(fd, (const uint8_t *)buf + done, n - done,
-				   (off_t)(off + (int64_t)done));
+		ssize_t w =
+		    pwrite(fd, (const uint8_t *)buf + done, n - done, (off_t)(off + (int64_t)done));
 
 		if (w < 0) {
 			if (errno == EINTR)
@@ -77,8 +77,13 @@ int ur_delta_sig_head(int64_t size, const struct ur_sig_params *p, struct ur_sum
 	struct ur_sum_sizes s;
 	int dlen = ur_sum_len(p->kind), rc;
 
+	memset(head, 0, sizeof(*head));
 	if (dlen < 0)
 		return dlen;
+	/* rsync sends the null head, not its 700-byte shape, for an empty
+	 * basis (generator.c: st_size <= 0). */
+	if (size == 0)
+		return 0;
 	rc = ur_sum_sizes(size, p->block_size_opt, p->redo ? UR_SUM_FULL_LEN : UR_SUM_SHORT_LEN,
 			  dlen, p->protocol, &s);
 	if (rc < 0)
@@ -124,8 +129,8 @@ int ur_delta_sig(int fd, int64_t size, const struct ur_sig_params *p, struct ur_
 		}
 		memset(buf + got, 0, want - (size_t)got);
 		for (; pos < want && i < head->count; i++) {
-			size_t n = want - pos < (size_t)head->blength ? want - pos
-								       : (size_t)head->blength;
+			size_t n =
+			    want - pos < (size_t)head->blength ? want - pos : (size_t)head->blength;
 
 			ur_sum_block(p->kind, p->seed, p->seed_fix, buf + pos, n, strong);
 			rc = emit(ctx, ur_rolling_sum(buf + pos, n), strong, head->s2length);
@@ -145,10 +150,12 @@ out:
 
 /*
  * rsync chains blocks in a table of 2^16 (or count * 1.25) buckets and
- * looks the table up at every offset. Here a bitmap of 16+ bits per block
- * answers "no block has this rolling sum" for almost every offset with one
- * cached bit test, and only its hits go to the bucket chains; both are
- * indexed by the top bits of a multiplicative hash of the rolling sum.
+ * looks the table up at every offset. Here a bitmap of 128 bits per block
+ * (at most 16 MiB) answers "no block has this rolling sum" for almost
+ * every offset with one bit test, and only its hits go to the bucket
+ * chains; both are indexed by the top bits of a multiplicative hash of the
+ * rolling sum. Measured on 256 MiB of unmatched data (every offset
+ * rolled): 16 bits per block 310 MB/s, 64 bits 500, 128 bits 545.
  */
 struct ur_delta_sigtab {
 	struct ur_sum_head h;
@@ -167,13 +174,6 @@ static inline uint32_t mix(uint32_t sum)
 	return sum * 0x9e3779b1u;
 }
 
-static inline bool filter_has(const struct ur_delta_sigtab *t, uint32_t sum)
-{
-	uint32_t b = mix(sum) >> (32 - t->fbits);
-
-	return (t->filter[b >> 6] >> (b & 63)) & 1;
-}
-
 static unsigned log2_up(uint64_t n)
 {
 	unsigned b = 0;
@@ -189,8 +189,8 @@ static int build_index(struct ur_delta_sigtab *t)
 
 	t->hbits = log2_up(2 * n);
 	t->hbits = t->hbits < 10 ? 10 : t->hbits > 30 ? 30 : t->hbits;
-	t->fbits = log2_up(16 * n);
-	t->fbits = t->fbits < 16 ? 16 : t->fbits > 31 ? 31 : t->fbits;
+	t->fbits = log2_up(128 * n);
+	t->fbits = t->fbits < 16 ? 16 : t->fbits > 27 ? 27 : t->fbits;
 	t->heads = malloc(sizeof(*t->heads) << t->hbits);
 	t->next = malloc(sizeof(*t->next) * (size_t)(n ? n : 1));
 	t->filter = calloc((size_t)1 << (t->fbits - 6), sizeof(*t->filter));
@@ -309,7 +309,8 @@ static void window(struct mstate *m, int64_t to)
 	want = m->cap - keep;
 	if ((int64_t)want > m->size - (m->base + (int64_t)keep))
 		want = (size_t)(m->size - (m->base + (int64_t)keep));
-	got = m->st.read_error ? 0 : pread_full(m->fd, m->buf + keep, want, m->base + (int64_t)keep);
+	got =
+	    m->st.read_error ? 0 : pread_full(m->fd, m->buf + keep, want, m->base + (int64_t)keep);
 	if (got < 0 || (size_t)got < want) {
 		/* rsync's map_ptr: what cannot be read is zeros. */
 		if (!m->st.read_error)
@@ -325,8 +326,8 @@ static void window(struct mstate *m, int64_t to)
 static int send_literal(struct mstate *m, int64_t upto)
 {
 	while (m->last < upto) {
-		size_t n = upto - m->last < UR_TOKEN_CHUNK ? (size_t)(upto - m->last)
-							   : UR_TOKEN_CHUNK;
+		size_t n =
+		    upto - m->last < UR_TOKEN_CHUNK ? (size_t)(upto - m->last) : UR_TOKEN_CHUNK;
 		const uint8_t *p;
 		int rc;
 
@@ -387,6 +388,57 @@ static int32_t find_block(struct mstate *m, const struct ur_delta_sigtab *t,
 	return -1;
 }
 
+/* Whether some block has the rolling sum: the bitmap, then the chain. */
+static inline bool has_sum(const struct ur_delta_sigtab *t, uint32_t sum)
+{
+	uint32_t h = mix(sum), b = h >> (32 - t->fbits);
+
+	if (!((t->filter[b >> 6] >> (b & 63)) & 1))
+		return false;
+	for (int32_t i = t->heads[h >> (32 - t->hbits)]; i >= 0; i = t->next[i])
+		if (t->sum1[i] == sum)
+			return true;
+	return false;
+}
+
+/* Roll the full-length window at w (file offset off) a byte at a time up
+ * to lim, stopping where some block has the rolling sum. The incoming
+ * bytes w[blength...] must be in the buffer. Returns the new offset. The
+ * table's fields are copied to locals: the compiler cannot see that
+ * nothing in the loop changes them. */
+static int64_t roll_fast(const struct ur_delta_sigtab *t, const uint8_t *w, int64_t off,
+			 int64_t lim, uint32_t *ps1, uint32_t *ps2)
+{
+	const uint32_t ub = (uint32_t)t->h.blength;
+	const unsigned fshift = 32 - t->fbits, hshift = 32 - t->hbits;
+	const uint64_t *filter = t->filter;
+	const int32_t *heads = t->heads, *next = t->next;
+	const uint32_t *sum1 = t->sum1;
+	const uint8_t *start = w, *in = w + ub, *end = w + (lim - off);
+	uint32_t s1 = *ps1, s2 = *ps2;
+
+	while (w < end) {
+		uint32_t o = (uint32_t)(int32_t)(int8_t)*w++, sum, h, b;
+
+		s1 += (uint32_t)(int32_t)(int8_t)*in++ - o;
+		s2 += s1 - ub * o;
+		sum = (s1 & 0xffff) | (s2 << 16);
+		h = mix(sum);
+		b = h >> fshift;
+		if (__builtin_expect((filter[b >> 6] >> (b & 63)) & 1, 0)) {
+			int32_t i = heads[h >> hshift];
+
+			while (i >= 0 && sum1[i] != sum)
+				i = next[i];
+			if (i >= 0)
+				break;
+		}
+	}
+	*ps1 = s1;
+	*ps2 = s2;
+	return off + (int64_t)(w - start);
+}
+
 static int hash_search(struct mstate *m, const struct ur_delta_sigtab *t,
 		       const struct ur_sig_params *p)
 {
@@ -415,7 +467,7 @@ static int hash_search(struct mstate *m, const struct ur_delta_sigtab *t,
 		window(m, off + k + (off + k < size));
 		w = m->buf + (off - m->base);
 		sum = (s1 & 0xffff) | (s2 << 16);
-		if (filter_has(t, sum)) {
+		if (has_sum(t, sum)) {
 			int32_t i = find_block(m, t, p, sum, k, w, want);
 
 			if (i >= 0) {
@@ -451,17 +503,7 @@ static int hash_search(struct mstate *m, const struct ur_delta_sigtab *t,
 		if (lim > m->last + UR_TOKEN_CHUNK)
 			lim = m->last + UR_TOKEN_CHUNK;
 		if (k == blen && off < lim) {
-			const uint8_t *q = m->buf - m->base;
-			const uint32_t ub = (uint32_t)blen;
-
-			do {
-				uint32_t o = (uint32_t)(int32_t)(int8_t)q[off];
-				uint32_t in = (uint32_t)(int32_t)(int8_t)q[off + blen];
-
-				s1 += in - o;
-				s2 += s1 - ub * o;
-				off++;
-			} while (off < lim && !filter_has(t, (s1 & 0xffff) | (s2 << 16)));
+			off = roll_fast(t, w, off, lim, &s1, &s2);
 			continue;
 		}
 		/* Near the end: the window shrinks once no byte is left to add. */
@@ -591,12 +633,19 @@ static int read_run(struct ur_delta_patch *pt)
 
 		if (pt->len == pt->cap && (rc = flush_out(pt)) < 0)
 			return rc;
-		n = end - off < (int64_t)(pt->cap - pt->len) ? (size_t)(end - off) : pt->cap - pt->len;
+		n = end - off < (int64_t)(pt->cap - pt->len) ? (size_t)(end - off)
+							     : pt->cap - pt->len;
 		got = pread_full(pt->basis_fd, pt->buf + pt->len, n, off);
 		if (got < 0)
 			return fail(pt, (int)got);
-		if ((size_t)got < n) /* the basis shrank under us */
-			return fail(pt, -EPROTO);
+		if ((size_t)got < n) {
+			/* The basis shrank since it was measured: not the peer's
+			 * fault. Zeros, as rsync's map_ptr gives, and the
+			 * whole-file sum will not match. */
+			memset(pt->buf + pt->len + got, 0, n - (size_t)got);
+			if (!pt->st.read_error)
+				pt->st.read_error = -ENODATA;
+		}
 		ur_sum_update(&pt->sum, pt->buf + pt->len, n);
 		pt->len += n;
 		off += (int64_t)n;

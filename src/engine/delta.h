@@ -43,7 +43,8 @@ struct ur_sig_params {
  * of the new file; matches counts block tokens; hash_hits counts offsets
  * where some block had the same rolling sum, false_alarms the blocks whose
  * strong sum then differed. read_error is 0, or the -errno of a failed or
- * short read of the file being matched (see ur_delta_match). */
+ * short read of the file being matched (ur_delta_match) or -ENODATA for a
+ * basis that read short while patching (ur_delta_patch_match). */
 struct ur_delta_stats {
 	int64_t literal, matched;
 	int64_t hash_hits, false_alarms, matches;
@@ -56,8 +57,10 @@ struct ur_delta_stats {
  * 0 to go on, or a negative errno to stop (ur_delta_sig returns it). */
 typedef int (*ur_delta_sig_fn)(void *ctx, uint32_t rolling, const uint8_t *strong, int s2len);
 
-/* The sum head rsync 3.5.0 sends for a basis of size bytes. Returns 0,
- * -EOVERFLOW (too many blocks: rsync refuses the file) or -EINVAL. */
+/* The sum head rsync 3.5.0 sends for a basis of size bytes: all zeros for
+ * an empty one. Returns 0, -EOVERFLOW (too many blocks: rsync warns "file
+ * is too large for checksum sending" and sends the all-zero head, which
+ * *head then is) or -EINVAL. */
 int ur_delta_sig_head(int64_t size, const struct ur_sig_params *p, struct ur_sum_head *head);
 
 /* The signature of the basis fd (size bytes from offset 0): fills *head
@@ -113,19 +116,22 @@ int ur_delta_match(int fd, int64_t size, const struct ur_delta_sigtab *t,
 /* ---- receiver ---- */
 
 /* Rebuilding one file: init, then the tokens one at a time, then finish.
- * Writes go to out_fd from offset 0 with pwrite, coalesced in a buffer. */
+ * Writes go to out_fd from offset 0 with pwrite, coalesced in a buffer;
+ * runs of consecutive blocks are read from the basis with one pread. st
+ * counts literal and matched bytes and matches. Like any running sum, a
+ * patch must not be copied once started. */
 struct ur_delta_patch {
 	struct ur_sum_head h;
 	int basis_fd;
 	int64_t basis_size;
 	int out_fd;
-	int64_t out_off;	/* bytes written to out_fd */
-	struct ur_sum_ctx sum;	/* the whole-file sum of the output */
-	uint8_t *buf;		/* output not yet written */
+	int64_t out_off;       /* bytes written to out_fd */
+	struct ur_sum_ctx sum; /* the whole-file sum of the output */
+	uint8_t *buf;	       /* output not yet written */
 	size_t len, cap;
-	int32_t run_start;	/* consecutive matches not yet read */
+	int32_t run_start; /* consecutive matches not yet read */
 	int32_t run_n;
-	int err;		/* the first error; every later call returns it */
+	int err; /* the first error; every later call returns it */
 	struct ur_delta_stats st;
 };
 
@@ -140,8 +146,11 @@ int ur_delta_patch_init(struct ur_delta_patch *pt, const struct ur_sum_head *h, 
 int ur_delta_patch_literal(struct ur_delta_patch *pt, const void *data, size_t n);
 /* Copy block i of the basis (i * blength, the last block remainder bytes
  * long). -EPROTO when i is not below the head's count, when the block lies
- * past the basis's end (or the basis reads short), or when there is no
- * basis and the output is not discarded; else 0 or an I/O error. */
+ * past basis_size, or when there is no basis and the output is not
+ * discarded; else 0 or an I/O error (possibly of an earlier block: reads
+ * are deferred to coalesce runs). A basis that has shrunk below
+ * basis_size since reads as zeros there, as rsync's does: st.read_error
+ * is then -ENODATA and the whole-file sum will not match. */
 int ur_delta_patch_match(struct ur_delta_patch *pt, int32_t block);
 /* A token from ur_token_read: a literal piece or a match as above; the end
  * token is -EINVAL (call ur_delta_patch_finish). */
