@@ -1,6 +1,7 @@
 /* SPDX-License-Identifier: GPL-3.0-or-later */
 /* The run loop shared by the roles: walk segment by segment, depth first. */
 #include "engine/engine.h"
+#include "engine/eio_int.h"
 #include "filter/filter.h"
 #include "util/err.h"
 #include "util/log.h"
@@ -197,7 +198,8 @@ static void delete_pass(struct ur_engine *eng, const struct ur_flist *fl)
 		if (enter_dir(eng, fl, fe, &sub) == 0) {
 			struct stat st;
 			const char *dname = ur_dst_name(eng, fl, fe);
-			if (fstatat(eng->dest_fd, dname, &st, AT_SYMLINK_NOFOLLOW) == 0 && S_ISDIR(st.st_mode))
+			if (ur_sys_fstatat(eng->io, eng->dest_fd, dname, &st, AT_SYMLINK_NOFOLLOW) == 0 &&
+			    S_ISDIR(st.st_mode))
 				ur_delete_in_dir(eng, dname, &sub);
 			delete_pass(eng, &sub);
 		}
@@ -303,7 +305,7 @@ static void process(struct ur_engine *eng, struct ur_flist *fl)
 			const char *dname = ur_dst_name(eng, fl, fe);
 			struct stat st;
 			if (!o->list_only && !eng->dest_missing &&
-			    (fstatat(eng->dest_fd, dname, &st, AT_SYMLINK_NOFOLLOW) < 0 ||
+			    (ur_sys_fstatat(eng->io, eng->dest_fd, dname, &st, AT_SYMLINK_NOFOLLOW) < 0 ||
 			     !S_ISDIR(st.st_mode)))
 				eng->dest_missing = true; /* -n: a dir we did not create */
 			/* Pruned directories are gone from the list before the
@@ -318,11 +320,11 @@ static void process(struct ur_engine *eng, struct ur_flist *fl)
 			int saved_dfd = eng->cur_dfd;
 			eng->cur_dfd = -1;
 			if (!o->list_only && !eng->dest_missing && !eng->dest_file)
-				eng->cur_dfd = openat(eng->dest_fd, dname,
-						      O_RDONLY | O_DIRECTORY | O_NOFOLLOW | O_CLOEXEC);
+				eng->cur_dfd = ur_sys_openat(eng->io, eng->dest_fd, dname,
+							     O_RDONLY | O_DIRECTORY | O_NOFOLLOW | O_CLOEXEC, 0);
 			process(eng, &sub);
 			if (eng->cur_dfd >= 0)
-				close(eng->cur_dfd);
+				ur_sys_close(eng->io, eng->cur_dfd);
 			eng->cur_dfd = saved_dfd;
 			eng->dest_missing = was_missing;
 		}

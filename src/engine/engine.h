@@ -27,6 +27,8 @@
 #include "engine/report.h"
 #include "flist/flist.h"
 
+struct ur_io;
+
 /* A source operand after trailing-slash and -R processing. */
 struct ur_root {
 	char *prefix;   /* directory the entry names are relative to (owned) */
@@ -67,6 +69,7 @@ struct ur_engine {
 	const struct ur_opts *o;
 	const struct ur_chan *chan;
 	FILE *out;                /* where names, itemize lines and stats go */
+	struct ur_io *io;         /* every file operation of the run (owned by the session) */
 
 	struct ur_root *roots;
 	size_t nroots;

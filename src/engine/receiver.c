@@ -6,6 +6,7 @@
  */
 #include "config.h"
 #include "engine/engine.h"
+#include "engine/eio_int.h"
 #include "util/err.h"
 #include "util/log.h"
 #include "util/path.h"
@@ -24,14 +25,13 @@
 #endif
 
 #define COPY_CHUNK (1 << 20)
-#define CFR_CHUNK ((int64_t)1 << 30)
 
 /*
  * rsync names its temporary files ".NAME.XXXXXX" beside the target (a
  * leading dot of NAME is not doubled), or "NAME.XXXXXX" in --temp-dir.
  * Creates it in dirfd under `dir`; returns the open fd or -errno.
  */
-static int make_temp(int dirfd, const char *dir, const char *base, bool dot, mode_t mode,
+static int make_temp(struct ur_io *io, int dirfd, const char *dir, const char *base, bool dot, mode_t mode,
 		     char *tmp, size_t size)
 {
 	static const char letters[] = "abcdefghijklmnopqrstuvwxyzABCDEFGHIJKLMNOPQRSTUVWXYZ0123456789";
@@ -55,9 +55,10 @@ static int make_temp(int dirfd, const char *dir, const char *base, bool dot, mod
 				 blen, base, suffix);
 		if (n < 0 || (size_t)n >= size)
 			return -ENAMETOOLONG;
-		int fd = openat(dirfd, tmp, O_WRONLY | O_CREAT | O_EXCL | O_NOFOLLOW | O_CLOEXEC, mode);
-		if (fd >= 0 || errno != EEXIST)
-			return fd >= 0 ? fd : -errno;
+		int fd = ur_io_openat(io, dirfd, tmp, O_WRONLY | O_CREAT | O_EXCL | O_NOFOLLOW | O_CLOEXEC,
+				      mode);
+		if (fd != -EEXIST)
+			return fd;
 	}
 	return -EEXIST;
 }
@@ -98,71 +99,64 @@ struct digest {
 #endif
 };
 
+/* copy_file_range does not say which side failed: these errors are the
+ * destination's. */
+static bool write_side(int e)
+{
+	return e == ENOSPC || e == EDQUOT || e == EFBIG;
+}
+
 static int64_t copy_fd(struct ur_engine *eng, int in, int out, int64_t size, int *which,
 		       struct digest *dg)
 {
 	int64_t total = 0;
 	bool progress = UR_INFO_GTE(eng->o, PROGRESS, 1);
-#if HAVE_COPY_FILE_RANGE
-	bool use_cfr = !dg->want; /* the digest needs to see the bytes */
-#else
-	bool use_cfr = false;
-#endif
 	static char *buf;
 
 	*which = 0;
-	while (total < size) {
-		ssize_t n = -1;
-#if HAVE_COPY_FILE_RANGE
-		if (use_cfr) {
-			/* In-kernel copies go in big steps unless a progress
-			 * line wants to see the position move. */
-			int64_t left = size - total;
-			size_t step = progress ? chunk_for(left)
-					       : (size_t)(left < CFR_CHUNK ? left : CFR_CHUNK);
-			n = copy_file_range(in, NULL, out, NULL, step, 0);
-			if (n < 0 && (errno == EXDEV || errno == ENOSYS || errno == EINVAL ||
-				      errno == EOPNOTSUPP || errno == EBADF)) {
-				use_cfr = false;
-				continue;
+	if (!dg->want) {
+		/* The kernel copies (io/copy.c), in big steps unless a progress
+		 * line wants to see the position move. The list's size is what
+		 * rsync sends too: no call to find the end of the file. */
+		while (total < size) {
+			struct ur_copy_result r;
+			int64_t step = progress ? (int64_t)chunk_for(size - total) : size - total;
+			int rc = ur_copy_range(in, out, total, step, 0, &r);
+			if (rc < 0) {
+				*which = write_side(-rc);
+				return rc;
 			}
-			if (n < 0) {
-				/* copy_file_range does not say which side failed. */
-				*which = errno == ENOSPC || errno == EDQUOT || errno == EFBIG ? 1 : 0;
-				return -errno;
-			}
+			bool short_src = r.bytes < total + step;
+			total = r.bytes;
+			if (short_src)
+				break;
+			if (progress && total < size)
+				ur_progress_update(eng->o, eng->out, &eng->progress, total, size, false);
 		}
-#endif
-		if (!use_cfr) {
-			if (!buf && !(buf = malloc(COPY_CHUNK)))
-				return -ENOMEM;
-			n = read(in, buf, chunk_for(size - total));
-			if (n < 0) {
-				if (errno == EINTR)
-					continue;
-				*which = 0;
-				return -errno;
-			}
+		return total;
+	}
+	while (total < size) {
+		if (!buf && !(buf = malloc(COPY_CHUNK)))
+			return -ENOMEM;
+		ssize_t n = ur_io_pread(eng->io, in, buf, chunk_for(size - total), -1);
+		if (n == -EINTR)
+			continue;
+		if (n < 0) {
+			*which = 0;
+			return n;
+		}
 #if HAVE_XXHASH
-			if (dg->st && n > 0)
-				XXH3_128bits_update(dg->st, buf, (size_t)n);
+		if (dg->st && n > 0)
+			XXH3_128bits_update(dg->st, buf, (size_t)n);
 #endif
-			for (ssize_t off = 0; off < n;) {
-				ssize_t w = write(out, buf + off, (size_t)(n - off));
-				if (w < 0) {
-					if (errno == EINTR)
-						continue;
-					*which = 1;
-					return -errno;
-				}
-				off += w;
-			}
+		ssize_t w = ur_io_write_full(eng->io, out, buf, (size_t)n, -1);
+		if (w < 0) {
+			*which = 1;
+			return w;
 		}
 		if (n == 0)
 			break;
 		total += n;
-		/* The list's size is what rsync sends too; no extra call to
-		 * find the end of the file. */
 		if (total >= size)
 			break;
 		if (progress)
@@ -190,7 +184,7 @@ static int local_send_file(struct ur_engine *eng, const struct ur_flist *fl,
 #else
 	int noatime = 0;
 #endif
-	in = open(src, O_RDONLY | O_CLOEXEC | O_NOCTTY | noatime);
+	in = ur_sys_openat(eng->io, AT_FDCWD, src, O_RDONLY | O_CLOEXEC | O_NOCTTY | noatime, 0);
 	if (in < 0) {
 		int e = errno;
 		char abs[PATH_MAX];
@@ -223,20 +217,22 @@ static int local_send_file(struct ur_engine *eng, const struct ur_flist *fl,
 		goto out;
 	}
 	if (o->inplace) {
-		out = openat(eng->dest_fd, dname, O_WRONLY | O_CREAT | O_NOFOLLOW | O_CLOEXEC, 0600);
+		out = ur_sys_openat(eng->io, eng->dest_fd, dname,
+				    O_WRONLY | O_CREAT | O_NOFOLLOW | O_CLOEXEC, 0600);
 		/* As rsync: EACCES may be fs.protected_regular refusing O_CREAT on
 		 * an existing file, so try without it; then a read-only file of
 		 * ours gets owner-write just long enough to open it. */
 		if (out < 0 && errno == EACCES)
-			out = openat(eng->dest_fd, dname, O_WRONLY | O_NOFOLLOW | O_CLOEXEC);
+			out = ur_sys_openat(eng->io, eng->dest_fd, dname, O_WRONLY | O_NOFOLLOW | O_CLOEXEC, 0);
 		if (out < 0 && errno == EACCES) {
 			struct stat st;
-			if (fstatat(eng->dest_fd, dname, &st, AT_SYMLINK_NOFOLLOW) == 0 &&
+			if (ur_sys_fstatat(eng->io, eng->dest_fd, dname, &st, AT_SYMLINK_NOFOLLOW) == 0 &&
 			    S_ISREG(st.st_mode) && !(st.st_mode & S_IWUSR) &&
-			    fchmodat(eng->dest_fd, dname, (st.st_mode & 07777) | S_IWUSR, 0) == 0) {
-				out = openat(eng->dest_fd, dname, O_WRONLY | O_NOFOLLOW | O_CLOEXEC);
+			    ur_sys_chmod(eng->io, eng->dest_fd, dname, (st.st_mode & 07777) | S_IWUSR) == 0) {
+				out = ur_sys_openat(eng->io, eng->dest_fd, dname,
+						    O_WRONLY | O_NOFOLLOW | O_CLOEXEC, 0);
 				int e = errno;
-				fchmodat(eng->dest_fd, dname, st.st_mode & 07777, 0);
+				ur_sys_chmod(eng->io, eng->dest_fd, dname, st.st_mode & 07777);
 				errno = e;
 			} else {
 				errno = EACCES;
@@ -251,15 +247,15 @@ static int local_send_file(struct ur_engine *eng, const struct ur_flist *fl,
 		 * climbs out of it is refused (rsync 3.5.0 confines it). */
 		if (o->temp_dir[0] != '/' && escapes(o->temp_dir))
 			rc = -EINVAL;
-		else if ((tdirfd = openat(eng->dest_fd, o->temp_dir,
-					  O_RDONLY | O_DIRECTORY | O_CLOEXEC)) < 0)
+		else if ((tdirfd = ur_sys_openat(eng->io, eng->dest_fd, o->temp_dir,
+						 O_RDONLY | O_DIRECTORY | O_CLOEXEC, 0)) < 0)
 			rc = -errno;
 		else
-			rc = out = make_temp(tdirfd, "", base, false, create_mode, tmp, sizeof(tmp));
+			rc = out = make_temp(eng->io, tdirfd, "", base, false, create_mode, tmp, sizeof(tmp));
 		if (rc < 0)
 			snprintf(tmp, sizeof(tmp), "%s/%s.XXXXXX", o->temp_dir, base);
 	} else {
-		rc = out = make_temp(eng->dest_fd, dir, base, true, create_mode, tmp, sizeof(tmp));
+		rc = out = make_temp(eng->io, eng->dest_fd, dir, base, true, create_mode, tmp, sizeof(tmp));
 	}
 	if (out < 0) {
 		ur_error(-rc, "[receiver] %s %s failed", o->inplace ? "open" : "mkstemp",
@@ -286,7 +282,7 @@ static int local_send_file(struct ur_engine *eng, const struct ur_flist *fl,
 		XXH3_freeState(dg.st);
 	}
 #endif
-	if (n >= 0 && o->inplace && ftruncate(out, n) < 0) {
+	if (n >= 0 && o->inplace && ur_sys_ftruncate(eng->io, out, n) < 0) {
 		n = -errno;
 		which = 1;
 	}
@@ -319,7 +315,7 @@ static int local_send_file(struct ur_engine *eng, const struct ur_flist *fl,
 	};
 	ur_set_attrs(eng, tmp, out, fe, temp_in_place ? NULL : &made,
 		     o->times ? UR_ATTR_ACCURATE : UR_ATTR_SKIP_MTIME);
-	if (close(out) < 0) {
+	if (ur_sys_close(eng->io, out) < 0) {
 		out = -1;
 		rc = -errno;
 		ur_error(-rc, "[receiver] close failed on %s", ur_engine_full_dst(eng, dname));
@@ -334,7 +330,7 @@ static int local_send_file(struct ur_engine *eng, const struct ur_flist *fl,
 		rc = -EIO;
 		goto fail;
 	}
-	if (!temp_in_place && renameat(tdirfd, tmp, eng->dest_fd, dname) < 0) {
+	if (!temp_in_place && ur_sys_renameat(eng->io, tdirfd, tmp, eng->dest_fd, dname) < 0) {
 		rc = -errno;
 		ur_error(-rc, "[receiver] rename %s -> \"%s\" failed", ur_engine_full_dst(eng, tmp), dname);
 		ur_engine_fail(eng, UR_EXIT_PARTIAL);
@@ -354,23 +350,23 @@ fail:
 			flags = UR_ATTR_ACCURATE | UR_ATTR_FORCE_MTIME;
 		}
 		ur_set_attrs(eng, tmp, out, &pf, NULL, flags);
-		close(out);
+		ur_io_close(eng->io, out);
 		out = -1;
-		if (renameat(tdirfd, tmp, eng->dest_fd, dname) < 0)
-			unlinkat(tdirfd, tmp, 0);
+		if (ur_io_renameat(eng->io, tdirfd, tmp, eng->dest_fd, dname) < 0)
+			ur_io_unlinkat(eng->io, tdirfd, tmp, 0);
 	} else if (!temp_in_place) {
-		unlinkat(tdirfd, tmp, 0);
+		ur_io_unlinkat(eng->io, tdirfd, tmp, 0);
 	}
 	if (out >= 0)
-		close(out);
+		ur_io_close(eng->io, out);
 	out = -1;
 out:
 	if (in >= 0)
-		close(in);
+		ur_io_close(eng->io, in);
 	if (out >= 0)
-		close(out);
+		ur_io_close(eng->io, out);
 	if (tdirfd != eng->dest_fd && tdirfd >= 0)
-		close(tdirfd);
+		ur_io_close(eng->io, tdirfd);
 	return rc;
 }
 
