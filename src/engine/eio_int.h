@@ -115,6 +115,11 @@ static inline int ur_sys_utimens(struct ur_io *io, int dirfd, const char *path,
 	return (int)ur_sysret(ur_io_utimens(io, dirfd, path, ts, flags));
 }
 
+static inline int ur_sys_fsync(struct ur_io *io, int fd)
+{
+	return (int)ur_sysret(ur_io_fsync(io, fd, 0));
+}
+
 static inline int ur_sys_ftruncate(struct ur_io *io, int fd, int64_t len)
 {
 	return (int)ur_sysret(ur_io_ftruncate(io, fd, len));

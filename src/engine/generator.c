@@ -452,7 +452,9 @@ static bool gen_dir(struct ur_engine *eng, const struct ur_flist *fl, struct ur_
 		fix_mode = true;
 	}
 	if (!exists) {
-		if (ur_sys_mkdirat(eng->io, eng->dest_fd, dname, work) < 0 && errno != EEXIST) {
+		int mr = ur_sys_mkdirat(eng->io, eng->dest_fd, dname, work);
+		eng->dir_made = mr == 0;
+		if (mr < 0 && errno != EEXIST) {
 			int e = errno;
 			ur_error(e, "[generator] recv_generator: mkdir %s failed", ur_engine_full_dst(eng, dname));
 			ur_engine_fail(eng, UR_EXIT_PARTIAL);
@@ -529,7 +531,16 @@ bool ur_generate(struct ur_engine *eng, const struct ur_flist *fl, struct ur_fen
 	int dret = -1, derr = ENOENT;
 	bool is_dir = S_ISDIR(fe->mode);
 
-	if (!eng->dest_missing) {
+	eng->dir_made = false;
+	const struct ur_dscan *sc = eng->scan && eng->scan->fl == fl ? eng->scan : NULL;
+	if (sc && !eng->dest_missing) {
+		/* looked up with its siblings (engine.c dest_scan) */
+		size_t i = (size_t)(fe - fl->e);
+		dret = sc->all_missing || sc->res[i] < 0 ? -1 : 0;
+		derr = sc->all_missing ? ENOENT : -sc->res[i];
+		if (dret == 0)
+			ur_stat_to_sys(&sc->st[i], &dst);
+	} else if (!eng->dest_missing) {
 		dret = eng->cur_dfd >= 0
 			       ? ur_sys_fstatat(eng->io, eng->cur_dfd, ur_fentry_base(fl, fe), &dst,
 						AT_SYMLINK_NOFOLLOW)

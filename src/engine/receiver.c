@@ -29,10 +29,9 @@
 /*
  * rsync names its temporary files ".NAME.XXXXXX" beside the target (a
  * leading dot of NAME is not doubled), or "NAME.XXXXXX" in --temp-dir.
- * Creates it in dirfd under `dir`; returns the open fd or -errno.
+ * Writes a fresh random name under `dir` into tmp; 0 or -ENAMETOOLONG.
  */
-static int make_temp(struct ur_io *io, int dirfd, const char *dir, const char *base, bool dot, mode_t mode,
-		     char *tmp, size_t size)
+static int temp_name(const char *dir, const char *base, bool dot, char *tmp, size_t size)
 {
 	static const char letters[] = "abcdefghijklmnopqrstuvwxyzABCDEFGHIJKLMNOPQRSTUVWXYZ0123456789";
 	static unsigned long seed;
@@ -44,19 +43,28 @@ static int make_temp(struct ur_io *io, int dirfd, const char *dir, const char *b
 	int blen = (int)strlen(base);
 	if (blen > NAME_MAX - 8 - (dot ? 1 : 0))
 		blen = NAME_MAX - 8 - (dot ? 1 : 0);
+	char suffix[7];
+	for (int i = 0; i < 6; i++) {
+		seed = seed * 6364136223846793005UL + 1442695040888963407UL;
+		suffix[i] = letters[(seed >> 33) % (sizeof(letters) - 1)];
+	}
+	suffix[6] = '\0';
+	int n = snprintf(tmp, size, "%s%s%s%.*s.%s", dir, *dir ? "/" : "", dot ? "." : "", blen,
+			 base, suffix);
+	return n < 0 || (size_t)n >= size ? -ENAMETOOLONG : 0;
+}
+
+#define TEMP_FLAGS (O_WRONLY | O_CREAT | O_EXCL | O_NOFOLLOW | O_CLOEXEC)
+
+/* Create a temporary file (temp_name) in dirfd; returns the open fd or -errno. */
+static int make_temp(struct ur_io *io, int dirfd, const char *dir, const char *base, bool dot,
+		     mode_t mode, char *tmp, size_t size)
+{
 	for (int tries = 0; tries < 100; tries++) {
-		char suffix[7];
-		for (int i = 0; i < 6; i++) {
-			seed = seed * 6364136223846793005UL + 1442695040888963407UL;
-			suffix[i] = letters[(seed >> 33) % (sizeof(letters) - 1)];
-		}
-		suffix[6] = '\0';
-		int n = snprintf(tmp, size, "%s%s%s%.*s.%s", dir, *dir ? "/" : "", dot ? "." : "",
-				 blen, base, suffix);
-		if (n < 0 || (size_t)n >= size)
-			return -ENAMETOOLONG;
-		int fd = ur_io_openat(io, dirfd, tmp, O_WRONLY | O_CREAT | O_EXCL | O_NOFOLLOW | O_CLOEXEC,
-				      mode);
+		int rc = temp_name(dir, base, dot, tmp, size);
+		if (rc < 0)
+			return rc;
+		int fd = ur_io_openat(io, dirfd, tmp, TEMP_FLAGS, mode);
 		if (fd != -EEXIST)
 			return fd;
 	}
@@ -184,7 +192,36 @@ static int local_send_file(struct ur_engine *eng, const struct ur_flist *fl,
 #else
 	int noatime = 0;
 #endif
-	in = ur_sys_openat(eng->io, AT_FDCWD, src, O_RDONLY | O_CLOEXEC | O_NOCTTY | noatime, 0);
+	/* The temp file is born with its final permission bits (the process
+	 * umask is 0), less the set-id bits, which a later chown would clear
+	 * anyway and which ur_set_attrs() puts back after it. */
+	mode_t create_mode = fe->mode & 0777;
+
+	const char *slash = strrchr(dname, '/');
+	const char *base = slash ? slash + 1 : dname;
+	snprintf(dir, sizeof(dir), "%.*s", slash ? (int)(slash - dname) : 0, dname);
+
+	/* The usual case opens the source and creates the temp file in one
+	 * batch (one enter on the ring). */
+	int early_out = -ENOENT;
+	bool paired = !o->inplace && !o->temp_dir &&
+		      temp_name(dir, base, true, tmp, sizeof(tmp)) == 0;
+	if (paired) {
+		struct ur_io_op ops[2];
+		ur_io_prep_openat(&ops[0], AT_FDCWD, src, O_RDONLY | O_CLOEXEC | O_NOCTTY | noatime, 0);
+		ur_io_prep_openat(&ops[1], eng->dest_fd, tmp, TEMP_FLAGS, create_mode);
+		int br = ur_io_submit(eng->io, ops, 2);
+		in = (int)ur_sysret(br < 0 ? br : ops[0].res);
+		early_out = br < 0 ? br : (int)ops[1].res;
+		if (in < 0 && early_out >= 0) {
+			int e = errno;
+			ur_io_close(eng->io, early_out);
+			ur_io_unlinkat(eng->io, eng->dest_fd, tmp, 0);
+			errno = e;
+		}
+	} else {
+		in = ur_sys_openat(eng->io, AT_FDCWD, src, O_RDONLY | O_CLOEXEC | O_NOCTTY | noatime, 0);
+	}
 	if (in < 0) {
 		int e = errno;
 		char abs[PATH_MAX];
@@ -200,15 +237,6 @@ static int local_send_file(struct ur_engine *eng, const struct ur_flist *fl,
 	}
 
 	ur_report_transfer_start(o, eng->out, it);
-
-	/* The temp file is born with its final permission bits (the process
-	 * umask is 0), less the set-id bits, which a later chown would clear
-	 * anyway and which ur_set_attrs() puts back after it. */
-	mode_t create_mode = fe->mode & 0777;
-
-	const char *slash = strrchr(dname, '/');
-	const char *base = slash ? slash + 1 : dname;
-	snprintf(dir, sizeof(dir), "%.*s", slash ? (int)(slash - dname) : 0, dname);
 
 	if (o->inplace && o->backup && dst_exists && !ur_backup(eng, dname, UR_BACKUP_COPY)) {
 		eng->exit_code = UR_EXIT_FILEIO; /* rsync gives up here */
@@ -254,6 +282,8 @@ static int local_send_file(struct ur_engine *eng, const struct ur_flist *fl,
 			rc = out = make_temp(eng->io, tdirfd, "", base, false, create_mode, tmp, sizeof(tmp));
 		if (rc < 0)
 			snprintf(tmp, sizeof(tmp), "%s/%s.XXXXXX", o->temp_dir, base);
+	} else if (paired && early_out != -EEXIST) {
+		rc = out = early_out;
 	} else {
 		rc = out = make_temp(eng->io, eng->dest_fd, dir, base, true, create_mode, tmp, sizeof(tmp));
 	}
@@ -306,15 +336,77 @@ static int local_send_file(struct ur_engine *eng, const struct ur_flist *fl,
 	/* What the file is now, without asking: we just made it, unless
 	 * --inplace reused an existing one. Unknown owners make the chown
 	 * happen whenever -o/-g ask for one. */
+	bool known_owner = !o->temp_dir && eng->scan && eng->scan->fl == fl && eng->scan->plain_dir;
 	struct stat made = {
 		.st_mode = S_IFREG | create_mode,
-		.st_uid = (uid_t)-1,
-		.st_gid = (gid_t)-1,
+		/* in a directory without set-gid, a new file is ours */
+		.st_uid = known_owner ? (uid_t)eng->euid : (uid_t)-1,
+		.st_gid = known_owner ? (gid_t)eng->egid : (gid_t)-1,
 		.st_mtim = {.tv_sec = INT64_MIN, .tv_nsec = 0},
 		.st_atim = {.tv_sec = INT64_MIN, .tv_nsec = 0},
 	};
 	ur_set_attrs(eng, tmp, out, fe, temp_in_place ? NULL : &made,
 		     o->times ? UR_ATTR_ACCURATE : UR_ATTR_SKIP_MTIME);
+	if (eng->fin && tdirfd == eng->dest_fd && !temp_in_place &&
+	    ur_finisher_queue(eng, out, in, tmp, dname) == 0) {
+		out = in = -1; /* the finisher's now */
+		goto out;
+	}
+	if (!temp_in_place && !(o->backup && dst_exists)) {
+		/* fsync? -> close -> rename as one linked chain, the source's
+		 * close beside it: one enter on the ring. */
+		struct ur_io_op ops[4];
+		size_t k = 0, ifs = SIZE_MAX;
+		if (o->fsync) {
+			ifs = k;
+			ur_io_prep_fsync(&ops[k], out, 0);
+			ur_io_op_link(&ops[k++], false);
+		}
+		size_t icl = k;
+		ur_io_prep_close(&ops[k], out);
+		ur_io_op_link(&ops[k++], false);
+		size_t irn = k;
+		ur_io_prep_renameat(&ops[k++], tdirfd, tmp, eng->dest_fd, dname);
+		ur_io_prep_close(&ops[k++], in);
+		int br = ur_io_submit(eng->io, ops, k);
+		if (br < 0) {
+			for (size_t i = 0; i < k; i++)
+				ops[i].res = br;
+		} else {
+			in = -1;
+			if (ops[icl].res != -ECANCELED)
+				out = -1; /* close always releases the descriptor */
+		}
+		if (ifs != SIZE_MAX && ops[ifs].res < 0) {
+			rc = (int)ops[ifs].res;
+			ur_error(-rc, "[receiver] fsync failed on %s", ur_engine_full_dst(eng, tmp));
+			eng->exit_code = UR_EXIT_FILEIO;
+			eng->fatal = true;
+			goto fail;
+		}
+		if (ops[icl].res < 0) {
+			rc = (int)ops[icl].res;
+			ur_error(-rc, "[receiver] close failed on %s", ur_engine_full_dst(eng, dname));
+			eng->exit_code = UR_EXIT_FILEIO;
+			eng->fatal = true;
+			goto fail;
+		}
+		if (ops[irn].res < 0) {
+			rc = (int)ops[irn].res;
+			ur_error(-rc, "[receiver] rename %s -> \"%s\" failed", ur_engine_full_dst(eng, tmp),
+				 dname);
+			ur_engine_fail(eng, UR_EXIT_PARTIAL);
+			goto fail;
+		}
+		goto out;
+	}
+	if (o->fsync && ur_sys_fsync(eng->io, out) < 0) {
+		rc = -errno;
+		ur_error(-rc, "[receiver] fsync failed on %s", ur_engine_full_dst(eng, tmp));
+		eng->exit_code = UR_EXIT_FILEIO;
+		eng->fatal = true;
+		goto fail;
+	}
 	if (ur_sys_close(eng->io, out) < 0) {
 		out = -1;
 		rc = -errno;

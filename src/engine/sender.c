@@ -510,10 +510,33 @@ int ur_sender_top(struct ur_engine *eng, struct ur_flist *fl)
 	return 0;
 }
 
+/* One name of directory `dir` (listed at `path`, open as dfd) with its lstat
+ * (res 0) or the error from it, into fl. */
+static void sender_child(struct ur_engine *eng, const struct ur_fentry *dir, const char *dname,
+			 bool is_root, const char *path, int dfd, const char *b,
+			 const struct ur_stat *ust, int res, struct ur_flist *fl)
+{
+	char child[PATH_MAX], name[PATH_MAX], pbuf[PATH_MAX + 8];
+	int n1 = snprintf(child, sizeof(child), "%s/%s", strcmp(path, "/") ? path : "", b);
+	int n2 = is_root ? snprintf(name, sizeof(name), "%s", b)
+			 : snprintf(name, sizeof(name), "%s/%s", dname, b);
+	if (n1 < 0 || (size_t)n1 >= sizeof(child) || n2 < 0 || (size_t)n2 >= sizeof(name)) {
+		eng->io_error = true;
+		ur_error(ENAMETOOLONG, "[sender] skipping long name in %s",
+			 full_src(path, pbuf, sizeof(pbuf)));
+		ur_engine_fail(eng, UR_EXIT_PARTIAL);
+		return;
+	}
+	struct stat st;
+	if (res == 0)
+		ur_stat_to_sys(ust, &st);
+	add_entry(eng, fl, dfd, b, child, name, dir->root, false, &st, res);
+}
+
 int ur_sender_dir(struct ur_engine *eng, const struct ur_flist *parent,
 		  const struct ur_fentry *dir, struct ur_flist *fl)
 {
-	char path[PATH_MAX], child[PATH_MAX], name[PATH_MAX], pbuf[PATH_MAX + 8];
+	char path[PATH_MAX], pbuf[PATH_MAX + 8];
 	const char *dname = ur_fentry_name(parent, dir);
 	bool is_root = dname[0] == '.' && !dname[1];
 
@@ -523,15 +546,34 @@ int ur_sender_dir(struct ur_engine *eng, const struct ur_flist *parent,
 	 * component per stat instead of the whole path, and lstat'ed in
 	 * batches (one enter per CHUNK names on the ring). */
 	enum { CHUNK = 64 };
-	struct ur_dir *d;
-	int rc = ur_dir_open(AT_FDCWD, path, true, &d);
-	if (rc < 0 && eng->quiet_walk)
+	struct ur_dir *d = NULL;
+	struct ur_listing *pre = ur_walker_take(eng, path);
+	int rc = pre ? pre->err : ur_dir_open(AT_FDCWD, path, true, &d);
+	if (rc < 0 && eng->quiet_walk) {
+		ur_listing_free(pre);
 		return rc;
+	}
 	if (rc < 0) {
 		eng->io_error = true;
 		ur_error(-rc, "[sender] opendir %s failed", full_src(path, pbuf, sizeof(pbuf)));
 		ur_engine_fail(eng, UR_EXIT_PARTIAL);
+		ur_listing_free(pre);
 		return rc;
+	}
+	if (pre) {
+		/* listed ahead by the walker thread */
+		int dfd = ur_dir_fd(pre->dir);
+		for (size_t i = 0; i < pre->n; i++)
+			sender_child(eng, dir, dname, is_root, path, dfd, pre->names + pre->off[i],
+				     &pre->st[i], pre->res[i], fl);
+		if (pre->read_err < 0) {
+			eng->io_error = true;
+			ur_error(-pre->read_err, "[sender] readdir(%s)", full_src(path, pbuf, sizeof(pbuf)));
+			ur_engine_fail(eng, UR_EXIT_PARTIAL);
+		}
+		ur_listing_free(pre);
+		ur_flist_sort(fl, 0);
+		return 0;
 	}
 	int dfd = ur_dir_fd(d);
 	struct ur_dirent ents[CHUNK];
@@ -539,24 +581,9 @@ int ur_sender_dir(struct ur_engine *eng, const struct ur_flist *parent,
 	int res[CHUNK];
 	ssize_t n;
 	while ((n = ur_dir_read_stat(eng->io, d, ents, sts, res, CHUNK, AT_SYMLINK_NOFOLLOW)) > 0) {
-		for (ssize_t i = 0; i < n; i++) {
-			const char *b = ents[i].name;
-			int n1 = snprintf(child, sizeof(child), "%s/%s", strcmp(path, "/") ? path : "", b);
-			int n2 = is_root ? snprintf(name, sizeof(name), "%s", b)
-					 : snprintf(name, sizeof(name), "%s/%s", dname, b);
-			if (n1 < 0 || (size_t)n1 >= sizeof(child) || n2 < 0 ||
-			    (size_t)n2 >= sizeof(name)) {
-				eng->io_error = true;
-				ur_error(ENAMETOOLONG, "[sender] skipping long name in %s",
-					 full_src(path, pbuf, sizeof(pbuf)));
-				ur_engine_fail(eng, UR_EXIT_PARTIAL);
-				continue;
-			}
-			struct stat st;
-			if (res[i] == 0)
-				ur_stat_to_sys(&sts[i], &st);
-			add_entry(eng, fl, dfd, b, child, name, dir->root, false, &st, res[i]);
-		}
+		for (ssize_t i = 0; i < n; i++)
+			sender_child(eng, dir, dname, is_root, path, dfd, ents[i].name, &sts[i], res[i],
+				     fl);
 	}
 	if (n < 0) {
 		eng->io_error = true;

@@ -294,6 +294,8 @@ static int run_local(struct ur_opts *o)
 	/* Every mode ursync creates is computed (rsync's rules apply the
 	 * umask itself), so the process runs with none: no chmod afterwards. */
 	eng.umask = umask(0);
+	eng.euid = (uint32_t)geteuid();
+	eng.egid = (uint32_t)getegid();
 	eng.am_root = o->am_root < 0 ? geteuid() == 0 : o->am_root > 0;
 	if (!eng.am_root) {
 		int n = getgroups(0, NULL);

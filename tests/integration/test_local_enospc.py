@@ -100,3 +100,4 @@ def test_out_of_inodes_for_directories(rr, am_root):
     ref, ours = rr.check(["-a", "src/", "dst/"], setup, prepare=_mount("size=1m,nr_inodes=4"))
     assert ref.rc == 23
     assert any("mkdir" in x and "(28)" in x for x in ref.stderr_lines), ref.summary()
+
