@@ -23,7 +23,8 @@
 
 #define QCAP  256 /* files queued at most */
 #define BATCH 64  /* files per ur_io_submit (4 ops each) */
-#define WAKE  32  /* the worker sleeps until this many are queued (or a flush) */
+#define WAKE  128 /* the worker sleeps until this many are queued (or a flush): a
+		  * directory behind the main thread, off its directory lock */
 
 struct job {
 	int out, in;

@@ -510,6 +510,20 @@ int ur_sender_top(struct ur_engine *eng, struct ur_flist *fl)
 	return 0;
 }
 
+/* buf = "a/b" (or "b" for a NULL a); false when it does not fit. */
+static bool join(char *buf, size_t size, const char *a, const char *b)
+{
+	size_t la = a ? strlen(a) : 0, lb = strlen(b);
+	if (la + (a ? 1 : 0) + lb + 1 > size)
+		return false;
+	if (a) {
+		memcpy(buf, a, la);
+		buf[la++] = '/';
+	}
+	memcpy(buf + la, b, lb + 1);
+	return true;
+}
+
 /* One name of directory `dir` (listed at `path`, open as dfd) with its lstat
  * (res 0) or the error from it, into fl. */
 static void sender_child(struct ur_engine *eng, const struct ur_fentry *dir, const char *dname,
@@ -517,10 +531,11 @@ static void sender_child(struct ur_engine *eng, const struct ur_fentry *dir, con
 			 const struct ur_stat *ust, int res, struct ur_flist *fl)
 {
 	char child[PATH_MAX], name[PATH_MAX], pbuf[PATH_MAX + 8];
-	int n1 = snprintf(child, sizeof(child), "%s/%s", strcmp(path, "/") ? path : "", b);
-	int n2 = is_root ? snprintf(name, sizeof(name), "%s", b)
-			 : snprintf(name, sizeof(name), "%s/%s", dname, b);
-	if (n1 < 0 || (size_t)n1 >= sizeof(child) || n2 < 0 || (size_t)n2 >= sizeof(name)) {
+	/* joined by hand: snprintf was a tenth of the main thread's user time
+	 * in the no-change rerun (W2) */
+	bool ok = join(child, sizeof(child), strcmp(path, "/") ? path : "", b) &&
+		  (is_root ? join(name, sizeof(name), NULL, b) : join(name, sizeof(name), dname, b));
+	if (!ok) {
 		eng->io_error = true;
 		ur_error(ENAMETOOLONG, "[sender] skipping long name in %s",
 			 full_src(path, pbuf, sizeof(pbuf)));
