@@ -13,16 +13,10 @@ import subprocess
 
 import pytest
 
-from harness import T0, temp_leftovers
+from harness import all_backends_fixture, T0, temp_leftovers
 
 
-@pytest.fixture(params=["auto", "posix", "uring"], ids=["io-auto", "io-posix", "io-uring"])
-def io_backend(request, ursync_bin):
-    if request.param == "uring":
-        probe = subprocess.run([ursync_bin, "--io-uring", "--version"], capture_output=True)
-        if probe.returncode != 0:
-            pytest.skip("io_uring is not available here")
-    return request.param
+io_backend = all_backends_fixture()
 
 
 def _mount(opts):

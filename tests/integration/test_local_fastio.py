@@ -5,20 +5,13 @@ ahead, the finisher closing and renaming files) must not change. Each
 scenario is compared with rsync 3.5.0 on the POSIX backend, on auto and
 with every op on the io_uring ring."""
 
-import subprocess
 
 import pytest
 
-from harness import NOBODY, NOGROUP, T0, T1, temp_leftovers
+from harness import all_backends_fixture, NOBODY, NOGROUP, T0, T1, temp_leftovers
 
 
-@pytest.fixture(params=["auto", "posix", "uring"], ids=["io-auto", "io-posix", "io-uring"])
-def io_backend(request, ursync_bin):
-    if request.param == "uring":
-        probe = subprocess.run([ursync_bin, "--io-uring", "--version"], capture_output=True)
-        if probe.returncode != 0:
-            pytest.skip("io_uring is not available here")
-    return request.param
+io_backend = all_backends_fixture()
 
 
 def wide_tree(t):
