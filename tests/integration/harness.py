@@ -623,7 +623,10 @@ def all_backends_fixture():
     @pytest.fixture(params=["auto", "posix", "uring"], ids=["io-auto", "io-posix", "io-uring"])
     def io_backend(request, ursync_bin):
         if request.param == "uring":
-            probe = subprocess.run([ursync_bin, "--io-uring", "--version"], capture_output=True)
+            # a listing of an empty directory with io_uring required
+            with tempfile.TemporaryDirectory() as empty:
+                probe = subprocess.run([ursync_bin, "--io-uring", empty + "/"],
+                                       capture_output=True)
             if probe.returncode != 0:
                 pytest.skip("io_uring is not available here")
         return request.param
