@@ -88,10 +88,38 @@ static void record(struct ur_finisher *f, int errnum, int what, char *names)
 		f->fatal = true;
 }
 
+/*
+ * After a fatal failure (a close or fsync) nothing more takes its name, as
+ * rsync's receiver stops there: later jobs are closed and their temp files
+ * removed. Files in the same batch as the failure are already done.
+ */
+static bool discard_after_fatal(struct ur_finisher *f, struct job *jobs, size_t n)
+{
+	pthread_mutex_lock(&f->lock);
+	bool fatal = f->fatal;
+	pthread_mutex_unlock(&f->lock);
+	if (!fatal)
+		return false;
+	for (size_t i = 0; i < n; i++) {
+		ur_io_close(f->io, jobs[i].out);
+		ur_io_close(f->io, jobs[i].in);
+		ur_io_unlinkat(f->io, f->dest_fd, jobs[i].names, 0);
+		free(jobs[i].names);
+	}
+	pthread_mutex_lock(&f->lock);
+	f->busy -= n;
+	if (!f->n && !f->busy)
+		pthread_cond_broadcast(&f->idle);
+	pthread_mutex_unlock(&f->lock);
+	return true;
+}
+
 static void run_batch(struct ur_finisher *f, struct job *jobs, size_t n)
 {
 	struct ur_io_op ops[BATCH * 4];
 	size_t first[BATCH], k = 0;
+	if (discard_after_fatal(f, jobs, n))
+		return;
 	for (size_t i = 0; i < n; i++) {
 		const char *tmp = jobs[i].names;
 		const char *dname = tmp + strlen(tmp) + 1;
