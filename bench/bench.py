@@ -168,6 +168,9 @@ def commands(ursync):
     cmds = [("rsync", ["rsync"], {})]
     cmds.append(("ursync", [ursync], {}))
     cmds.append(("ursync-posix", [ursync], {"URSYNC_IO": "posix"}))
+    # every op the kernel has on the ring (--io-uring's routing), for the
+    # syscall counts of docs/fastio.md
+    cmds.append(("ursync-uring", [ursync], {"URSYNC_IO": "uring"}))
     cmds.append(("cp -a", None, {}))
     return cmds
 

@@ -1340,7 +1340,7 @@ static const struct optdef main_opts[] = {
 	OI("no-timeout", 0, timeout, 0, Y),
 	ON("contimeout", 0, contimeout, Y),
 	OI("no-contimeout", 0, contimeout, 0, Y),
-	OB("fsync", 0, fsync, true, N),
+	OB("fsync", 0, fsync, true, Y),
 	FN("stop-after", 0, ARG_STR, h_stop_after, 0, N),
 	FN("time-limit", 0, ARG_STR, h_stop_after, 0, N),
 	FN("stop-at", 0, ARG_STR, h_stop_at, 0, N),

@@ -5,6 +5,8 @@
 #include <stdbool.h>
 #include <stdint.h>
 
+#include "io/io_policy.h"
+
 /* --info flags, in rsync's order (`rsync --info=help`). */
 enum ur_info {
 	UR_INFO_BACKUP, UR_INFO_COPY, UR_INFO_DEL, UR_INFO_FLIST, UR_INFO_MISC,
@@ -31,8 +33,6 @@ enum ur_delete_when {
 	UR_DEL_DELAY,
 	UR_DEL_AFTER,
 };
-
-enum ur_io_policy { UR_IO_AUTO = 0, UR_IO_URING, UR_IO_POSIX };
 
 /* One --chmod clause list, parsed by meta/chmod.c; opaque here. */
 struct ur_chmod;

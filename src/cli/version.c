@@ -156,14 +156,13 @@ static void print_list(FILE *f, const char *title, const struct cap *list, size_
 }
 
 /*
- * The transfer engine still makes plain POSIX calls; fastio (src/io) is
- * built and probed but not yet in the data path, and the line says both.
+ * The backend a transfer would use by default (URSYNC_IO counts; the line
+ * is printed while the options are still being read, so --io-uring and
+ * --no-io-uring later on the command line do not).
  */
 static void io_line(char *buf, size_t size)
 {
-	char probe[160];
-	ur_io_version_line(UR_IO_AUTO, probe, sizeof(probe));
-	snprintf(buf, size, "posix (engine not on fastio yet; fastio would use %s)", probe);
+	ur_io_version_line(UR_IO_AUTO, buf, size);
 }
 
 void ur_cli_print_version(FILE *f)

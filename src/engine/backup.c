@@ -5,6 +5,7 @@
  * BACKUP_DIR/NAME+SUFFIX (the backup dir is relative to the destination).
  */
 #include "engine/engine.h"
+#include "engine/eio_int.h"
 #include "util/err.h"
 #include "util/log.h"
 
@@ -37,7 +38,7 @@ static int make_backup_dirs(struct ur_engine *eng, const char *bpath)
 	snprintf(buf, sizeof(buf), "%s", bpath);
 	for (char *p = buf + 1; (p = strchr(p, '/')); p++) {
 		*p = '\0';
-		if (mkdirat(eng->dest_fd, buf, 0777 & ~eng->umask) < 0) {
+		if (ur_sys_mkdirat(eng->io, eng->dest_fd, buf, 0777 & ~eng->umask) < 0) {
 			if (errno != EEXIST) {
 				ur_error(errno, "backup mkdir %s failed", buf);
 				return -1;
@@ -46,7 +47,7 @@ static int make_backup_dirs(struct ur_engine *eng, const char *bpath)
 			/* A mirror of destination dir "buf + root_len + 1". */
 			struct stat st;
 			const char *rel = buf + root_len + 1;
-			if (fstatat(eng->dest_fd, rel, &st, 0) == 0) {
+			if (ur_sys_fstatat(eng->io, eng->dest_fd, rel, &st, 0) == 0) {
 				struct ur_fentry fe = {
 					.mode = st.st_mode, .uid = st.st_uid, .gid = st.st_gid,
 					.mtime = st.st_mtim.tv_sec, .mtime_ns = (uint32_t)st.st_mtim.tv_nsec,
@@ -64,39 +65,17 @@ static int make_backup_dirs(struct ur_engine *eng, const char *bpath)
 static int copy_to(struct ur_engine *eng, const char *dname, const struct stat *st,
 		   const char *bpath)
 {
-	int in = openat(eng->dest_fd, dname, O_RDONLY | O_NOFOLLOW | O_CLOEXEC);
+	int in = ur_io_openat(eng->io, eng->dest_fd, dname, O_RDONLY | O_NOFOLLOW | O_CLOEXEC, 0);
 	if (in < 0)
-		return -errno;
-	unlinkat(eng->dest_fd, bpath, 0);
-	int out = openat(eng->dest_fd, bpath, O_WRONLY | O_CREAT | O_EXCL | O_NOFOLLOW | O_CLOEXEC,
-			 st->st_mode & 07777);
-	int rc = 0;
+		return in;
+	ur_io_unlinkat(eng->io, eng->dest_fd, bpath, 0);
+	int out = ur_io_openat(eng->io, eng->dest_fd, bpath,
+			       O_WRONLY | O_CREAT | O_EXCL | O_NOFOLLOW | O_CLOEXEC, st->st_mode & 07777);
 	if (out < 0) {
-		rc = -errno;
-		close(in);
-		return rc;
+		ur_io_close(eng->io, in);
+		return out;
 	}
-	char buf[65536];
-	for (;;) {
-		ssize_t r = read(in, buf, sizeof(buf));
-		if (r < 0 && errno == EINTR)
-			continue;
-		if (r <= 0) {
-			rc = r < 0 ? -errno : 0;
-			break;
-		}
-		for (ssize_t off = 0; off < r;) {
-			ssize_t w = write(out, buf + off, (size_t)(r - off));
-			if (w < 0 && errno == EINTR)
-				continue;
-			if (w < 0) {
-				rc = -errno;
-				goto done;
-			}
-			off += w;
-		}
-	}
-done:
+	int rc = ur_copy_file(in, out, 0, NULL);
 	if (!rc) {
 		struct ur_fentry fe = {
 			.mode = st->st_mode, .uid = st->st_uid, .gid = st->st_gid,
@@ -104,10 +83,10 @@ done:
 		};
 		ur_set_attrs(eng, bpath, out, &fe, NULL, UR_ATTR_ACCURATE);
 	}
-	close(out);
-	close(in);
+	ur_io_close(eng->io, out);
+	ur_io_close(eng->io, in);
 	if (rc)
-		unlinkat(eng->dest_fd, bpath, 0);
+		ur_io_unlinkat(eng->io, eng->dest_fd, bpath, 0);
 	return rc;
 }
 
@@ -121,7 +100,7 @@ int ur_backup(struct ur_engine *eng, const char *dname, enum ur_backup_how how)
 
 	if (o->dry_run)
 		return 1;
-	if (fstatat(eng->dest_fd, dname, &st, AT_SYMLINK_NOFOLLOW) < 0)
+	if (ur_sys_fstatat(eng->io, eng->dest_fd, dname, &st, AT_SYMLINK_NOFOLLOW) < 0)
 		return errno == ENOENT ? 1 : 0;
 	int n = o->backup_dir ? snprintf(bpath, sizeof(bpath), "%s/%s%s", o->backup_dir, dname, suf)
 			      : snprintf(bpath, sizeof(bpath), "%s%s", dname, suf);
@@ -144,16 +123,17 @@ int ur_backup(struct ur_engine *eng, const char *dname, enum ur_backup_how how)
 	for (int tries = 0; tries < 2 && !ret; tries++) {
 		/* Linking keeps the name in place for the rename that follows;
 		 * a deletion just moves the file. */
-		if (!prefer_rename && linkat(eng->dest_fd, dname, eng->dest_fd, bpath, 0) == 0)
+		if (!prefer_rename &&
+		    ur_sys_linkat(eng->io, eng->dest_fd, dname, eng->dest_fd, bpath, 0) == 0)
 			ret = 2;
 		else if ((prefer_rename || errno == EXDEV || errno == EPERM || errno == EMLINK) &&
-			 renameat(eng->dest_fd, dname, eng->dest_fd, bpath) == 0)
+			 ur_sys_renameat(eng->io, eng->dest_fd, dname, eng->dest_fd, bpath) == 0)
 			ret = 1;
 		else if (errno == EEXIST || errno == EISDIR || errno == ENOTEMPTY) {
 			/* An old backup is in the way: it goes. */
 			struct stat bst;
 			eng->in_backup = true; /* that deletion is not itself backed up */
-			int drc = fstatat(eng->dest_fd, bpath, &bst, AT_SYMLINK_NOFOLLOW) < 0
+			int drc = ur_sys_fstatat(eng->io, eng->dest_fd, bpath, &bst, AT_SYMLINK_NOFOLLOW) < 0
 					  ? -1
 					  : ur_delete_item(eng, bpath, bst.st_mode, S_IFREG);
 			eng->in_backup = false;

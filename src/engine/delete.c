@@ -1,11 +1,11 @@
 /* SPDX-License-Identifier: GPL-3.0-or-later */
 /* Deleting extraneous destination files (--delete and friends). */
 #include "engine/engine.h"
+#include "engine/eio_int.h"
 #include "filter/filter.h"
 #include "util/err.h"
 #include "util/log.h"
 
-#include <dirent.h>
 #include <errno.h>
 #include <fcntl.h>
 #include <limits.h>
@@ -17,29 +17,31 @@
 /* A listing of one destination directory, in rsync's file-list order. */
 static int list_dest_dir(struct ur_engine *eng, const char *dname, struct ur_flist *out)
 {
-	int fd = openat(eng->dest_fd, dname, O_RDONLY | O_DIRECTORY | O_NOFOLLOW | O_CLOEXEC);
-	if (fd < 0)
-		return -errno;
-	DIR *d = fdopendir(fd);
-	if (!d) {
-		int e = errno;
-		close(fd);
-		return -e;
-	}
-	struct dirent *de;
-	while ((de = readdir(d))) {
-		const char *b = de->d_name;
-		if (b[0] == '.' && (!b[1] || (b[1] == '.' && !b[2])))
-			continue;
-		struct stat st;
-		if (fstatat(fd, b, &st, AT_SYMLINK_NOFOLLOW) < 0)
-			continue;
-		if (!ur_flist_add(out, b, &st, NULL)) {
-			closedir(d);
-			return -ENOMEM;
+	enum { CHUNK = 64 };
+	struct ur_dir *d;
+	struct ur_dirent ents[CHUNK];
+	struct ur_stat sts[CHUNK];
+	int res[CHUNK];
+	ssize_t n;
+	int rc = ur_dir_open(eng->dest_fd, dname, false, &d);
+	if (rc < 0)
+		return rc;
+	/* One batch of lstats per CHUNK names (one enter on the ring). */
+	while ((n = ur_dir_read_stat(eng->io, d, ents, sts, res, CHUNK, AT_SYMLINK_NOFOLLOW)) > 0) {
+		for (ssize_t i = 0; i < n; i++) {
+			struct stat st;
+			if (res[i] < 0)
+				continue;
+			ur_stat_to_sys(&sts[i], &st);
+			if (!ur_flist_add(out, ents[i].name, &st, NULL)) {
+				ur_dir_close(d);
+				return -ENOMEM;
+			}
 		}
 	}
-	closedir(d);
+	ur_dir_close(d);
+	if (n < 0)
+		return (int)n;
 	ur_flist_sort(out, 0);
 	return 0;
 }
@@ -140,12 +142,12 @@ static int delete_one(struct ur_engine *eng, const char *dname, mode_t mode, boo
 	if (o->backup && !S_ISDIR(mode) && !eng->in_backup && !ur_is_backup_name(eng, dname)) {
 		/* -b: the file moves to its backup name instead of going away. */
 		int b = ur_backup(eng, dname, UR_BACKUP_RENAME);
-		ok = b == 1 || (b == 2 && unlinkat(eng->dest_fd, dname, 0) == 0);
+		ok = b == 1 || (b == 2 && ur_sys_unlinkat(eng->io, eng->dest_fd, dname, 0) == 0);
 		if (!b)
 			return DR_FAILURE;
 	} else {
 		ok = o->dry_run ||
-		     unlinkat(eng->dest_fd, dname, S_ISDIR(mode) ? AT_REMOVEDIR : 0) == 0;
+		     ur_sys_unlinkat(eng->io, eng->dest_fd, dname, S_ISDIR(mode) ? AT_REMOVEDIR : 0) == 0;
 	}
 	if (ok) {
 		if (!make_room) {

@@ -1,6 +1,7 @@
 /* SPDX-License-Identifier: GPL-3.0-or-later */
 /* The run loop shared by the roles: walk segment by segment, depth first. */
 #include "engine/engine.h"
+#include "engine/eio_int.h"
 #include "engine/hlink.h"
 #include "filter/filter.h"
 #include "util/err.h"
@@ -198,7 +199,8 @@ static void delete_pass(struct ur_engine *eng, const struct ur_flist *fl)
 		if (enter_dir(eng, fl, fe, &sub) == 0) {
 			struct stat st;
 			const char *dname = ur_dst_name(eng, fl, fe);
-			if (fstatat(eng->dest_fd, dname, &st, AT_SYMLINK_NOFOLLOW) == 0 && S_ISDIR(st.st_mode))
+			if (ur_sys_fstatat(eng->io, eng->dest_fd, dname, &st, AT_SYMLINK_NOFOLLOW) == 0 &&
+			    S_ISDIR(st.st_mode))
 				ur_delete_in_dir(eng, dname, &sub);
 			delete_pass(eng, &sub);
 		}
@@ -299,6 +301,93 @@ static void prune_empty(struct ur_engine *eng, struct ur_flist *fl)
 	}
 }
 
+/*
+ * Look up every child of the directory just entered in one batch (one
+ * enter per 256 names on the ring, plain lstats on POSIX), or not at all
+ * when this run just made the directory. Not when an entry's processing
+ * can change a sibling's destination entry before the sibling is
+ * generated (-b makes NAME~ beside NAME). Returns false when no scan was
+ * made (the generator then looks each entry up itself).
+ */
+static bool dest_scan(struct ur_engine *eng, const struct ur_flist *fl, bool fresh,
+		      const struct stat *dirst, struct ur_dscan *sc)
+{
+	enum { CHUNK = 256 };
+	const struct ur_opts *o = eng->o;
+
+	if (o->backup || o->delay_updates || eng->cur_dfd < 0 || !fl->n)
+		return false;
+	*sc = (struct ur_dscan){
+		.fl = fl, .all_missing = fresh, .plain_dir = !(dirst->st_mode & S_ISGID) && dirst->st_gid == (gid_t)eng->egid,
+	};
+	if (fresh)
+		return true;
+	sc->st = malloc(fl->n * sizeof(*sc->st));
+	sc->res = malloc(fl->n * sizeof(*sc->res));
+	if (!sc->st || !sc->res)
+		goto fail;
+	struct ur_io_op ops[CHUNK];
+	for (size_t i = 0; i < fl->n; i += CHUNK) {
+		size_t k = fl->n - i < CHUNK ? fl->n - i : CHUNK;
+		for (size_t j = 0; j < k; j++)
+			ur_io_prep_stat(&ops[j], eng->cur_dfd, ur_fentry_base(fl, &fl->e[i + j]),
+					AT_SYMLINK_NOFOLLOW, &sc->st[i + j]);
+		if (ur_io_submit(eng->io, ops, k) < 0)
+			goto fail;
+		for (size_t j = 0; j < k; j++)
+			sc->res[i + j] = (int)ops[j].res;
+	}
+	return true;
+fail:
+	free(sc->st);
+	free(sc->res);
+	return false;
+}
+
+/* Ask the walker thread for the source listings of fl's subdirectories,
+ * in the order process() will enter them. */
+static void walk_ahead(struct ur_engine *eng, const struct ur_flist *fl)
+{
+	char path[PATH_MAX];
+	char *arena = NULL;
+	size_t *off = NULL, len = 0, cap = 0, k = 0;
+	const char **paths = NULL;
+
+	for (size_t i = 0; i < fl->n; i++) {
+		const struct ur_fentry *fe = &fl->e[i];
+		if (!recurses(eng->o, fe) || (fe->flags & UR_FE_PRUNED) ||
+		    !ur_sender_path(eng, fl, fe, path, sizeof(path)))
+			continue;
+		size_t pl = strlen(path) + 1;
+		if (len + pl > cap) {
+			size_t c = cap ? cap * 2 : 8192;
+			while (c < len + pl)
+				c *= 2;
+			char *na = realloc(arena, c);
+			if (!na)
+				goto out;
+			arena = na;
+			cap = c;
+		}
+		size_t *no = realloc(off, (k + 1) * sizeof(*no));
+		if (!no)
+			goto out;
+		off = no;
+		memcpy(arena + len, path, pl);
+		off[k++] = len;
+		len += pl;
+	}
+	if (!k || !(paths = malloc(k * sizeof(*paths))))
+		goto out;
+	for (size_t i = 0; i < k; i++)
+		paths[i] = arena + off[i];
+	ur_walker_ahead(eng, fl, paths, k);
+out:
+	free(paths);
+	free(off);
+	free(arena);
+}
+
 static void process(struct ur_engine *eng, struct ur_flist *fl)
 {
 	const struct ur_opts *o = eng->o;
@@ -307,6 +396,8 @@ static void process(struct ur_engine *eng, struct ur_flist *fl)
 	if (o->prune_empty_dirs && !o->list_only && fl->n && !(fl->e[0].flags & UR_FE_PRUNE_DONE))
 		prune_empty(eng, fl);
 	eng->next_index += (int64_t)fl->n;
+	if (eng->walker && !o->list_only)
+		walk_ahead(eng, fl);
 	for (size_t i = 0; i < fl->n; i++)
 		if (!(fl->e[i].flags & UR_FE_PRUNED))
 			count_entry(eng, &fl->e[i]);
@@ -326,14 +417,15 @@ static void process(struct ur_engine *eng, struct ur_flist *fl)
 		} else if (!ur_generate(eng, fl, fe) || !recurses(o, fe)) {
 			continue;
 		}
+		bool fresh = eng->dir_made;
 		struct ur_flist sub;
 		ur_flist_init(&sub);
 		if (enter_dir(eng, fl, fe, &sub) == 0) {
 			bool was_missing = eng->dest_missing;
 			const char *dname = ur_dst_name(eng, fl, fe);
-			struct stat st;
+			struct stat st = {0};
 			if (!o->list_only && !eng->dest_missing &&
-			    (fstatat(eng->dest_fd, dname, &st, AT_SYMLINK_NOFOLLOW) < 0 ||
+			    (ur_sys_fstatat(eng->io, eng->dest_fd, dname, &st, AT_SYMLINK_NOFOLLOW) < 0 ||
 			     !S_ISDIR(st.st_mode)))
 				eng->dest_missing = true; /* -n: a dir we did not create */
 			/* Pruned directories are gone from the list before the
@@ -348,17 +440,28 @@ static void process(struct ur_engine *eng, struct ur_flist *fl)
 			int saved_dfd = eng->cur_dfd;
 			eng->cur_dfd = -1;
 			if (!o->list_only && !eng->dest_missing && !eng->dest_file)
-				eng->cur_dfd = openat(eng->dest_fd, dname,
-						      O_RDONLY | O_DIRECTORY | O_NOFOLLOW | O_CLOEXEC);
+				eng->cur_dfd = ur_sys_openat(eng->io, eng->dest_fd, dname,
+							     O_RDONLY | O_DIRECTORY | O_NOFOLLOW | O_CLOEXEC, 0);
+			struct ur_dscan *saved_scan = eng->scan, scan;
+			bool have_scan = !o->list_only && !eng->dest_missing &&
+					 dest_scan(eng, &sub, fresh, &st, &scan);
+			eng->scan = have_scan ? &scan : NULL;
 			process(eng, &sub);
+			if (have_scan) {
+				free(scan.st);
+				free(scan.res);
+			}
+			eng->scan = saved_scan;
 			if (eng->cur_dfd >= 0)
-				close(eng->cur_dfd);
+				ur_sys_close(eng->io, eng->cur_dfd);
 			eng->cur_dfd = saved_dfd;
 			eng->dest_missing = was_missing;
 		}
 		leave_dir(eng);
 		ur_flist_release(&sub);
 	}
+	if (eng->walker)
+		ur_walker_drop(eng, fl); /* subdirectories never entered */
 }
 
 int ur_engine_run(struct ur_engine *eng, struct ur_flist *top)
@@ -381,7 +484,13 @@ int ur_engine_run(struct ur_engine *eng, struct ur_flist *top)
 		eng->hl = &hl;
 		hl_prescan(eng, top, &seq);
 	}
+	if (ur_finisher_wanted(eng) && ur_finisher_start(eng) < 0)
+		eng->fin = NULL; /* the synchronous tail it is */
+	if (o->recursive && !o->list_only && ur_walker_start(eng) < 0)
+		eng->walker = NULL; /* the engine lists every directory itself */
 	process(eng, top);
+	ur_walker_stop(eng);
+	ur_finisher_stop(eng); /* every file in place before deletions and dir times */
 	if (eng->hl && !eng->fatal)
 		ur_hlinks_finish(eng, eng->hl);
 	eng->hl = NULL;

@@ -27,6 +27,10 @@
 #include "engine/report.h"
 #include "flist/flist.h"
 
+struct ur_io;
+struct ur_dir;
+struct ur_stat;
+
 /* A source operand after trailing-slash and -R processing. */
 struct ur_root {
 	char *prefix;   /* directory the entry names are relative to (owned) */
@@ -78,10 +82,22 @@ struct ur_dirfix {
 	bool set_mode;
 };
 
+/* The destination side of one directory's children, looked up in one
+ * batch before they are generated (engine.c dest_scan). */
+struct ur_dscan {
+	const struct ur_flist *fl; /* the children (entries of this list) */
+	struct ur_stat *st;        /* lstat of each entry's name, when res is 0 */
+	int *res;                  /* 0 or -errno per entry */
+	bool all_missing;          /* a directory this run just made: nothing there */
+	bool plain_dir;            /* not set-gid and of group egid: a file made
+				    * there belongs to euid:egid (grpid mounts too) */
+};
+
 struct ur_engine {
 	const struct ur_opts *o;
 	const struct ur_chan *chan;
 	FILE *out;                /* where names, itemize lines and stats go */
+	struct ur_io *io;         /* every file operation of the run (owned by the session) */
 
 	struct ur_root *roots;
 	size_t nroots;
@@ -117,6 +133,11 @@ struct ur_engine {
 	bool quiet_walk;          /* sender: a counting walk, report nothing */
 	bool in_backup;           /* removing an old backup: do not back it up */
 	char sum_hex[33];         /* %C of the file just received */
+	struct ur_dscan *scan;    /* the children being generated, or NULL */
+	bool dir_made;            /* ur_generate() just made the directory it was given */
+	uint32_t euid, egid;      /* who owns the files we create */
+	struct ur_finisher *fin;  /* the second thread finishing files, or NULL */
+	struct ur_walker *walker; /* the thread listing source dirs ahead, or NULL */
 
 	struct ur_filter_list *filters; /* NULL: no filter options (owned) */
 	struct ur_filter_list *rfilters; /* the receiver's copy, per-directory
@@ -215,6 +236,47 @@ struct ur_source {
 int ur_receive_file(struct ur_engine *eng, const struct ur_flist *fl, const struct ur_fentry *fe,
 		    const char *dname, bool dst_exists, struct ur_item *it, int64_t *bytes,
 		    struct ur_source *src);
+
+/* finisher.c: close and rename received files on a second thread, many
+ * to a batch. Is it safe for this run's options? */
+bool ur_finisher_wanted(const struct ur_engine *eng);
+/* Start the thread (eng->fin). Returns 0 or -errno (then run without). */
+int ur_finisher_start(struct ur_engine *eng);
+/* Hand over a complete temp file: out (fsync'ed under --fsync) is closed,
+ * tmp renamed to dname (both relative to dest_fd), in closed. Takes both
+ * descriptors on success; reports earlier failures. Returns 0 or -ENOMEM
+ * (then nothing was taken). */
+int ur_finisher_queue(struct ur_engine *eng, int out, int in, const char *tmp, const char *dname);
+/* Wait until everything queued is done and report failures. */
+void ur_finisher_flush(struct ur_engine *eng);
+/* Flush, end the thread, free eng->fin; NULL fin does nothing. */
+void ur_finisher_stop(struct ur_engine *eng);
+
+/* walker.c: one source directory as listed ahead (names and lstats). */
+struct ur_listing {
+	int err;             /* opening it failed: -errno (nothing else is set) */
+	int read_err;        /* reading it failed part way: -errno */
+	struct ur_dir *dir;  /* open, for the *at() calls on its entries */
+	size_t n;
+	char *names;         /* entry i's name is names + off[i] */
+	size_t *off;
+	struct ur_stat *st;  /* lstat of entry i when res[i] is 0 */
+	int *res;
+};
+void ur_listing_free(struct ur_listing *l);
+/* Start the thread (eng->walker). Returns 0 or -errno (then list inline). */
+int ur_walker_start(struct ur_engine *eng);
+/* Ask for these source directories, in the order they will be listed,
+ * before anything asked earlier; owner groups them for ur_walker_drop. */
+int ur_walker_ahead(struct ur_engine *eng, const void *owner, const char *const *paths, size_t n);
+/* The listing of path if it was asked for (waiting if it is being read);
+ * NULL when not asked or not started yet (list it yourself). The caller
+ * owns the result (ur_listing_free). */
+struct ur_listing *ur_walker_take(struct ur_engine *eng, const char *path);
+/* Forget what owner asked for and did not take. */
+void ur_walker_drop(struct ur_engine *eng, const void *owner);
+/* End the thread and free everything; NULL walker does nothing. */
+void ur_walker_stop(struct ur_engine *eng);
 
 /* receiver.c: the local channel. */
 extern const struct ur_chan ur_local_chan;

@@ -1,6 +1,7 @@
 /* SPDX-License-Identifier: GPL-3.0-or-later */
 /* The generating role: compare each entry with the destination and act. */
 #include "engine/engine.h"
+#include "engine/eio_int.h"
 #include "meta/symlink.h"
 #include "util/err.h"
 #include "util/log.h"
@@ -251,7 +252,8 @@ int ur_set_attrs(struct ur_engine *eng, const char *dname, int fd,
 	if (o->dry_run)
 		return 0;
 	if (!cur) {
-		if ((fd >= 0 ? fstat(fd, &st) : fstatat(eng->dest_fd, dname, &st, AT_SYMLINK_NOFOLLOW)) < 0) {
+		if ((fd >= 0 ? ur_sys_fstat(eng->io, fd, &st)
+			     : ur_sys_fstatat(eng->io, eng->dest_fd, dname, &st, AT_SYMLINK_NOFOLLOW)) < 0) {
 			int e = errno;
 			gen_error(eng, e, "stat", dname);
 			return -e;
@@ -266,7 +268,8 @@ int ur_set_attrs(struct ur_engine *eng, const char *dname, int fd,
 	if (chuid || chgid) {
 		uid_t u = chuid ? fe->uid : cur->st_uid;
 		gid_t g = chgid ? fe->gid : cur->st_gid;
-		int r = fd >= 0 ? fchown(fd, u, g) : fchownat(eng->dest_fd, dname, u, g, AT_SYMLINK_NOFOLLOW);
+		int r = fd >= 0 ? ur_sys_chown(eng->io, fd, NULL, u, g, 0)
+				: ur_sys_chown(eng->io, eng->dest_fd, dname, u, g, AT_SYMLINK_NOFOLLOW);
 		if (r < 0) {
 			int e = errno;
 			ur_error(e, "[generator] %s %s failed", chuid ? "chown" : "chgrp", ur_engine_full_dst(eng, dname));
@@ -293,8 +296,8 @@ int ur_set_attrs(struct ur_engine *eng, const char *dname, int fd,
 			ts[0].tv_sec = fe->atime, ts[0].tv_nsec = 0; /* rsync sends whole seconds */
 		if (set_m)
 			ts[1].tv_sec = fe->mtime, ts[1].tv_nsec = fe->mtime_ns;
-		int r = fd >= 0 ? futimens(fd, ts)
-				: utimensat(eng->dest_fd, dname, ts, AT_SYMLINK_NOFOLLOW);
+		int r = fd >= 0 ? ur_sys_utimens(eng->io, fd, NULL, ts, 0)
+				: ur_sys_utimens(eng->io, eng->dest_fd, dname, ts, AT_SYMLINK_NOFOLLOW);
 		if (r < 0) {
 			int e = errno;
 			ur_error(e, "[generator] failed to set times on %s", ur_engine_full_dst(eng, dname));
@@ -306,8 +309,8 @@ int ur_set_attrs(struct ur_engine *eng, const char *dname, int fd,
 	/* A chown may have cleared set-id bits, so chmod after it. */
 	if (!S_ISLNK(mode) && ((cur->st_mode & CHMOD_BITS) != (mode & CHMOD_BITS) ||
 			       ((chuid || chgid) && (mode & (S_ISUID | S_ISGID))))) {
-		int r = fd >= 0 ? fchmod(fd, mode & CHMOD_BITS)
-				: fchmodat(eng->dest_fd, dname, mode & CHMOD_BITS, 0);
+		int r = fd >= 0 ? ur_sys_chmod(eng->io, fd, NULL, mode & CHMOD_BITS)
+				: ur_sys_chmod(eng->io, eng->dest_fd, dname, mode & CHMOD_BITS);
 		if (r < 0) {
 			int e = errno;
 			ur_error(e, "[generator] failed to set permissions on %s", ur_engine_full_dst(eng, dname));
@@ -350,18 +353,20 @@ void ur_generator_finish(struct ur_engine *eng)
 			struct stat st;
 			struct ur_fentry cmp = {.mtime = d->mtime, .mtime_ns = d->mtime_ns};
 			if (keeps_time(o, S_IFDIR) &&
-			    fstatat(eng->dest_fd, d->name, &st, AT_SYMLINK_NOFOLLOW) == 0 &&
+			    ur_sys_fstatat(eng->io, eng->dest_fd, d->name, &st, AT_SYMLINK_NOFOLLOW) == 0 &&
 			    mtime_differs(o, &st, &cmp)) {
 				struct timespec ts[2] = {
 					{.tv_sec = 0, .tv_nsec = UTIME_OMIT},
 					{.tv_sec = d->mtime, .tv_nsec = d->mtime_ns},
 				};
-				if (utimensat(eng->dest_fd, d->name, ts, AT_SYMLINK_NOFOLLOW) < 0 && errno != ENOENT) {
+				if (ur_sys_utimens(eng->io, eng->dest_fd, d->name, ts, AT_SYMLINK_NOFOLLOW) < 0 &&
+				    errno != ENOENT) {
 					ur_error(errno, "[generator] failed to set times on %s", ur_engine_full_dst(eng, d->name));
 					ur_engine_fail(eng, UR_EXIT_PARTIAL);
 				}
 			}
-			if (d->set_mode && fchmodat(eng->dest_fd, d->name, d->mode & CHMOD_BITS, 0) < 0 &&
+			if (d->set_mode &&
+			    ur_sys_chmod(eng->io, eng->dest_fd, d->name, d->mode & CHMOD_BITS) < 0 &&
 			    errno != ENOENT) {
 				ur_error(errno, "[generator] failed to set permissions on %s", ur_engine_full_dst(eng, d->name));
 				ur_engine_fail(eng, UR_EXIT_PARTIAL);
@@ -383,24 +388,24 @@ static bool same_contents(struct ur_engine *eng, const struct ur_flist *fl,
 		return eng->chan->same_contents(eng, fl, fe, dname);
 	if (!ur_sender_path(eng, fl, fe, path, sizeof(path)))
 		return false;
-	int a = open(path, O_RDONLY | O_CLOEXEC);
-	int b = openat(eng->dest_fd, dname, O_RDONLY | O_CLOEXEC | O_NOFOLLOW);
+	int a = ur_sys_openat(eng->io, AT_FDCWD, path, O_RDONLY | O_CLOEXEC, 0);
+	int b = ur_sys_openat(eng->io, eng->dest_fd, dname, O_RDONLY | O_CLOEXEC | O_NOFOLLOW, 0);
 	if (a < 0 || b < 0)
 		goto out;
 	static char ba[65536], bb[65536];
 	for (;;) {
-		ssize_t na = read(a, ba, sizeof(ba));
+		ssize_t na = ur_sys_read(eng->io, a, ba, sizeof(ba));
 		if (na < 0)
 			goto out;
 		ssize_t got = 0;
 		while (got < na) {
-			ssize_t nb = read(b, bb + got, (size_t)(na - got));
+			ssize_t nb = ur_sys_read(eng->io, b, bb + got, (size_t)(na - got));
 			if (nb <= 0)
 				goto out;
 			got += nb;
 		}
 		if (na == 0) {
-			same = read(b, bb, 1) == 0;
+			same = ur_sys_read(eng->io, b, bb, 1) == 0;
 			goto out;
 		}
 		if (memcmp(ba, bb, (size_t)na))
@@ -408,9 +413,9 @@ static bool same_contents(struct ur_engine *eng, const struct ur_flist *fl,
 	}
 out:
 	if (a >= 0)
-		close(a);
+		ur_sys_close(eng->io, a);
 	if (b >= 0)
-		close(b);
+		ur_sys_close(eng->io, b);
 	return same;
 }
 
@@ -455,13 +460,14 @@ static int create_special(struct ur_engine *eng, const char *dname, const struct
 		snprintf(tmp, sizeof(tmp), "%.*s.%s.%06ld", dl, dname, slash ? slash + 1 : dname,
 			 (long)(getpid() % 1000000));
 		where = tmp;
-		unlinkat(eng->dest_fd, tmp, 0);
+		ur_sys_unlinkat(eng->io, eng->dest_fd, tmp, 0);
 	}
 	int r;
 	if (S_ISLNK(mode))
-		r = symlinkat(target, eng->dest_fd, where);
+		r = ur_sys_symlinkat(eng->io, target, eng->dest_fd, where);
 	else
-		r = mknodat(eng->dest_fd, where, (mode & (S_IFMT | CHMOD_BITS)), (dev_t)fe->rdev);
+		r = ur_sys_mknodat(eng->io, eng->dest_fd, where, (mode & (S_IFMT | CHMOD_BITS)),
+				   (dev_t)fe->rdev);
 	if (r < 0) {
 		int e = errno;
 		ur_error(e, "[generator] %s %s failed", S_ISLNK(mode) ? "symlink" : "mknod",
@@ -469,9 +475,9 @@ static int create_special(struct ur_engine *eng, const char *dname, const struct
 		ur_engine_fail(eng, UR_EXIT_PARTIAL);
 		return -e;
 	}
-	if (dst && renameat(eng->dest_fd, where, eng->dest_fd, dname) < 0) {
+	if (dst && ur_sys_renameat(eng->io, eng->dest_fd, where, eng->dest_fd, dname) < 0) {
 		int e = errno;
-		unlinkat(eng->dest_fd, where, 0);
+		ur_sys_unlinkat(eng->io, eng->dest_fd, where, 0);
 		ur_error(e, "[generator] rename %s failed", ur_engine_full_dst(eng, dname));
 		ur_engine_fail(eng, UR_EXIT_PARTIAL);
 		return -e;
@@ -509,7 +515,9 @@ static bool gen_dir(struct ur_engine *eng, const struct ur_flist *fl, struct ur_
 		fix_mode = true;
 	}
 	if (!exists) {
-		if (mkdirat(eng->dest_fd, dname, work) < 0 && errno != EEXIST) {
+		int mr = ur_sys_mkdirat(eng->io, eng->dest_fd, dname, work);
+		eng->dir_made = mr == 0;
+		if (mr < 0 && errno != EEXIST) {
 			int e = errno;
 			ur_error(e, "[generator] recv_generator: mkdir %s failed", ur_engine_full_dst(eng, dname));
 			ur_engine_fail(eng, UR_EXIT_PARTIAL);
@@ -559,7 +567,7 @@ static void make_parents(struct ur_engine *eng, const char *dname)
 	snprintf(buf, sizeof(buf), "%s", dname);
 	for (char *p = strchr(buf, '/'); p; p = strchr(p + 1, '/')) {
 		*p = '\0';
-		if (mkdirat(eng->dest_fd, buf, 0777 & ~eng->umask) < 0 && errno != EEXIST) {
+		if (ur_sys_mkdirat(eng->io, eng->dest_fd, buf, 0777 & ~eng->umask) < 0 && errno != EEXIST) {
 			ur_error(errno, "[generator] recv_generator: mkdir %s failed", ur_engine_full_dst(eng, buf));
 			ur_engine_fail(eng, UR_EXIT_PARTIAL);
 			return;
@@ -590,10 +598,20 @@ bool ur_generate(struct ur_engine *eng, const struct ur_flist *fl, struct ur_fen
 	int dret = -1, derr = ENOENT;
 	bool is_dir = S_ISDIR(fe->mode);
 
-	if (!eng->dest_missing) {
+	eng->dir_made = false;
+	const struct ur_dscan *sc = eng->scan && eng->scan->fl == fl ? eng->scan : NULL;
+	if (sc && !eng->dest_missing) {
+		/* looked up with its siblings (engine.c dest_scan) */
+		size_t i = (size_t)(fe - fl->e);
+		dret = sc->all_missing || sc->res[i] < 0 ? -1 : 0;
+		derr = sc->all_missing ? ENOENT : -sc->res[i];
+		if (dret == 0)
+			ur_stat_to_sys(&sc->st[i], &dst);
+	} else if (!eng->dest_missing) {
 		dret = eng->cur_dfd >= 0
-			       ? fstatat(eng->cur_dfd, ur_fentry_base(fl, fe), &dst, AT_SYMLINK_NOFOLLOW)
-			       : fstatat(eng->dest_fd, dname, &dst, AT_SYMLINK_NOFOLLOW);
+			       ? ur_sys_fstatat(eng->io, eng->cur_dfd, ur_fentry_base(fl, fe), &dst,
+						AT_SYMLINK_NOFOLLOW)
+			       : ur_sys_fstatat(eng->io, eng->dest_fd, dname, &dst, AT_SYMLINK_NOFOLLOW);
 		derr = dret < 0 ? errno : 0;
 	}
 	/* The session just made the destination root: rsync reports it as new. */
@@ -642,9 +660,8 @@ bool ur_generate(struct ur_engine *eng, const struct ur_flist *fl, struct ur_fen
 		}
 		if (dret == 0 && S_ISLNK(dst.st_mode)) {
 			char cur[PATH_MAX];
-			ssize_t n = readlinkat(eng->dest_fd, dname, cur, sizeof(cur) - 1);
+			ssize_t n = ur_sys_readlink(eng->io, eng->dest_fd, dname, cur, sizeof(cur));
 			if (n >= 0) {
-				cur[n] = '\0';
 				if (strcmp(cur, target) == 0)
 					return settle(eng, fl, fe, dname, fe, &dst, 0);
 			}

@@ -6,6 +6,7 @@
  */
 #include "config.h"
 #include "engine/engine.h"
+#include "engine/eio_int.h"
 #include "util/err.h"
 #include "util/log.h"
 #include "util/path.h"
@@ -24,15 +25,13 @@
 #endif
 
 #define COPY_CHUNK (1 << 20)
-#define CFR_CHUNK ((int64_t)1 << 30)
 
 /*
  * rsync names its temporary files ".NAME.XXXXXX" beside the target (a
  * leading dot of NAME is not doubled), or "NAME.XXXXXX" in --temp-dir.
- * Creates it in dirfd under `dir`; returns the open fd or -errno.
+ * Writes a fresh random name under `dir` into tmp; 0 or -ENAMETOOLONG.
  */
-static int make_temp(int dirfd, const char *dir, const char *base, bool dot, mode_t mode,
-		     char *tmp, size_t size)
+static int temp_name(const char *dir, const char *base, bool dot, char *tmp, size_t size)
 {
 	static const char letters[] = "abcdefghijklmnopqrstuvwxyzABCDEFGHIJKLMNOPQRSTUVWXYZ0123456789";
 	static unsigned long seed;
@@ -44,20 +43,30 @@ static int make_temp(int dirfd, const char *dir, const char *base, bool dot, mod
 	int blen = (int)strlen(base);
 	if (blen > NAME_MAX - 8 - (dot ? 1 : 0))
 		blen = NAME_MAX - 8 - (dot ? 1 : 0);
+	char suffix[7];
+	for (int i = 0; i < 6; i++) {
+		seed = seed * 6364136223846793005UL + 1442695040888963407UL;
+		suffix[i] = letters[(seed >> 33) % (sizeof(letters) - 1)];
+	}
+	suffix[6] = '\0';
+	int n = snprintf(tmp, size, "%s%s%s%.*s.%s", dir, *dir ? "/" : "", dot ? "." : "", blen,
+			 base, suffix);
+	return n < 0 || (size_t)n >= size ? -ENAMETOOLONG : 0;
+}
+
+#define TEMP_FLAGS (O_WRONLY | O_CREAT | O_EXCL | O_NOFOLLOW | O_CLOEXEC)
+
+/* Create a temporary file (temp_name) in dirfd; returns the open fd or -errno. */
+static int make_temp(struct ur_io *io, int dirfd, const char *dir, const char *base, bool dot,
+		     mode_t mode, char *tmp, size_t size)
+{
 	for (int tries = 0; tries < 100; tries++) {
-		char suffix[7];
-		for (int i = 0; i < 6; i++) {
-			seed = seed * 6364136223846793005UL + 1442695040888963407UL;
-			suffix[i] = letters[(seed >> 33) % (sizeof(letters) - 1)];
-		}
-		suffix[6] = '\0';
-		int n = snprintf(tmp, size, "%s%s%s%.*s.%s", dir, *dir ? "/" : "", dot ? "." : "",
-				 blen, base, suffix);
-		if (n < 0 || (size_t)n >= size)
-			return -ENAMETOOLONG;
-		int fd = openat(dirfd, tmp, O_WRONLY | O_CREAT | O_EXCL | O_NOFOLLOW | O_CLOEXEC, mode);
-		if (fd >= 0 || errno != EEXIST)
-			return fd >= 0 ? fd : -errno;
+		int rc = temp_name(dir, base, dot, tmp, size);
+		if (rc < 0)
+			return rc;
+		int fd = ur_io_openat(io, dirfd, tmp, TEMP_FLAGS, mode);
+		if (fd != -EEXIST)
+			return fd;
 	}
 	return -EEXIST;
 }
@@ -98,71 +107,64 @@ struct digest {
 #endif
 };
 
+/* copy_file_range does not say which side failed: these errors are the
+ * destination's. */
+static bool write_side(int e)
+{
+	return e == ENOSPC || e == EDQUOT || e == EFBIG;
+}
+
 static int64_t copy_fd(struct ur_engine *eng, int in, int out, int64_t size, int *which,
 		       struct digest *dg)
 {
 	int64_t total = 0;
 	bool progress = UR_INFO_GTE(eng->o, PROGRESS, 1);
-#if HAVE_COPY_FILE_RANGE
-	bool use_cfr = !dg->want; /* the digest needs to see the bytes */
-#else
-	bool use_cfr = false;
-#endif
 	static char *buf;
 
 	*which = 0;
-	while (total < size) {
-		ssize_t n = -1;
-#if HAVE_COPY_FILE_RANGE
-		if (use_cfr) {
-			/* In-kernel copies go in big steps unless a progress
-			 * line wants to see the position move. */
-			int64_t left = size - total;
-			size_t step = progress ? chunk_for(left)
-					       : (size_t)(left < CFR_CHUNK ? left : CFR_CHUNK);
-			n = copy_file_range(in, NULL, out, NULL, step, 0);
-			if (n < 0 && (errno == EXDEV || errno == ENOSYS || errno == EINVAL ||
-				      errno == EOPNOTSUPP || errno == EBADF)) {
-				use_cfr = false;
-				continue;
+	if (!dg->want) {
+		/* The kernel copies (io/copy.c), in big steps unless a progress
+		 * line wants to see the position move. The list's size is what
+		 * rsync sends too: no call to find the end of the file. */
+		while (total < size) {
+			struct ur_copy_result r;
+			int64_t step = progress ? (int64_t)chunk_for(size - total) : size - total;
+			int rc = ur_copy_range(in, out, total, step, 0, &r);
+			if (rc < 0) {
+				*which = write_side(-rc);
+				return rc;
 			}
-			if (n < 0) {
-				/* copy_file_range does not say which side failed. */
-				*which = errno == ENOSPC || errno == EDQUOT || errno == EFBIG ? 1 : 0;
-				return -errno;
-			}
+			bool short_src = r.bytes < total + step;
+			total = r.bytes;
+			if (short_src)
+				break;
+			if (progress && total < size)
+				ur_progress_update(eng->o, eng->out, &eng->progress, total, size, false);
 		}
-#endif
-		if (!use_cfr) {
-			if (!buf && !(buf = malloc(COPY_CHUNK)))
-				return -ENOMEM;
-			n = read(in, buf, chunk_for(size - total));
-			if (n < 0) {
-				if (errno == EINTR)
-					continue;
-				*which = 0;
-				return -errno;
-			}
+		return total;
+	}
+	while (total < size) {
+		if (!buf && !(buf = malloc(COPY_CHUNK)))
+			return -ENOMEM;
+		ssize_t n = ur_io_pread(eng->io, in, buf, chunk_for(size - total), -1);
+		if (n == -EINTR)
+			continue;
+		if (n < 0) {
+			*which = 0;
+			return n;
+		}
 #if HAVE_XXHASH
-			if (dg->st && n > 0)
-				XXH3_128bits_update(dg->st, buf, (size_t)n);
+		if (dg->st && n > 0)
+			XXH3_128bits_update(dg->st, buf, (size_t)n);
 #endif
-			for (ssize_t off = 0; off < n;) {
-				ssize_t w = write(out, buf + off, (size_t)(n - off));
-				if (w < 0) {
-					if (errno == EINTR)
-						continue;
-					*which = 1;
-					return -errno;
-				}
-				off += w;
-			}
+		ssize_t w = ur_io_write_full(eng->io, out, buf, (size_t)n, -1);
+		if (w < 0) {
+			*which = 1;
+			return w;
 		}
 		if (n == 0)
 			break;
 		total += n;
-		/* The list's size is what rsync sends too; no extra call to
-		 * find the end of the file. */
 		if (total >= size)
 			break;
 		if (progress)
@@ -171,99 +173,32 @@ static int64_t copy_fd(struct ur_engine *eng, int in, int out, int64_t size, int
 	return total;
 }
 
-/* The local source: the sender's file, opened by path. */
-struct local_src {
-	struct ur_source base;
-	int fd;
-	char path[PATH_MAX];
-	struct digest dg;
-};
-
-static int local_open(struct ur_source *s, struct ur_engine *eng, const struct ur_flist *fl,
-		      const struct ur_fentry *fe)
+int ur_receive_file(struct ur_engine *eng, const struct ur_flist *fl, const struct ur_fentry *fe,
+		    const char *dname, bool dst_exists, struct ur_item *it, int64_t *bytes,
+		    struct ur_source *from)
 {
-	struct local_src *ls = (struct local_src *)s;
 	const struct ur_opts *o = eng->o;
-	if (!ur_sender_path(eng, fl, fe, ls->path, sizeof(ls->path)))
+	char src[PATH_MAX], tmp[PATH_MAX], dir[PATH_MAX];
+	char *sum_hex = eng->sum_hex;
+	int in = -1, out = -1, rc = 0;
+	int tdirfd = eng->dest_fd;
+	bool temp_in_place = false;
+
+	*bytes = 0;
+	/* A stream (the wire) delivers the data; else the sender's file. */
+	if (from) {
+		rc = from->open(from, eng, fl, fe);
+		if (rc < 0)
+			return rc;
+		src[0] = '\0';
+	} else if (!ur_sender_path(eng, fl, fe, src, sizeof(src))) {
 		return -ENAMETOOLONG;
+	}
 #ifdef O_NOATIME
 	int noatime = o->open_noatime ? O_NOATIME : 0;
 #else
 	int noatime = 0;
 #endif
-	ls->fd = open(ls->path, O_RDONLY | O_CLOEXEC | O_NOCTTY | noatime);
-	if (ls->fd < 0) {
-		int e = errno;
-		char abs[PATH_MAX];
-		ur_abs_path(ls->path, abs, sizeof(abs));
-		if (e == ENOENT) {
-			ur_errmsg("file has vanished: \"%s\"", abs);
-			ur_engine_fail(eng, UR_EXIT_VANISHED);
-		} else {
-			ur_error(e, "[sender] send_files failed to open \"%s\"", abs);
-			ur_engine_fail(eng, UR_EXIT_PARTIAL);
-		}
-		return -e;
-	}
-	return 0;
-}
-
-static int64_t local_copy(struct ur_source *s, struct ur_engine *eng, int out, int64_t size,
-			  int *which, struct ur_item *it)
-{
-	struct local_src *ls = (struct local_src *)s;
-	struct digest *dg = &ls->dg;
-	dg->want = ur_format_has(ur_stdout_format(eng->o), 'C');
-#if HAVE_XXHASH
-	if (dg->want && (dg->st = XXH3_createState()))
-		XXH3_128bits_reset(dg->st);
-#endif
-	int64_t n = copy_fd(eng, ls->fd, out, size, which, dg);
-	if (n < 0 && !*which) {
-		ur_error((int)-n, "[sender] read errors mapping \"%s\"", ls->path);
-		ur_engine_fail(eng, UR_EXIT_PARTIAL);
-	}
-#if HAVE_XXHASH
-	if (dg->st) {
-		XXH128_canonical_t c;
-		XXH128_canonicalFromHash(&c, XXH3_128bits_digest(dg->st));
-		for (int i = 0; i < 16; i++)
-			snprintf(eng->sum_hex + 2 * i, 3, "%02x", c.digest[i]);
-		it->sum_hex = eng->sum_hex;
-		XXH3_freeState(dg->st);
-		dg->st = NULL;
-	}
-#endif
-	return n;
-}
-
-static void local_close(struct ur_source *s)
-{
-	struct local_src *ls = (struct local_src *)s;
-	if (ls->fd >= 0)
-		close(ls->fd);
-	ls->fd = -1;
-}
-
-int ur_receive_file(struct ur_engine *eng, const struct ur_flist *fl, const struct ur_fentry *fe,
-		    const char *dname, bool dst_exists, struct ur_item *it, int64_t *bytes,
-		    struct ur_source *src)
-{
-	const struct ur_opts *o = eng->o;
-	char tmp[PATH_MAX], dir[PATH_MAX];
-	int out = -1, rc = 0;
-	int tdirfd = eng->dest_fd;
-	bool temp_in_place = false;
-	bool opened = false;
-
-	*bytes = 0;
-	rc = src->open(src, eng, fl, fe);
-	if (rc < 0)
-		return rc;
-	opened = true;
-
-	ur_report_transfer_start(o, eng->out, it);
-
 	/* The temp file is born with its final permission bits (the process
 	 * umask is 0), less the set-id bits, which a later chown would clear
 	 * anyway and which ur_set_attrs() puts back after it. */
@@ -273,6 +208,45 @@ int ur_receive_file(struct ur_engine *eng, const struct ur_flist *fl, const stru
 	const char *base = slash ? slash + 1 : dname;
 	snprintf(dir, sizeof(dir), "%.*s", slash ? (int)(slash - dname) : 0, dname);
 
+	/* The usual case opens the source and creates the temp file in one
+	 * batch (one enter on the ring). */
+	int early_out = -ENOENT;
+	bool paired = !from && !o->inplace && !o->temp_dir &&
+		      temp_name(dir, base, true, tmp, sizeof(tmp)) == 0;
+	if (from) {
+		/* opened above */
+	} else if (paired) {
+		struct ur_io_op ops[2];
+		ur_io_prep_openat(&ops[0], AT_FDCWD, src, O_RDONLY | O_CLOEXEC | O_NOCTTY | noatime, 0);
+		ur_io_prep_openat(&ops[1], eng->dest_fd, tmp, TEMP_FLAGS, create_mode);
+		int br = ur_io_submit(eng->io, ops, 2);
+		in = (int)ur_sysret(br < 0 ? br : ops[0].res);
+		early_out = br < 0 ? br : (int)ops[1].res;
+		if (in < 0 && early_out >= 0) {
+			int e = errno;
+			ur_io_close(eng->io, early_out);
+			ur_io_unlinkat(eng->io, eng->dest_fd, tmp, 0);
+			errno = e;
+		}
+	} else {
+		in = ur_sys_openat(eng->io, AT_FDCWD, src, O_RDONLY | O_CLOEXEC | O_NOCTTY | noatime, 0);
+	}
+	if (!from && in < 0) {
+		int e = errno;
+		char abs[PATH_MAX];
+		ur_abs_path(src, abs, sizeof(abs));
+		if (e == ENOENT) {
+			ur_errmsg("file has vanished: \"%s\"", abs);
+			ur_engine_fail(eng, UR_EXIT_VANISHED);
+		} else {
+			ur_error(e, "[sender] send_files failed to open \"%s\"", abs);
+			ur_engine_fail(eng, UR_EXIT_PARTIAL);
+		}
+		return -e;
+	}
+
+	ur_report_transfer_start(o, eng->out, it);
+
 	if (o->inplace && o->backup && dst_exists && !ur_backup(eng, dname, UR_BACKUP_COPY)) {
 		eng->exit_code = UR_EXIT_FILEIO; /* rsync gives up here */
 		eng->fatal = true;
@@ -280,20 +254,22 @@ int ur_receive_file(struct ur_engine *eng, const struct ur_flist *fl, const stru
 		goto out;
 	}
 	if (o->inplace) {
-		out = openat(eng->dest_fd, dname, O_WRONLY | O_CREAT | O_NOFOLLOW | O_CLOEXEC, 0600);
+		out = ur_sys_openat(eng->io, eng->dest_fd, dname,
+				    O_WRONLY | O_CREAT | O_NOFOLLOW | O_CLOEXEC, 0600);
 		/* As rsync: EACCES may be fs.protected_regular refusing O_CREAT on
 		 * an existing file, so try without it; then a read-only file of
 		 * ours gets owner-write just long enough to open it. */
 		if (out < 0 && errno == EACCES)
-			out = openat(eng->dest_fd, dname, O_WRONLY | O_NOFOLLOW | O_CLOEXEC);
+			out = ur_sys_openat(eng->io, eng->dest_fd, dname, O_WRONLY | O_NOFOLLOW | O_CLOEXEC, 0);
 		if (out < 0 && errno == EACCES) {
 			struct stat st;
-			if (fstatat(eng->dest_fd, dname, &st, AT_SYMLINK_NOFOLLOW) == 0 &&
+			if (ur_sys_fstatat(eng->io, eng->dest_fd, dname, &st, AT_SYMLINK_NOFOLLOW) == 0 &&
 			    S_ISREG(st.st_mode) && !(st.st_mode & S_IWUSR) &&
-			    fchmodat(eng->dest_fd, dname, (st.st_mode & 07777) | S_IWUSR, 0) == 0) {
-				out = openat(eng->dest_fd, dname, O_WRONLY | O_NOFOLLOW | O_CLOEXEC);
+			    ur_sys_chmod(eng->io, eng->dest_fd, dname, (st.st_mode & 07777) | S_IWUSR) == 0) {
+				out = ur_sys_openat(eng->io, eng->dest_fd, dname,
+						    O_WRONLY | O_NOFOLLOW | O_CLOEXEC, 0);
 				int e = errno;
-				fchmodat(eng->dest_fd, dname, st.st_mode & 07777, 0);
+				ur_sys_chmod(eng->io, eng->dest_fd, dname, st.st_mode & 07777);
 				errno = e;
 			} else {
 				errno = EACCES;
@@ -308,30 +284,56 @@ int ur_receive_file(struct ur_engine *eng, const struct ur_flist *fl, const stru
 		 * climbs out of it is refused (rsync 3.5.0 confines it). */
 		if (o->temp_dir[0] != '/' && escapes(o->temp_dir))
 			rc = -EINVAL;
-		else if ((tdirfd = openat(eng->dest_fd, o->temp_dir,
-					  O_RDONLY | O_DIRECTORY | O_CLOEXEC)) < 0)
+		else if ((tdirfd = ur_sys_openat(eng->io, eng->dest_fd, o->temp_dir,
+						 O_RDONLY | O_DIRECTORY | O_CLOEXEC, 0)) < 0)
 			rc = -errno;
 		else
-			rc = out = make_temp(tdirfd, "", base, false, create_mode, tmp, sizeof(tmp));
+			rc = out = make_temp(eng->io, tdirfd, "", base, false, create_mode, tmp, sizeof(tmp));
 		if (rc < 0)
 			snprintf(tmp, sizeof(tmp), "%s/%s.XXXXXX", o->temp_dir, base);
+	} else if (paired && early_out != -EEXIST) {
+		rc = out = early_out;
 	} else {
-		rc = out = make_temp(eng->dest_fd, dir, base, true, create_mode, tmp, sizeof(tmp));
+		rc = out = make_temp(eng->io, eng->dest_fd, dir, base, true, create_mode, tmp, sizeof(tmp));
 	}
 	if (out < 0) {
 		ur_error(-rc, "[receiver] %s %s failed", o->inplace ? "open" : "mkstemp",
 			 ur_engine_full_dst(eng, tmp));
 		ur_engine_fail(eng, UR_EXIT_PARTIAL);
-		/* A stream source still has the data on its way: take it in. */
-		if (src->discard)
-			src->discard(src, eng);
+		/* A stream still has the data on its way: take it in. */
+		if (from && from->discard)
+			from->discard(from, eng);
 		goto out;
 	}
 	rc = 0;
 
 	int which;
-	int64_t n = src->copy(src, eng, out, fe->size, &which, it);
-	if (n >= 0 && o->inplace && ftruncate(out, n) < 0) {
+	int64_t n;
+	struct digest dg = {.want = !from && ur_format_has(ur_stdout_format(o), 'C')};
+#if HAVE_XXHASH
+	if (dg.want && (dg.st = XXH3_createState()))
+		XXH3_128bits_reset(dg.st);
+#endif
+	if (from) {
+		n = from->copy(from, eng, out, fe->size, &which, it);
+		if (n < 0 && !which) {
+			rc = (int)n;
+			goto fail; /* the stream said why */
+		}
+	} else {
+		n = copy_fd(eng, in, out, fe->size, &which, &dg);
+	}
+#if HAVE_XXHASH
+	if (dg.st) {
+		XXH128_canonical_t c;
+		XXH128_canonicalFromHash(&c, XXH3_128bits_digest(dg.st));
+		for (int i = 0; i < 16; i++)
+			snprintf(sum_hex + 2 * i, 3, "%02x", c.digest[i]);
+		it->sum_hex = sum_hex;
+		XXH3_freeState(dg.st);
+	}
+#endif
+	if (n >= 0 && o->inplace && ur_sys_ftruncate(eng->io, out, n) < 0) {
 		n = -errno;
 		which = 1;
 	}
@@ -342,6 +344,9 @@ int ur_receive_file(struct ur_engine *eng, const struct ur_flist *fl, const stru
 			ur_error(-rc, "[receiver] write failed on %s", ur_engine_full_dst(eng, dname));
 			eng->exit_code = UR_EXIT_FILEIO;
 			eng->fatal = true;
+		} else {
+			ur_error(-rc, "[sender] read errors mapping \"%s\"", src);
+			ur_engine_fail(eng, UR_EXIT_PARTIAL);
 		}
 		goto fail;
 	}
@@ -352,16 +357,79 @@ int ur_receive_file(struct ur_engine *eng, const struct ur_flist *fl, const stru
 	/* What the file is now, without asking: we just made it, unless
 	 * --inplace reused an existing one. Unknown owners make the chown
 	 * happen whenever -o/-g ask for one. */
+	bool known_owner = !o->temp_dir && eng->scan && eng->scan->fl == fl && eng->scan->plain_dir;
 	struct stat made = {
 		.st_mode = S_IFREG | create_mode,
-		.st_uid = (uid_t)-1,
-		.st_gid = (gid_t)-1,
+		/* in a directory without set-gid, a new file is ours */
+		.st_uid = known_owner ? (uid_t)eng->euid : (uid_t)-1,
+		.st_gid = known_owner ? (gid_t)eng->egid : (gid_t)-1,
 		.st_mtim = {.tv_sec = INT64_MIN, .tv_nsec = 0},
 		.st_atim = {.tv_sec = INT64_MIN, .tv_nsec = 0},
 	};
 	ur_set_attrs(eng, tmp, out, fe, temp_in_place ? NULL : &made,
 		     o->times ? UR_ATTR_ACCURATE : UR_ATTR_SKIP_MTIME);
-	if (close(out) < 0) {
+	if (eng->fin && tdirfd == eng->dest_fd && !temp_in_place &&
+	    ur_finisher_queue(eng, out, in, tmp, dname) == 0) {
+		out = in = -1; /* the finisher's now */
+		goto out;
+	}
+	if (!temp_in_place && !(o->backup && dst_exists)) {
+		/* fsync? -> close -> rename as one linked chain, the source's
+		 * close beside it: one enter on the ring. */
+		struct ur_io_op ops[4];
+		size_t k = 0, ifs = SIZE_MAX;
+		if (o->fsync) {
+			ifs = k;
+			ur_io_prep_fsync(&ops[k], out, 0);
+			ur_io_op_link(&ops[k++], false);
+		}
+		size_t icl = k;
+		ur_io_prep_close(&ops[k], out);
+		ur_io_op_link(&ops[k++], false);
+		size_t irn = k;
+		ur_io_prep_renameat(&ops[k++], tdirfd, tmp, eng->dest_fd, dname);
+		if (in >= 0)
+			ur_io_prep_close(&ops[k++], in);
+		int br = ur_io_submit(eng->io, ops, k);
+		if (br < 0) {
+			for (size_t i = 0; i < k; i++)
+				ops[i].res = br;
+		} else {
+			in = -1;
+			if (ops[icl].res != -ECANCELED)
+				out = -1; /* close always releases the descriptor */
+		}
+		if (ifs != SIZE_MAX && ops[ifs].res < 0) {
+			rc = (int)ops[ifs].res;
+			ur_error(-rc, "[receiver] fsync failed on %s", ur_engine_full_dst(eng, tmp));
+			eng->exit_code = UR_EXIT_FILEIO;
+			eng->fatal = true;
+			goto fail;
+		}
+		if (ops[icl].res < 0) {
+			rc = (int)ops[icl].res;
+			ur_error(-rc, "[receiver] close failed on %s", ur_engine_full_dst(eng, dname));
+			eng->exit_code = UR_EXIT_FILEIO;
+			eng->fatal = true;
+			goto fail;
+		}
+		if (ops[irn].res < 0) {
+			rc = (int)ops[irn].res;
+			ur_error(-rc, "[receiver] rename %s -> \"%s\" failed", ur_engine_full_dst(eng, tmp),
+				 dname);
+			ur_engine_fail(eng, UR_EXIT_PARTIAL);
+			goto fail;
+		}
+		goto out;
+	}
+	if (o->fsync && ur_sys_fsync(eng->io, out) < 0) {
+		rc = -errno;
+		ur_error(-rc, "[receiver] fsync failed on %s", ur_engine_full_dst(eng, tmp));
+		eng->exit_code = UR_EXIT_FILEIO;
+		eng->fatal = true;
+		goto fail;
+	}
+	if (ur_sys_close(eng->io, out) < 0) {
 		out = -1;
 		rc = -errno;
 		ur_error(-rc, "[receiver] close failed on %s", ur_engine_full_dst(eng, dname));
@@ -376,7 +444,7 @@ int ur_receive_file(struct ur_engine *eng, const struct ur_flist *fl, const stru
 		rc = -EIO;
 		goto fail;
 	}
-	if (!temp_in_place && renameat(tdirfd, tmp, eng->dest_fd, dname) < 0) {
+	if (!temp_in_place && ur_sys_renameat(eng->io, tdirfd, tmp, eng->dest_fd, dname) < 0) {
 		rc = -errno;
 		ur_error(-rc, "[receiver] rename %s -> \"%s\" failed", ur_engine_full_dst(eng, tmp), dname);
 		ur_engine_fail(eng, UR_EXIT_PARTIAL);
@@ -396,23 +464,25 @@ fail:
 			flags = UR_ATTR_ACCURATE | UR_ATTR_FORCE_MTIME;
 		}
 		ur_set_attrs(eng, tmp, out, &pf, NULL, flags);
-		close(out);
+		ur_io_close(eng->io, out);
 		out = -1;
-		if (renameat(tdirfd, tmp, eng->dest_fd, dname) < 0)
-			unlinkat(tdirfd, tmp, 0);
+		if (ur_io_renameat(eng->io, tdirfd, tmp, eng->dest_fd, dname) < 0)
+			ur_io_unlinkat(eng->io, tdirfd, tmp, 0);
 	} else if (!temp_in_place) {
-		unlinkat(tdirfd, tmp, 0);
+		ur_io_unlinkat(eng->io, tdirfd, tmp, 0);
 	}
 	if (out >= 0)
-		close(out);
+		ur_io_close(eng->io, out);
 	out = -1;
 out:
-	if (opened)
-		src->close(src);
+	if (in >= 0)
+		ur_io_close(eng->io, in);
+	if (from)
+		from->close(from);
 	if (out >= 0)
-		close(out);
+		ur_io_close(eng->io, out);
 	if (tdirfd != eng->dest_fd && tdirfd >= 0)
-		close(tdirfd);
+		ur_io_close(eng->io, tdirfd);
 	return rc;
 }
 
@@ -420,11 +490,7 @@ static int local_send_file(struct ur_engine *eng, const struct ur_flist *fl,
 			   const struct ur_fentry *fe, const char *dname, bool dst_exists,
 			   struct ur_item *it, int64_t *bytes)
 {
-	struct local_src ls = {
-		.base = {.open = local_open, .copy = local_copy, .close = local_close},
-		.fd = -1,
-	};
-	return ur_receive_file(eng, fl, fe, dname, dst_exists, it, bytes, &ls.base);
+	return ur_receive_file(eng, fl, fe, dname, dst_exists, it, bytes, NULL);
 }
 
 const struct ur_chan ur_local_chan = {

@@ -148,13 +148,14 @@ out:
 	return rc;
 }
 
+static int copy_from(int in, int out, int64_t off, int64_t size, unsigned flags,
+		     struct ur_copy_result *r);
+
 int ur_copy_file(int in, int out, unsigned flags, struct ur_copy_result *res)
 {
 	struct ur_copy_result local;
 	struct ur_copy_result *r = res ? res : &local;
 	struct stat st;
-	int64_t off = 0;
-	int rc;
 
 	memset(r, 0, sizeof(*r));
 	r->err_pos = -1;
@@ -184,6 +185,34 @@ int ur_copy_file(int in, int out, unsigned flags, struct ur_copy_result *res)
 			return fail(r, UR_COPY_CLONE, 0, errno);
 	}
 #endif
+
+	return copy_from(in, out, 0, size, flags, r);
+}
+
+int ur_copy_range(int in, int out, int64_t off, int64_t len, unsigned flags,
+		  struct ur_copy_result *res)
+{
+	struct ur_copy_result local;
+	struct ur_copy_result *r = res ? res : &local;
+
+	memset(r, 0, sizeof(*r));
+	r->err_pos = -1;
+	r->bytes = off;
+	if (off < 0 || len < 0)
+		return fail(r, UR_COPY_NONE, off, EINVAL);
+	if (len == 0)
+		return 0;
+	return copy_from(in, out, off, off + len, flags, r);
+}
+
+/* The kernel steps, then read/write, from off to size (size < 0: to EOF
+ * by read/write only). */
+static int copy_from(int in, int out, int64_t off, int64_t size, unsigned flags,
+		     struct ur_copy_result *r)
+{
+	int rc;
+	bool sized = size >= 0;
+	(void)sized; /* only the kernel steps read it */
 
 #if HAVE_COPY_FILE_RANGE
 	if (sized && !(flags & UR_COPY_NO_RANGE)) {

@@ -30,10 +30,11 @@
 #include <stdbool.h>
 #include <stddef.h>
 #include <stdint.h>
+#include <sys/stat.h>
 #include <sys/types.h>
 #include <sys/uio.h>
 
-#include "cli/opts.h"
+#include "io/io_policy.h"
 #include "util/err.h"
 
 /* Our own stat: the same fields on every backend and platform, with
@@ -247,6 +248,16 @@ int ur_io_utimens(struct ur_io *io, int dirfd, const char *path, const struct ti
 /* readlinkat into buf, NUL-terminated; returns the length or -errno
  * (-ENAMETOOLONG when it does not fit). */
 ssize_t ur_io_readlink(struct ur_io *io, int dirfd, const char *path, char *buf, size_t size);
+/* ur_io_stat into the platform's struct stat, for callers written against
+ * it (the engine); returns 0 or -errno. */
+int ur_io_stat_sys(struct ur_io *io, int dirfd, const char *path, int flags, struct stat *st);
+/* The fields of u in the platform's struct stat (the rest zero). */
+void ur_stat_to_sys(const struct ur_stat *u, struct stat *st);
+/* Read the whole file path (under dirfd, opened with O_RDONLY | oflags) into a
+ * malloc'd NUL-terminated buffer (*buf owned by the caller, *len without
+ * the NUL); more than max bytes is -EFBIG. Returns 0 or -errno. */
+int ur_io_read_file(struct ur_io *io, int dirfd, const char *path, int oflags, size_t max,
+		    char **buf, size_t *len);
 /* Read until len bytes or EOF (short reads retried); returns bytes read. */
 ssize_t ur_io_read_full(struct ur_io *io, int fd, void *buf, size_t len, int64_t off);
 /* Write all of buf (short writes retried); returns len or -errno. */
@@ -318,6 +329,17 @@ struct ur_copy_result {
  * copy. r may be NULL. File positions of in and out are unspecified after.
  */
 int ur_copy_file(int in, int out, unsigned flags, struct ur_copy_result *r);
+/*
+ * Copy len bytes of in, from offset off, to the same offset of out, when
+ * the caller already knows the size (rsync's list gives it): no fstat. A
+ * source that ends early stops the copy (r->bytes says where). Tries
+ * copy_file_range (which reflinks by itself where the filesystem can),
+ * sendfile and pread/pwrite, falling through as ur_copy_file does; no
+ * FICLONE. r->bytes is off plus what was copied. Returns 0 or -errno with
+ * r->err_pos.
+ */
+int ur_copy_range(int in, int out, int64_t off, int64_t len, unsigned flags,
+		  struct ur_copy_result *r);
 /* "clone", "copy_file_range", "sendfile", "read/write", "none". */
 const char *ur_copy_prim_name(enum ur_copy_prim p);
 

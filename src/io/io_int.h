@@ -49,6 +49,12 @@ void ur_posix_slots_init(struct ur_posix_slots *s);
 /* Close what the batch left open in its slots. */
 void ur_posix_slots_release(struct ur_posix_slots *s);
 
+/* Tests only (fault injection): when set, called before each op the POSIX
+ * path runs; returning true means the hook has set op->res (an error, EINTR,
+ * or a short count after doing part of the work itself) and the syscall is
+ * not made. NULL in every real run. */
+extern _Thread_local bool (*ur_io_fault_hook)(struct ur_io_op *op);
+
 /* Run one op with plain syscalls and set op->res. slots may be NULL when
  * the batch uses none. */
 void ur_posix_exec(struct ur_io_op *op, struct ur_posix_slots *slots);

@@ -200,10 +200,15 @@ static int do_stat(struct ur_io_op *op)
 	return 0;
 }
 
+_Thread_local bool (*ur_io_fault_hook)(struct ur_io_op *op);
+
 void ur_posix_exec(struct ur_io_op *op, struct ur_posix_slots *slots)
 {
 	int fd = op->fd;
 	int r;
+
+	if (ur_io_fault_hook && ur_io_fault_hook(op))
+		return;
 
 	if (op->iof & UR_IOF_SLOT) {
 		if (!slots) {
@@ -698,6 +703,82 @@ ssize_t ur_io_readlink(struct ur_io *io, int dirfd, const char *path, char *buf,
 		return -ENAMETOOLONG;
 	buf[r] = '\0';
 	return (ssize_t)r;
+}
+
+int ur_io_stat_sys(struct ur_io *io, int dirfd, const char *path, int flags, struct stat *st)
+{
+	struct ur_stat u;
+	int r = ur_io_stat(io, dirfd, path, flags, &u);
+	if (r < 0)
+		return r;
+	ur_stat_to_sys(&u, st);
+	return 0;
+}
+
+void ur_stat_to_sys(const struct ur_stat *u_, struct stat *st)
+{
+	const struct ur_stat u = *u_;
+	memset(st, 0, sizeof(*st));
+	st->st_dev = (dev_t)u.dev;
+	st->st_ino = (ino_t)u.ino;
+	st->st_rdev = (dev_t)u.rdev;
+	st->st_size = (off_t)u.size;
+	st->st_blocks = (blkcnt_t)u.blocks;
+	st->st_mode = (mode_t)u.mode;
+	st->st_nlink = (nlink_t)u.nlink;
+	st->st_uid = (uid_t)u.uid;
+	st->st_gid = (gid_t)u.gid;
+	st->st_atim.tv_sec = (time_t)u.atime;
+	st->st_atim.tv_nsec = (long)u.atime_ns;
+	st->st_mtim.tv_sec = (time_t)u.mtime;
+	st->st_mtim.tv_nsec = (long)u.mtime_ns;
+	st->st_ctim.tv_sec = (time_t)u.ctime;
+	st->st_ctim.tv_nsec = (long)u.ctime_ns;
+}
+
+int ur_io_read_file(struct ur_io *io, int dirfd, const char *path, int oflags, size_t max,
+		    char **buf, size_t *len)
+{
+	size_t cap = 4096, n = 0;
+	char *b = NULL;
+	int rc = 0;
+	int fd = ur_io_openat(io, dirfd, path, O_RDONLY | O_CLOEXEC | oflags, 0);
+	if (fd < 0)
+		return fd;
+	for (;;) {
+		if (!b || n + 1 >= cap) {
+			if (b)
+				cap *= 2;
+			char *nb = realloc(b, cap);
+			if (!nb) {
+				rc = -ENOMEM;
+				goto out;
+			}
+			b = nb;
+		}
+		ssize_t r = ur_io_pread(io, fd, b + n, cap - n - 1, -1);
+		if (r == -EINTR)
+			continue;
+		if (r < 0) {
+			rc = (int)r;
+			goto out;
+		}
+		if (r == 0)
+			break;
+		n += (size_t)r;
+		if (n > max) {
+			rc = -EFBIG;
+			goto out;
+		}
+	}
+	b[n] = '\0';
+	*buf = b;
+	*len = n;
+	b = NULL;
+out:
+	free(b);
+	ur_io_close(io, fd);
+	return rc;
 }
 
 ssize_t ur_io_read_full(struct ur_io *io, int fd, void *buf, size_t len, int64_t off)

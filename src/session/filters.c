@@ -6,6 +6,7 @@
  */
 #include "session/filters.h"
 #include "engine/engine.h"
+#include "engine/eio_int.h"
 #include "filter/filter.h"
 #include "util/err.h"
 #include "util/log.h"
@@ -31,7 +32,7 @@ static int read_cb(void *ctx, const char *path, char **buf, size_t *len)
 {
 	struct ur_engine *eng = ctx;
 	char full[PATH_MAX];
-	int fd, rc;
+
 
 	if (!eng->filter_walking && strcmp(path, "-") == 0)
 		return ur_read_all(STDIN_FILENO, FILTER_FILE_MAX, buf, len);
@@ -41,12 +42,7 @@ static int read_cb(void *ctx, const char *path, char **buf, size_t *len)
 			return -ENAMETOOLONG;
 		path = full;
 	}
-	fd = open(path, O_RDONLY | O_CLOEXEC);
-	if (fd < 0)
-		return -errno;
-	rc = ur_read_all(fd, FILTER_FILE_MAX, buf, len);
-	close(fd);
-	return rc;
+	return ur_io_read_file(eng->io, AT_FDCWD, path, 0, FILTER_FILE_MAX, buf, len);
 }
 
 void ur_filter_report(const struct ur_err *err)
@@ -67,18 +63,13 @@ void ur_filter_report(const struct ur_err *err)
 static int read_dest_cb(void *ctx, const char *path, char **buf, size_t *len)
 {
 	struct ur_engine *eng = ctx;
-	int fd, rc;
+
 
 	if (!eng->filter_walking)
 		return read_cb(ctx, path, buf, len);
 	if (eng->dest_missing || eng->dest_fd < 0 || path[0] == '/')
 		return -ENOENT;
-	fd = openat(eng->dest_fd, path, O_RDONLY | O_NOFOLLOW | O_CLOEXEC);
-	if (fd < 0)
-		return -errno;
-	rc = ur_read_all(fd, FILTER_FILE_MAX, buf, len);
-	close(fd);
-	return rc;
+	return ur_io_read_file(eng->io, eng->dest_fd, path, O_NOFOLLOW, FILTER_FILE_MAX, buf, len);
 }
 
 static bool reads_stdin(const struct ur_opts *o)

@@ -9,6 +9,7 @@
 #include "engine/conn.h"
 #include "checksum/checksum.h"
 #include "engine/wire.h"
+#include "io/io.h"
 #include "proto/handshake.h"
 #include "filter/filter.h"
 #include "session/filters.h"
@@ -208,7 +209,7 @@ static void server_sink(int kind, const char *msg, size_t len)
 }
 
 /* The engine set up as run_local does it. */
-static void engine_setup(struct ur_engine *eng, struct ur_opts *o, FILE *out)
+static int engine_setup(struct ur_engine *eng, struct ur_opts *o, FILE *out)
 {
 	memset(eng, 0, sizeof(*eng));
 	eng->o = o;
@@ -219,8 +220,17 @@ static void engine_setup(struct ur_engine *eng, struct ur_opts *o, FILE *out)
 	ur_flist_init(&eng->delayed);
 	eng->start_ns = ur_now_ns();
 	eng->umask = umask(0);
+	eng->euid = (uint32_t)geteuid();
+	eng->egid = (uint32_t)getegid();
 	eng->am_root = o->am_root < 0 ? geteuid() == 0 : o->am_root > 0;
 	ur_session_engine_groups(eng);
+	/* The run's I/O backend (docs/fastio.md), as for a local copy. */
+	struct ur_err err = {0};
+	if (ur_io_open(o->io_policy, &eng->io, &err) < 0) {
+		ur_errmsg("%s", err.msg);
+		return err.code ? err.code : UR_EXIT_UNSUPPORTED;
+	}
+	return 0;
 }
 
 static int report_conn_error(struct ur_conn *c, struct ur_wire *w, int rc)
@@ -252,7 +262,11 @@ int ur_session_server(struct ur_opts *o)
 	FILE *devnull = fopen("/dev/null", "w");
 	if (!devnull)
 		return UR_EXIT_FILEIO;
-	engine_setup(&eng, o, devnull);
+	if ((rc = engine_setup(&eng, o, devnull)) != 0) {
+		fclose(devnull);
+		ur_session_engine_release(&eng);
+		return rc;
+	}
 	g_server_conn = &c;
 	ur_log_sink = server_sink;
 
@@ -424,7 +438,8 @@ int ur_session_client(struct ur_opts *o, const struct ur_remote_spec *rs)
 	}
 	/* The rules are read (and checked) before anything is started, as
 	 * rsync parses them with the options. */
-	engine_setup(&eng, o, stdout);
+	if ((rc = engine_setup(&eng, o, stdout)) != 0)
+		goto out_early;
 	{
 		/* Merge files are read here and their rules sent; a
 		 * per-directory merge rule is refused (not yet). */

@@ -2,6 +2,7 @@
 /* Who talks to whom. For now: the local transfer; remote forms say so. */
 #include "session/session.h"
 #include "engine/engine.h"
+#include "engine/eio_int.h"
 #include "session/filters.h"
 #include "session/remote.h"
 #include "session/remote_spec.h"
@@ -65,7 +66,8 @@ static void transfer_root(const struct ur_opts *o, char *buf, size_t size)
  * -(created + 1) after a failure with errno set. In a dry run nothing is
  * made and nothing counted.
  */
-static int make_path(const struct ur_opts *o, const char *path, bool drop_name, mode_t umask_)
+static int make_path(struct ur_io *io, const struct ur_opts *o, const char *path, bool drop_name,
+		     mode_t umask_)
 {
 	char buf[PATH_MAX];
 	int made = 0;
@@ -88,10 +90,10 @@ static int make_path(const struct ur_opts *o, const char *path, bool drop_name, 
 		char c = *p;
 		*p = '\0';
 		struct stat st;
-		if (stat(start, &st) < 0) {
+		if (ur_sys_fstatat(io, AT_FDCWD, start, &st, 0) < 0) {
 			if (o->dry_run)
 				return made;
-			if (mkdir(start, 0777 & ~umask_) < 0)
+			if (ur_sys_mkdirat(io, AT_FDCWD, start, 0777 & ~umask_) < 0)
 				return -made - 1;
 			made++;
 		} else if (!S_ISDIR(st.st_mode)) {
@@ -111,15 +113,12 @@ static bool has_children(struct ur_engine *eng, const struct ur_flist *top, cons
 	char path[PATH_MAX];
 	if (!ur_sender_path(eng, top, fe, path, sizeof(path)))
 		return false;
-	DIR *d = opendir(path);
-	if (!d)
+	struct ur_dir *d;
+	struct ur_dirent de;
+	if (ur_dir_open(AT_FDCWD, path, true, &d) < 0)
 		return false;
-	struct dirent *de;
-	bool any = false;
-	while (!any && (de = readdir(d)))
-		any = !(de->d_name[0] == '.' &&
-			(!de->d_name[1] || (de->d_name[1] == '.' && !de->d_name[2])));
-	closedir(d);
+	bool any = ur_dir_read(d, &de, 1) > 0; /* never "." or ".." */
+	ur_dir_close(d);
 	return any;
 }
 
@@ -146,13 +145,13 @@ int ur_session_open_dest(struct ur_engine *eng, const struct ur_flist *top, char
 	if (!*dest)
 		dest = (char *)".";
 
-	int statret = stat(dest, &st);
+	int statret = ur_sys_fstatat(eng->io, AT_FDCWD, dest, &st, 0);
 	int stat_errno = errno;
 	char *cp = strrchr(dest, '/');
 	bool trailing = cp && !cp[1];
 
 	if (o->mkpath && statret < 0 && (cp || file_total > 1)) {
-		int made = make_path(o, dest, !(file_total > 1 && !trailing), eng->umask);
+		int made = make_path(eng->io, o, dest, !(file_total > 1 && !trailing), eng->umask);
 		if (made < 0) {
 			/* This message shows DEST as given, trailing slash and all. */
 			ur_abs_path(dest, apath, sizeof(apath));
@@ -166,7 +165,7 @@ int ur_session_open_dest(struct ur_engine *eng, const struct ur_flist *top, char
 			ur_info("created %d director%s for %.*s\n", made, made == 1 ? "y" : "ies", len, dest);
 		}
 		if (made) {
-			statret = stat(dest, &st);
+			statret = ur_sys_fstatat(eng->io, AT_FDCWD, dest, &st, 0);
 			stat_errno = errno;
 		}
 	}
@@ -174,7 +173,7 @@ int ur_session_open_dest(struct ur_engine *eng, const struct ur_flist *top, char
 	if (statret == 0) {
 		if (S_ISDIR(st.st_mode)) {
 			abs_path(dest, apath, sizeof(apath));
-			eng->dest_fd = open(dest, O_RDONLY | O_DIRECTORY | O_CLOEXEC);
+			eng->dest_fd = ur_sys_openat(eng->io, AT_FDCWD, dest, O_RDONLY | O_DIRECTORY | O_CLOEXEC, 0);
 			if (eng->dest_fd < 0) {
 				ur_error(errno, "[Receiver] change_dir#1 \"%s\" failed", apath);
 				return UR_EXIT_FILESELECT;
@@ -205,7 +204,7 @@ int ur_session_open_dest(struct ur_engine *eng, const struct ur_flist *top, char
 			ur_errmsg("ERROR: destination path is not a directory");
 			return UR_EXIT_SYNTAX;
 		}
-		if (!o->dry_run && mkdir(dest, 0777 & ~eng->umask) < 0) {
+		if (!o->dry_run && ur_sys_mkdirat(eng->io, AT_FDCWD, dest, 0777 & ~eng->umask) < 0) {
 			ur_error(errno, "[Receiver] mkdir \"%s\" failed", apath);
 			return UR_EXIT_FILEIO;
 		}
@@ -220,7 +219,7 @@ int ur_session_open_dest(struct ur_engine *eng, const struct ur_flist *top, char
 			eng->dest_missing = true;
 			return 0;
 		}
-		eng->dest_fd = open(dest, O_RDONLY | O_DIRECTORY | O_CLOEXEC);
+		eng->dest_fd = ur_sys_openat(eng->io, AT_FDCWD, dest, O_RDONLY | O_DIRECTORY | O_CLOEXEC, 0);
 		if (eng->dest_fd < 0) {
 			ur_error(errno, "[Receiver] change_dir#2 \"%s\" failed", apath);
 			return UR_EXIT_FILESELECT;
@@ -241,11 +240,11 @@ int ur_session_open_dest(struct ur_engine *eng, const struct ur_flist *top, char
 	eng->dest_path = strdup(apath);
 	if (!eng->dest_file || !eng->dest_path)
 		return UR_EXIT_MALLOC;
-	if (o->dry_run && o->mkpath && stat(dir, &st) < 0) {
+	if (o->dry_run && o->mkpath && ur_sys_fstatat(eng->io, AT_FDCWD, dir, &st, 0) < 0) {
 		eng->dest_missing = true;
 		return 0;
 	}
-	eng->dest_fd = open(dir, O_RDONLY | O_DIRECTORY | O_CLOEXEC);
+	eng->dest_fd = ur_sys_openat(eng->io, AT_FDCWD, dir, O_RDONLY | O_DIRECTORY | O_CLOEXEC, 0);
 	if (eng->dest_fd < 0) {
 		ur_error(errno, "[Receiver] change_dir#3 \"%s\" failed", apath);
 		return UR_EXIT_FILESELECT;
@@ -279,7 +278,8 @@ void ur_session_engine_release(struct ur_engine *eng)
 	ur_filter_list_free(eng->rfilters);
 	ur_flist_release(&eng->delayed);
 	if (eng->dest_fd >= 0)
-		close(eng->dest_fd);
+		ur_io_close(eng->io, eng->dest_fd);
+	ur_io_free(eng->io);
 }
 
 static int run_local(struct ur_opts *o)
@@ -297,9 +297,21 @@ static int run_local(struct ur_opts *o)
 	ur_flist_init(&top);
 	ur_flist_init(&eng.delayed);
 	eng.start_ns = ur_now_ns();
+	{
+		/* One backend for the run (docs/fastio.md): every file
+		 * operation of the engine goes through it. */
+		struct ur_err err = {0};
+		if (ur_io_open(o->io_policy, &eng.io, &err) < 0) {
+			ur_errmsg("%s", err.msg);
+			rc = err.code ? err.code : UR_EXIT_UNSUPPORTED;
+			goto out;
+		}
+	}
 	/* Every mode ursync creates is computed (rsync's rules apply the
 	 * umask itself), so the process runs with none: no chmod afterwards. */
 	eng.umask = umask(0);
+	eng.euid = (uint32_t)geteuid();
+	eng.egid = (uint32_t)getegid();
 	eng.am_root = o->am_root < 0 ? geteuid() == 0 : o->am_root > 0;
 	ur_session_engine_groups(&eng);
 
@@ -335,7 +347,7 @@ static int run_local(struct ur_opts *o)
 		if (o->backup_dir) {
 			/* Checked inside the destination, as rsync's receiver does. */
 			struct stat bst;
-			int br = eng.dest_missing ? -1 : fstatat(eng.dest_fd, o->backup_dir, &bst, 0);
+			int br = eng.dest_missing ? -1 : ur_sys_fstatat(eng.io, eng.dest_fd, o->backup_dir, &bst, 0);
 			int be = br < 0 ? (eng.dest_missing ? ENOENT : errno) : 0;
 			if (br == 0 && !S_ISDIR(bst.st_mode)) {
 				ur_errmsg("The backup-dir is not a directory: %s", o->backup_dir);
@@ -353,7 +365,7 @@ static int run_local(struct ur_opts *o)
 		if (o->temp_dir && !eng.dest_missing) {
 			/* Checked once, inside the destination, as rsync's receiver does. */
 			struct stat tst;
-			int tr = fstatat(eng.dest_fd, o->temp_dir, &tst, 0);
+			int tr = ur_sys_fstatat(eng.io, eng.dest_fd, o->temp_dir, &tst, 0);
 			if (tr == 0 && !S_ISDIR(tst.st_mode)) {
 				ur_errmsg("The temp-dir is not a directory: %s", o->temp_dir);
 				rc = UR_EXIT_SYNTAX;
@@ -385,7 +397,11 @@ static int run_local(struct ur_opts *o)
 		ur_info("total: matches=0  hash_hits=0  false_alarms=0 data=%s\n",
 			ur_human_num(ur_human_level(o), eng.st.literal_data, num, sizeof(num)));
 	}
-	if (!o->list_only)
+	/* A fatal error (a failed write) ends rsync's run in its receiver,
+	 * before the client prints any summary. */
+	if (eng.fatal)
+		;
+	else if (!o->list_only)
 		ur_report_stats(o, stdout, &eng.st);
 	else if (UR_INFO_GTE(o, STATS, 2))
 		ur_report_stats(o, stdout, &eng.st);

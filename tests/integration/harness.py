@@ -616,6 +616,23 @@ def assert_refused(ours: "Result"):
     assert not diffs, "an unsupported option changed the tree:\n" + "\n".join(diffs)
 
 
+def all_backends_fixture():
+    """An io_backend fixture for a test module that also runs every
+    scenario with all ops on the io_uring ring (URSYNC_IO=uring), skipped
+    where io_uring is unavailable: `io_backend = all_backends_fixture()`."""
+    @pytest.fixture(params=["auto", "posix", "uring"], ids=["io-auto", "io-posix", "io-uring"])
+    def io_backend(request, ursync_bin):
+        if request.param == "uring":
+            # a listing of an empty directory with io_uring required
+            with tempfile.TemporaryDirectory() as empty:
+                probe = subprocess.run([ursync_bin, "--io-uring", empty + "/"],
+                                       capture_output=True)
+            if probe.returncode != 0:
+                pytest.skip("io_uring is not available here")
+        return request.param
+    return io_backend
+
+
 def temp_leftovers(res: Result):
     return sorted(p for p in res.tree if TEMP_NAME.match(os.path.basename(p)))
 

@@ -222,7 +222,7 @@ UNSUPPORTED = [
     (["--partial-dir=p"], True), (["--delay-updates"], True),
     (["-y"], True), (["--cc=md5"], True), (["--checksum-choice=md5"], True),
     (["--chown=0:0"], True), (["--usermap=0:0"], True), (["--bwlimit=100"], True),
-    (["--stop-after=5"], True), (["--fsync"], True), (["-K"], True),
+    (["--stop-after=5"], True), (["-K"], True),
     (["--munge-links"], True), (["--super"], True), (["--no-super"], True),
     (["--fake-super"], True), (["--copy-devices"], True), (["--write-devices"], True),
     (["--preallocate"], True),
