@@ -32,12 +32,12 @@
 enum ur_cz { UR_CZ_ZLIB, UR_CZ_ZLIBX, UR_CZ_ZSTD, UR_CZ_LZ4 };
 
 /* The flag bytes. */
-#define UR_CZ_END_FLAG 0x00
-#define UR_CZ_TOKEN_LONG 0x20
-#define UR_CZ_TOKENRUN_LONG 0x21
-#define UR_CZ_DEFLATED_DATA 0x40
-#define UR_CZ_TOKEN_REL 0x80
-#define UR_CZ_TOKENRUN_REL 0xc0
+#define UR_CZ_END_FLAG	     0x00
+#define UR_CZ_TOKEN_LONG     0x20
+#define UR_CZ_TOKENRUN_LONG  0x21
+#define UR_CZ_DEFLATED_DATA  0x40
+#define UR_CZ_TOKEN_REL	     0x80
+#define UR_CZ_TOKENRUN_REL   0xc0
 #define UR_CZ_MAX_DATA_COUNT 16383
 /* The largest block index a compressed stream may carry. */
 #define UR_CZ_MAX_TOKEN_INDEX 0x7ffffffe
@@ -107,7 +107,8 @@ int ur_cz_enc_literal(struct ur_cz_enc *enc, const void *p, size_t n, struct ur_
  * 0, -EINVAL, -ENOMEM or -EIO. */
 int ur_cz_enc_match(struct ur_cz_enc *enc, int32_t block, const void *data, size_t len,
 		    struct ur_wbuf *out);
-/* The end of the file's tokens (writes END_FLAG). 0, -ENOMEM or -EIO. */
+/* The end of the file's tokens (writes END_FLAG). 0, -ENOMEM or -EIO.
+ * After any error the encoder is unusable (free it). */
 int ur_cz_enc_end(struct ur_cz_enc *enc, struct ur_wbuf *out);
 
 /* ---- decoder ---- */
@@ -119,7 +120,7 @@ enum ur_cz_kind { UR_CZ_LITERAL, UR_CZ_MATCH, UR_CZ_END };
 struct ur_cz_tok {
 	enum ur_cz_kind kind;
 	const uint8_t *data; /* LITERAL: borrowed from the decoder until its next call */
-	size_t len;	     /* LITERAL: 1.. bytes */
+	size_t len;	     /* LITERAL: bytes in data, may be 0 */
 	int32_t block;	     /* MATCH */
 };
 
@@ -133,7 +134,9 @@ void ur_cz_dec_set_nblocks(struct ur_cz_dec *dec, int32_t nblocks);
 /*
  * The next token. Input is taken in whole units (a flag byte with its
  * arguments, or a DEFLATED_DATA header with all its data: at most 16385
- * bytes), so -ENODATA means "give me more bytes" and consumed nothing.
+ * bytes). -ENODATA means "give me more bytes" and consumed nothing; when a
+ * unit was taken but the codec has no output yet, the token is an empty
+ * LITERAL (as ur_token_read's empty pieces), so r->pos always moves on 0.
  * Returns 0, -ENODATA, -EBADMSG (the codec rejects the data, or a
  * zlib stream lost sync) or -EPROTO (a bad block index or run) with detail
  * in err. After an error the decoder is unusable.

@@ -1,0 +1,4 @@
+/* SPDX-License-Identifier: GPL-3.0-or-later */
+/* libFuzzer target for the zlibx token decoder: fuzz_compress_zlib.c's body. */
+#define FUZZ_CZ_ALG UR_CZ_ZLIBX
+#include "fuzz_compress_zlib.c"
