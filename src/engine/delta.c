@@ -477,7 +477,7 @@ static int hash_search(struct mstate *m, const struct ur_delta_sigtab *t,
 				if (rc < 0)
 					return rc;
 				ur_sum_update(&m->sc, w, (size_t)l);
-				rc = m->out->match(m->out->ctx, i);
+				rc = m->out->match(m->out->ctx, i, w, (size_t)l);
 				if (rc < 0)
 					return rc;
 				m->st.matched += l;

@@ -95,7 +95,7 @@ void ur_delta_sigtab_free(struct ur_delta_sigtab *t);
  * Each returns 0 or a negative errno that stops the match. */
 struct ur_delta_out {
 	int (*literal)(void *ctx, const uint8_t *p, size_t n);
-	int (*match)(void *ctx, int32_t block);
+	int (*match)(void *ctx, int32_t block, const uint8_t *data, size_t len);
 	void *ctx;
 };
 

@@ -21,6 +21,7 @@
 #include <stdint.h>
 
 #include "checksum/checksum.h"
+#include "compress/cz.h"
 #include "engine/conn.h"
 #include "engine/engine.h"
 #include "engine/hlink.h"
@@ -66,6 +67,8 @@ struct ur_wire {
 
 	int32_t no_send;   /* receiver: MSG_NO_SEND for this index arrived */
 	int64_t literal, matched; /* receiver: delta statistics */
+	struct ur_cz_enc *cz_enc;  /* -z: the connection's compressor (sender) */
+	struct ur_cz_dec *cz_dec;  /* -z: ... and decompressor (receiver) */
 	int32_t *success;  /* sender: MSG_SUCCESS indices to act on */
 	size_t nsuccess, capsuccess;
 	struct ur_wseg *building; /* receiver: the list being read */
@@ -112,6 +115,9 @@ typedef int (*ur_wire_open_dest_fn)(struct ur_engine *eng, const struct ur_flist
 				    char *dest, int file_total);
 int ur_wire_receive(struct ur_engine *eng, struct ur_wire *w, char *dest,
 		    ur_wire_open_dest_fn open_dest);
+
+/* -z: the codec of the negotiated compression, or -1 for none. */
+int ur_wire_cz(const struct ur_wire *w);
 
 /* The whole-file checksum kind for a negotiated checksum. */
 enum ur_sum_kind ur_wire_sum_kind(enum ur_csum c);

@@ -55,9 +55,27 @@ void ur_wire_free(struct ur_wire *w)
 	free(w->redo);
 	free(w->success);
 	ur_hlinks_free(&w->hl);
+	ur_cz_enc_free(w->cz_enc);
+	ur_cz_dec_free(w->cz_dec);
 	free(w->uids);
 	free(w->gids);
 	memset(w, 0, sizeof(*w));
+}
+
+int ur_wire_cz(const struct ur_wire *w)
+{
+	switch (w->caps.compress) {
+	case UR_CPRES_ZLIB:
+		return UR_CZ_ZLIB;
+	case UR_CPRES_ZLIBX:
+		return UR_CZ_ZLIBX;
+	case UR_CPRES_LZ4:
+		return UR_CZ_LZ4;
+	case UR_CPRES_ZSTD:
+		return UR_CZ_ZSTD;
+	default:
+		return -1;
+	}
 }
 
 int ur_wire_push_seg(struct ur_wire *w, struct ur_wseg *seg)

@@ -690,20 +690,46 @@ static int64_t wire_copy(struct ur_source *s, struct ur_engine *eng, int out, in
 		eng->fatal = true;
 		return rc;
 	}
+	int alg = ur_wire_cz(w);
+	if (alg >= 0 && !w->cz_dec && ur_cz_dec_new((enum ur_cz)alg, w->protocol, &w->cz_dec) < 0) {
+		ur_err_set(&w->c->err, UR_EXIT_UNSUPPORTED, 0, "compression %s is not supported",
+			   ur_cz_name((enum ur_cz)alg));
+		eng->fatal = true;
+		ur_delta_patch_release(&pt);
+		return -ENOTSUP;
+	}
+	if (alg >= 0)
+		ur_cz_dec_set_nblocks(w->cz_dec, h.count);
 	ur_token_reader_init(&tr, h.count);
 	int werr = 0;
 	for (;;) {
 		struct ur_token tok;
-		UR_CONN_DECODE(w->c, rc, r, ur_token_read(&tr, r, &tok, &w->c->err));
+		if (alg >= 0) {
+			/* -z: the compressed stream carries the same tokens. */
+			struct ur_cz_tok ct;
+			UR_CONN_DECODE(w->c, rc, r, ur_cz_dec_next(w->cz_dec, r, &ct, &w->c->err));
+			if (rc >= 0) {
+				tok.kind = ct.kind == UR_CZ_LITERAL ? UR_TOKEN_LITERAL
+					   : ct.kind == UR_CZ_MATCH ? UR_TOKEN_MATCH
+								     : UR_TOKEN_END;
+				tok.data = ct.data;
+				tok.len = ct.len;
+				tok.block = ct.block;
+			}
+		} else {
+			UR_CONN_DECODE(w->c, rc, r, ur_token_read(&tr, r, &tok, &w->c->err));
+		}
 		if (rc < 0) {
 			if (!w->c->err.code)
-				w->c->err.code = UR_EXIT_PROTOCOL;
+				w->c->err.code = rc == -EBADMSG ? UR_EXIT_STREAMIO : UR_EXIT_PROTOCOL;
 			eng->fatal = true;
 			ur_delta_patch_release(&pt);
 			return rc;
 		}
 		if (tok.kind == UR_TOKEN_END)
 			break;
+		if (tok.kind == UR_TOKEN_LITERAL && !tok.len)
+			continue;
 		/* Keep reading after a failed write: the stream must be drained. */
 		if (!werr && out >= 0) {
 			int prc = ur_delta_patch_token(&pt, &tok);
@@ -716,6 +742,28 @@ static int64_t wire_copy(struct ur_source *s, struct ur_engine *eng, int out, in
 			}
 			if (prc < 0)
 				werr = -prc;
+		}
+		if (tok.kind == UR_TOKEN_MATCH && alg == UR_CZ_ZLIB) {
+			/* zlib keeps matched data in its history on both sides. */
+			int32_t bl = h.blength;
+			size_t blen = (tok.block == h.count - 1 && h.remainder) ? (size_t)h.remainder
+										 : (size_t)bl;
+			uint8_t *blk = malloc(blen ? blen : 1);
+			ssize_t got = blk && ws->basis >= 0
+					      ? pread(ws->basis, blk, blen, (off_t)tok.block * bl)
+					      : -1;
+			int src = got == (ssize_t)blen
+					  ? ur_cz_dec_see(w->cz_dec, blk, blen, &w->c->err)
+					  : -EIO;
+			free(blk);
+			if (src < 0) {
+				if (!w->c->err.msg[0])
+					ur_err_set(&w->c->err, UR_EXIT_STREAMIO, 0,
+						   "the basis changed during the transfer");
+				eng->fatal = true;
+				ur_delta_patch_release(&pt);
+				return src;
+			}
 		}
 	}
 	uint8_t mine[UR_SUM_MAX_LEN], theirs[UR_SUM_MAX_LEN];

@@ -509,14 +509,66 @@ static int echo_item(struct ur_wire *w, int32_t ndx, const struct ur_wire_item *
 /* Tokens of the delta, as rsync sends them uncompressed. */
 static int put_literal(void *ctx, const uint8_t *p, size_t n)
 {
-	struct ur_conn *c = ctx;
-	int rc = ur_conn_write_int(c, (int32_t)n);
-	return rc ? rc : ur_conn_write(c, p, n);
+	struct ur_wire *w = ctx;
+	int rc = ur_conn_write_int(w->c, (int32_t)n);
+	return rc ? rc : ur_conn_write(w->c, p, n);
 }
 
-static int put_match(void *ctx, int32_t block)
+static int put_match(void *ctx, int32_t block, const uint8_t *data, size_t len)
 {
-	return ur_conn_write_int(ctx, -(block + 1));
+	struct ur_wire *w = ctx;
+	(void)data;
+	(void)len;
+	return ur_conn_write_int(w->c, -(block + 1));
+}
+
+/* -z: what the compressor holds goes out, a piece at a time. */
+static int cz_drain(struct ur_wire *w)
+{
+	while (ur_cz_enc_pending(w->cz_enc)) {
+		struct ur_wbuf b;
+		int rc = ur_conn_reserve(w->c, 1 << 16, &b);
+		if (rc < 0)
+			return rc;
+		ur_cz_enc_drain(w->cz_enc, &b);
+		ur_conn_commit(w->c, &b);
+	}
+	return 0;
+}
+
+static int cz_literal(void *ctx, const uint8_t *p, size_t n)
+{
+	struct ur_wire *w = ctx;
+	struct ur_wbuf b;
+	int rc = ur_conn_reserve(w->c, 1 << 16, &b);
+	if (rc == 0) {
+		rc = ur_cz_enc_literal(w->cz_enc, p, n, &b);
+		ur_conn_commit(w->c, &b);
+	}
+	return rc < 0 ? rc : cz_drain(w);
+}
+
+static int cz_match(void *ctx, int32_t block, const uint8_t *data, size_t len)
+{
+	struct ur_wire *w = ctx;
+	struct ur_wbuf b;
+	int rc = ur_conn_reserve(w->c, 1 << 16, &b);
+	if (rc == 0) {
+		rc = ur_cz_enc_match(w->cz_enc, block, data, len, &b);
+		ur_conn_commit(w->c, &b);
+	}
+	return rc < 0 ? rc : cz_drain(w);
+}
+
+static int cz_end(struct ur_wire *w)
+{
+	struct ur_wbuf b;
+	int rc = ur_conn_reserve(w->c, 1 << 16, &b);
+	if (rc == 0) {
+		rc = ur_cz_enc_end(w->cz_enc, &b);
+		ur_conn_commit(w->c, &b);
+	}
+	return rc < 0 ? rc : cz_drain(w);
 }
 
 static int send_data(struct sender *sd, const struct ur_flist *fl, const struct ur_fentry *fe,
@@ -563,7 +615,24 @@ static int send_data(struct sender *sd, const struct ur_flist *fl, const struct 
 	    .protocol = w->protocol,
 	    .block_size_opt = eng->o->block_size,
 	};
-	struct ur_delta_out dout = {.literal = put_literal, .match = put_match, .ctx = w->c};
+	struct ur_delta_out dout = {.literal = put_literal, .match = put_match, .ctx = w};
+	int alg = ur_wire_cz(w);
+	if (alg >= 0) {
+		if (!w->cz_enc) {
+			/* One compressor for the connection (zstd's spans files). */
+			int lvl = 0;
+			if (ur_cz_level((enum ur_cz)alg, eng->o->compress_level != -1,
+					eng->o->compress_level, &lvl) < 0 ||
+			    ur_cz_enc_new((enum ur_cz)alg, lvl, w->protocol, &w->cz_enc) < 0) {
+				rc = ur_err_set(&w->c->err, UR_EXIT_UNSUPPORTED, ENOTSUP,
+						"compression %s is not supported",
+						ur_cz_name((enum ur_cz)alg));
+				goto out;
+			}
+		}
+		dout.literal = cz_literal;
+		dout.match = cz_match;
+	}
 	struct ur_delta_stats dst = {0};
 	uint8_t digest[UR_SUM_MAX_LEN];
 	rc = ur_delta_match(fd, fe->size, tab, &sp, &dout, digest, &dst);
@@ -578,7 +647,7 @@ static int send_data(struct sender *sd, const struct ur_flist *fl, const struct 
 		ur_error(dst.read_error, "read errors mapping \"%s\"", path);
 		w->io_error |= 1;
 	}
-	if ((rc = ur_conn_write_int(w->c, 0)) < 0)
+	if ((rc = alg >= 0 ? cz_end(w) : ur_conn_write_int(w->c, 0)) < 0)
 		goto out;
 	rc = ur_conn_write(w->c, digest, (size_t)ur_sum_len(sp.kind));
 	int64_t sent = dst.literal;

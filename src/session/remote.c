@@ -42,8 +42,6 @@ static const char *unsupported_remote(const struct ur_opts *o, bool local_sender
 		return "--files-from (with a remote source)";
 	if (o->relative)
 		return "--relative";
-	if (o->compress)
-		return "--compress";
 
 	if (o->delete_missing_args)
 		return "--delete-missing-args";
@@ -151,18 +149,39 @@ static int handshake(struct ur_conn *c, const struct ur_opts *o, bool am_server,
 		int n = ur_nstr_build(UR_NSTR_CHECKSUM, prefs, np, am_server, mine, sizeof(mine));
 		if (n < 0)
 			return n;
+		/* With -z and no --compress-choice the compressors are chosen
+		 * the same way; each side writes both lists, then reads. */
+		bool zlist = o->compress && !o->compress_choice;
+		char zmine[UR_NSTR_MAX + 1], zpeer[UR_NSTR_MAX + 1];
+		size_t zplen = 0;
+		int zn = zlist ? ur_nstr_build(UR_NSTR_COMPRESS, NULL, 0, am_server, zmine,
+					       sizeof(zmine))
+			       : 0;
+		if (zn < 0)
+			return zn;
 		struct ur_wbuf b;
-		if ((rc = ur_conn_reserve(c, UR_NSTR_MAX + 8, &b)) < 0 ||
-		    (rc = ur_hs_put_nstr(&b, mine, (size_t)n)) < 0)
+		if ((rc = ur_conn_reserve(c, 2 * UR_NSTR_MAX + 16, &b)) < 0 ||
+		    (rc = ur_hs_put_nstr(&b, mine, (size_t)n)) < 0 ||
+		    (zlist && (rc = ur_hs_put_nstr(&b, zmine, (size_t)zn)) < 0))
 			return rc;
 		ur_conn_commit(c, &b);
 		if ((rc = ur_conn_flush(c)) < 0)
 			return rc;
 		UR_CONN_DECODE(c, rc, r, ur_hs_get_nstr(r, peer, &plen, &c->err));
+		if (rc >= 0 && zlist)
+			UR_CONN_DECODE(c, rc, r, ur_hs_get_nstr(r, zpeer, &zplen, &c->err));
 		if (rc < 0) {
 			if (!c->err.code)
 				c->err.code = UR_EXIT_PROTOCOL;
 			return rc;
+		}
+		if (zlist) {
+			int z = ur_nstr_choose(UR_NSTR_COMPRESS, zmine, zpeer, zplen, &c->err);
+			if (z < 0) {
+				c->err.code = UR_EXIT_UNSUPPORTED;
+				return z;
+			}
+			caps->compress = (enum ur_cpres)z;
 		}
 		int choice = ur_nstr_choose(UR_NSTR_CHECKSUM, mine, peer, plen, &c->err);
 		if (choice < 0) {
@@ -172,6 +191,14 @@ static int handshake(struct ur_conn *c, const struct ur_opts *o, bool am_server,
 		caps->checksum = (enum ur_csum)choice;
 	} else {
 		caps->checksum = UR_CSUM_MD5;
+	}
+	if (o->compress && o->compress_choice) {
+		int z = ur_nstr_lookup(UR_NSTR_COMPRESS, o->compress_choice, strlen(o->compress_choice));
+		caps->compress = z > 0 ? (enum ur_cpres)z : UR_CPRES_NONE;
+	} else if (o->compress && !caps->negotiate_strings) {
+		caps->compress = UR_CPRES_ZLIB; /* what -z means without negotiation */
+	} else if (!o->compress) {
+		caps->compress = UR_CPRES_NONE;
 	}
 
 	if (am_server) {

@@ -53,8 +53,10 @@ static int lit(void *ctx, const uint8_t *p, size_t n)
 	return ur_delta_patch_literal(ctx, p, n);
 }
 
-static int match(void *ctx, int32_t block)
+static int match(void *ctx, int32_t block, const uint8_t *data, size_t len)
 {
+	(void)data;
+	(void)len;
 	return ur_delta_patch_match(ctx, block);
 }
 

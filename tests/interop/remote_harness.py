@@ -253,6 +253,10 @@ OPTIONS = [
     ("-aci", "stale"),
     # -m: empty directory chains pruned by the receiver
     ("-ai -m --delete", "stale"),
+    # compressed token streams (rsync's zlib with matched data in the
+    # history, and zstd)
+    ("-az", "stale"),
+    ("-ai --zc=zstd", "stale"),
 ]
 DIRECTIONS = ["push", "pull"]
 TRANSPORTS = ["fakeshell", "ssh"]

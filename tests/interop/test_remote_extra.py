@@ -125,9 +125,11 @@ def literal_bytes(out):
     return None
 
 
+@pytest.mark.parametrize("zopts", [[], ["-z"], ["--zc=zlibx"], ["--zc=zstd"], ["--zc=lz4"]],
+                         ids=lambda o: " ".join(o) or "plain")
 @pytest.mark.parametrize("direction", ["push", "pull"])
 @pytest.mark.parametrize("client,server", PAIRS, ids=lambda p: p)
-def test_delta_literal_data(tmp_path, client, server, direction):
+def test_delta_literal_data(tmp_path, client, server, direction, zopts):
     """The delta leaves the same files as rsync's, and the literal data
     sent is within 10% of what rsync-to-rsync sends (counted by whichever
     end is the client: both ends agree on it)."""
@@ -135,7 +137,8 @@ def test_delta_literal_data(tmp_path, client, server, direction):
     for name, (c, s) in (("ref", ("rsync", "rsync")), ("got", (client, server))):
         work = tmp_path / name
         make_delta_pair(work)
-        cmd = [rh.URSYNC if c == "ursync" else rh.RSYNC, "-a", "--stats", "-e", str(rh.FAKESHELL),
+        cmd = [rh.URSYNC if c == "ursync" else rh.RSYNC, "-a", "--stats", *zopts,
+               "-e", str(rh.FAKESHELL),
                "--rsync-path=" + (rh.URSYNC if s == "ursync" else rh.RSYNC)]
         if direction == "push":
             cmd += [f"{work}/src/", f"localhost:{work}/dst/"]

@@ -244,8 +244,10 @@ static int put_literal(void *ctx, const uint8_t *p, size_t n)
 	return ur_token_put_literal(ctx, p, n);
 }
 
-static int put_match(void *ctx, int32_t block)
+static int put_match(void *ctx, int32_t block, const uint8_t *data, size_t len)
 {
+	(void)data;
+	(void)len;
 	return ur_token_put_match(ctx, block);
 }
 
@@ -374,8 +376,10 @@ static int tok_literal(void *ctx, const uint8_t *p, size_t n)
 	return ur_token_put_literal(&t->w, p, n);
 }
 
-static int tok_match(void *ctx, int32_t block)
+static int tok_match(void *ctx, int32_t block, const uint8_t *data, size_t len)
 {
+	(void)data;
+	(void)len;
 	struct tokens *t = ctx;
 
 	if (t->nmatch < 64)
@@ -790,8 +794,10 @@ static int lit_fail(void *ctx, const uint8_t *p, size_t n)
 	return -EPIPE;
 }
 
-static int match_fail(void *ctx, int32_t block)
+static int match_fail(void *ctx, int32_t block, const uint8_t *data, size_t len)
 {
+	(void)data;
+	(void)len;
 	(void)ctx;
 	(void)block;
 	return -EPIPE;
