@@ -1270,8 +1270,8 @@ static const struct optdef main_opts[] = {
 	OB("checksum", 'c', checksum, true, Y),
 	OB("no-checksum", 0, checksum, false, Y),
 	OB("no-c", 0, checksum, false, Y),
-	OS("checksum-choice", 0, checksum_choice, N),
-	OS("cc", 0, checksum_choice, N),
+	OS("checksum-choice", 0, checksum_choice, Y),
+	OS("cc", 0, checksum_choice, Y),
 	/* refused after parsing unless 0 (rsync's "choose for me") */
 	FN("block-size", 'B', ARG_STR, h_block_size, 0, Y),
 	FN("compare-dest", 0, ARG_STR, h_alt_dest, UR_ALT_COMPARE, N),

@@ -25,6 +25,7 @@ int ur_wire_init(struct ur_wire *w, struct ur_conn *c, const struct ur_caps *cap
 
 	struct ur_flist_cfg cfg;
 	ur_flist_cfg_init(&cfg, caps);
+	cfg.csum_len = (unsigned)ur_csum_len(caps->file_checksum);
 	cfg.preserve_uid = o->owner;
 	cfg.preserve_gid = o->group;
 	cfg.preserve_devices = o->devices;

@@ -534,7 +534,9 @@ static void sig_params(const struct ur_engine *eng, const struct ur_wire *w, boo
 static bool wants_delta(const struct ur_engine *eng)
 {
 	const struct ur_opts *o = eng->o;
-	return o->whole_file != 1 && !o->inplace && !o->append;
+	/* rsync sends whole files when the checksum is "none" */
+	return o->whole_file != 1 && !o->inplace && !o->append &&
+	       eng->wire->caps.checksum != UR_CSUM_NONE;
 }
 
 struct sig_out {
@@ -854,7 +856,7 @@ static bool wire_same_contents(struct ur_engine *eng, const struct ur_flist *fl,
 		return false;
 	struct ur_sum_ctx sum;
 	bool same = false;
-	if (ur_sum_init(&sum, ur_wire_sum_kind(w->caps.checksum), w->caps.checksum_seed) >= 0) {
+	if (ur_sum_init(&sum, ur_wire_sum_kind(w->caps.file_checksum), w->caps.checksum_seed) >= 0) {
 		static uint8_t buf[1 << 16];
 		ssize_t n;
 		while ((n = read(fd, buf, sizeof(buf))) > 0)

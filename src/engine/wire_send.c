@@ -171,7 +171,7 @@ static int send_entry(struct sender *sd, const struct ur_flist *fl, const struct
 			     ? open(path, O_RDONLY | O_CLOEXEC | O_NOCTTY)
 			     : -1;
 		struct ur_sum_ctx sum;
-		if (fd >= 0 && ur_sum_init(&sum, ur_wire_sum_kind(w->caps.checksum),
+		if (fd >= 0 && ur_sum_init(&sum, ur_wire_sum_kind(w->caps.file_checksum),
 					   w->caps.checksum_seed) >= 0) {
 			static uint8_t buf[1 << 16];
 			ssize_t n;

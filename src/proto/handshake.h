@@ -80,6 +80,7 @@ struct ur_caps {
 	bool mod_nsec;		/* 31+: mtimes carry nanoseconds */
 	bool specials_rdev;	/* < 31: FIFOs and sockets carry a dummy rdev */
 	enum ur_csum checksum;	/* for block and whole-file sums */
+	enum ur_csum file_checksum; /* -c's file sums (--checksum-choice=X,Y) */
 	enum ur_cpres compress; /* when compressing */
 	int32_t checksum_seed;
 };

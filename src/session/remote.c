@@ -45,8 +45,6 @@ static const char *unsupported_remote(const struct ur_opts *o, bool local_sender
 
 	if (o->delete_missing_args)
 		return "--delete-missing-args";
-	if (o->checksum_choice)
-		return "--checksum-choice";
 	if (o->crtimes)
 		return "--crtimes";
 	if (o->whole_file == 0)
@@ -159,15 +157,20 @@ static int handshake(struct ur_conn *c, const struct ur_opts *o, bool am_server,
 			       : 0;
 		if (zn < 0)
 			return zn;
+		/* --checksum-choice: neither side sends its checksum list (the
+		 * server was given the same option). */
+		bool clist = !o->checksum_choice;
 		struct ur_wbuf b;
 		if ((rc = ur_conn_reserve(c, 2 * UR_NSTR_MAX + 16, &b)) < 0 ||
-		    (rc = ur_hs_put_nstr(&b, mine, (size_t)n)) < 0 ||
+		    (clist && (rc = ur_hs_put_nstr(&b, mine, (size_t)n)) < 0) ||
 		    (zlist && (rc = ur_hs_put_nstr(&b, zmine, (size_t)zn)) < 0))
 			return rc;
 		ur_conn_commit(c, &b);
 		if ((rc = ur_conn_flush(c)) < 0)
 			return rc;
-		UR_CONN_DECODE(c, rc, r, ur_hs_get_nstr(r, peer, &plen, &c->err));
+		rc = 0;
+		if (clist)
+			UR_CONN_DECODE(c, rc, r, ur_hs_get_nstr(r, peer, &plen, &c->err));
 		if (rc >= 0 && zlist)
 			UR_CONN_DECODE(c, rc, r, ur_hs_get_nstr(r, zpeer, &zplen, &c->err));
 		if (rc < 0) {
@@ -183,14 +186,35 @@ static int handshake(struct ur_conn *c, const struct ur_opts *o, bool am_server,
 			}
 			caps->compress = (enum ur_cpres)z;
 		}
-		int choice = ur_nstr_choose(UR_NSTR_CHECKSUM, mine, peer, plen, &c->err);
-		if (choice < 0) {
-			c->err.code = UR_EXIT_PROTOCOL;
-			return choice;
+		if (clist) {
+			int choice = ur_nstr_choose(UR_NSTR_CHECKSUM, mine, peer, plen, &c->err);
+			if (choice < 0) {
+				c->err.code = UR_EXIT_PROTOCOL;
+				return choice;
+			}
+			caps->checksum = (enum ur_csum)choice;
 		}
-		caps->checksum = (enum ur_csum)choice;
 	} else {
 		caps->checksum = UR_CSUM_MD5;
+	}
+	caps->file_checksum = caps->checksum;
+	if (o->checksum_choice) {
+		/* "XFER[,FILE]": the transfer's sums, and -c's if given. */
+		const char *cc = o->checksum_choice, *comma = strchr(cc, ',');
+		int x = ur_nstr_lookup(UR_NSTR_CHECKSUM, cc, comma ? (size_t)(comma - cc) : strlen(cc));
+		int f = comma ? ur_nstr_lookup(UR_NSTR_CHECKSUM, comma + 1, strlen(comma + 1)) : x;
+		if (x < 0 || f < 0 || !ur_sum_supported(ur_wire_sum_kind((enum ur_csum)x)) ||
+		    !ur_sum_supported(ur_wire_sum_kind((enum ur_csum)f))) {
+			ur_err_set(&c->err, UR_EXIT_UNSUPPORTED, 0, "checksum %s is not supported", cc);
+			return -ENOTSUP;
+		}
+		caps->checksum = (enum ur_csum)x;
+		caps->file_checksum = (enum ur_csum)f;
+	}
+	if (o->checksum && caps->file_checksum == UR_CSUM_NONE) {
+		ur_err_set(&c->err, UR_EXIT_UNSUPPORTED, 0,
+			   "Invalid checksum-choice for --checksum: none (0)");
+		return -ENOTSUP;
 	}
 	if (o->compress && o->compress_choice) {
 		int z = ur_nstr_lookup(UR_NSTR_COMPRESS, o->compress_choice, strlen(o->compress_choice));

@@ -464,6 +464,13 @@ int ur_session_run(struct ur_opts *o)
 		}
 		ur_remote_spec_free(&rs);
 	}
+	if (o->checksum_choice) {
+		/* Over the wire only, for now (a local copy's %C and -c would
+		 * have to follow it). */
+		ur_error(0, "--checksum-choice is not supported yet");
+		rc = UR_EXIT_UNSUPPORTED;
+		goto out;
+	}
 	if (o->nargs == 1) {
 		/* A lone source lists it, as rsync does. */
 		o->list_only = true;

@@ -125,7 +125,9 @@ def literal_bytes(out):
     return None
 
 
-@pytest.mark.parametrize("zopts", [[], ["-z"], ["--zc=zlibx"], ["--zc=zstd"], ["--zc=lz4"]],
+@pytest.mark.parametrize("zopts", [[], ["-z"], ["--zc=zlibx"], ["--zc=zstd"], ["--zc=lz4"],
+                                   ["--cc=md5"], ["--cc=md4"], ["--cc=xxh64"], ["--cc=none"],
+                                   ["-c", "--cc=xxh3,md5"]],
                          ids=lambda o: " ".join(o) or "plain")
 @pytest.mark.parametrize("direction", ["push", "pull"])
 @pytest.mark.parametrize("client,server", PAIRS, ids=lambda p: p)
