@@ -8,7 +8,8 @@ Workloads (generated once, deterministically, under ROOT/data):
   W1 small-initial   50,000 files x 4 KiB in 500 dirs, -a into an empty dest
   W2 small-nochange  W1 again onto an identical dest
   W3 large-initial   one 1 GiB file, -a into an empty dest
-  W4 large-delta     pending until the delta-transfer issue lands
+  W4 large-delta     1 GiB basis, source differs by 1,000 scattered 4 KiB blocks,
+                     -a --no-whole-file (the destination starts as the basis)
   W6 many-files      1,000,000 empty files in 1,000 dirs, -a -n into an empty dest
 
 Commands alternate (A B C A B C ...) and each is run --runs times after one
@@ -38,6 +39,8 @@ WORKLOADS = {
                files=50_000),
     "W3": dict(desc="one 1 GiB file, -a, empty dest", data="large", args=["-a"], prime=False,
                files=1),
+    "W4": dict(desc="1 GiB, 1,000 scattered 4 KiB blocks changed, -a --no-whole-file",
+               data="delta", args=["-a", "--no-whole-file"], prime="basis", files=1),
     "W6": dict(desc="1,000,000 empty files in 1,000 dirs, -a -n, empty dest", data="many",
                args=["-a", "-n"], prime=False, files=1_000_000),
 }
@@ -71,7 +74,23 @@ def gen_many(path):
             open(os.path.join(dd, f"e{f:04d}"), "wb").close()
 
 
-GENERATORS = {"small": gen_small, "large": gen_large, "many": gen_many}
+def gen_delta(path):
+    """src/big.img and basis/big.img: the same 1 GiB but for 1,000 4 KiB
+    blocks at scattered offsets."""
+    gen_large(os.path.join(path, "basis"))
+    os.makedirs(os.path.join(path, "src"), exist_ok=True)
+    rnd = random.Random(4)
+    size = 1 << 30
+    offs = sorted(rnd.randrange(0, size - 4096) for _ in range(1000))
+    shutil.copyfile(os.path.join(path, "basis", "big.img"), os.path.join(path, "src", "big.img"))
+    with open(os.path.join(path, "src", "big.img"), "r+b") as fh:
+        for off in offs:
+            fh.seek(off)
+            fh.write(rnd.randbytes(4096))
+    os.utime(os.path.join(path, "basis", "big.img"), (1500000000, 1500000000))
+
+
+GENERATORS = {"small": gen_small, "large": gen_large, "many": gen_many, "delta": gen_delta}
 
 
 def ensure_data(root, kind):
@@ -189,16 +208,19 @@ def main():
     env0 = dict(os.environ)
     fs = subprocess.run(["stat", "-f", "-c", "%T", a.root], capture_output=True, text=True).stdout.strip()
     print(f"root {a.root} ({fs}), {a.runs} runs each, alternating; ursync {ursync}")
-    print("W4 large-delta: pending (needs --no-whole-file, the delta-transfer issue)")
 
     for w in a.only.split(","):
         spec = WORKLOADS[w]
         src = ensure_data(a.root, spec["data"]) + "/"
+        basis = None
+        if spec["prime"] == "basis":
+            basis = os.path.join(src, "basis", "big.img")
+            src = os.path.join(src, "src") + "/"
         dst = os.path.join(a.root, "dst")
         results = {}
         cmds = commands(ursync)
-        if "-n" in spec["args"]:
-            cmds = [c for c in cmds if c[1] is not None]  # cp has no dry run
+        if "-n" in spec["args"] or basis:
+            cmds = [c for c in cmds if c[1] is not None]  # cp has no dry run, no delta
 
         def argv(c):
             if c[1] is None:
@@ -206,8 +228,17 @@ def main():
             return [*c[1], *spec["args"], src, dst + "/"]
 
         def prepare():
-            # W2 keeps one identical destination for every run; the others
-            # start empty (the old one goes to the trash, not rm -rf).
+            # W4 starts from a fresh copy of the basis (one file: cheap to
+            # delete). W2 keeps one identical destination for every run; the
+            # others start empty (the old one goes to the trash, not rm -rf).
+            if basis:
+                if os.path.exists(dst):
+                    shutil.rmtree(dst)
+                os.makedirs(dst)
+                subprocess.run(["cp", "--reflink=auto", basis, os.path.join(dst, "big.img")],
+                               check=True)
+                os.utime(os.path.join(dst, "big.img"), (1500000000, 1500000000))
+                return
             if spec["prime"]:
                 if not os.path.exists(dst + ".primed"):
                     if os.path.exists(dst):

@@ -1987,12 +1987,6 @@ static int refuse(struct pctx *c)
 	struct ur_opts *o = c->o;
 	const char *what = c->refused[0] ? c->refused : NULL;
 
-	if (!what && o->whole_file == 0) {
-		snprintf(c->refused, sizeof(c->refused), "--%s", c->no_whole_file);
-		what = c->refused;
-	}
-	if (!what && o->block_size)
-		what = "--block-size";
 	if (!what && o->iconv)
 		what = c->iconv_from_env ? "--iconv (from RSYNC_ICONV)" : "--iconv";
 	if (!what && o->partial_dir)

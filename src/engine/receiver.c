@@ -6,6 +6,7 @@
  */
 #include "config.h"
 #include "engine/engine.h"
+#include "engine/delta.h"
 #include "engine/eio_int.h"
 #include "util/err.h"
 #include "util/log.h"
@@ -486,10 +487,155 @@ out:
 	return rc;
 }
 
+/*
+ * --no-whole-file on a local copy: the same delta code as over the wire
+ * (engine/delta.c), the destination's file the basis. Its block sums go
+ * into a table, the source is matched against it, and the result is
+ * rebuilt into the temporary file from the basis and the literal data.
+ */
+struct delta_src {
+	struct ur_source base;
+	const char *dname;
+	int in, basis;
+	int64_t basis_size;
+	char path[PATH_MAX];
+};
+
+static int delta_open(struct ur_source *s, struct ur_engine *eng, const struct ur_flist *fl,
+		      const struct ur_fentry *fe)
+{
+	struct delta_src *ds = (struct delta_src *)s;
+	if (!ur_sender_path(eng, fl, fe, ds->path, sizeof(ds->path)))
+		return -ENAMETOOLONG;
+	ds->in = ur_sys_openat(eng->io, AT_FDCWD, ds->path, O_RDONLY | O_CLOEXEC | O_NOCTTY, 0);
+	if (ds->in < 0) {
+		int e = errno;
+		char abs[PATH_MAX];
+		ur_abs_path(ds->path, abs, sizeof(abs));
+		if (e == ENOENT) {
+			ur_errmsg("file has vanished: \"%s\"", abs);
+			ur_engine_fail(eng, UR_EXIT_VANISHED);
+		} else {
+			ur_error(e, "[sender] send_files failed to open \"%s\"", abs);
+			ur_engine_fail(eng, UR_EXIT_PARTIAL);
+		}
+		return -e;
+	}
+	struct stat st;
+	ds->basis = ur_sys_openat(eng->io, eng->dest_fd, ds->dname, O_RDONLY | O_CLOEXEC | O_NOFOLLOW, 0);
+	if (ds->basis >= 0 && (fstat(ds->basis, &st) < 0 || !S_ISREG(st.st_mode))) {
+		ur_io_close(eng->io, ds->basis);
+		ds->basis = -1;
+	}
+	ds->basis_size = ds->basis >= 0 ? st.st_size : 0;
+	return 0;
+}
+
+struct sig_fill {
+	struct ur_delta_sigtab *t;
+	int32_t next;
+};
+
+static int sig_add(void *ctx, uint32_t rolling, const uint8_t *strong, int s2len)
+{
+	struct sig_fill *f = ctx;
+	(void)s2len;
+	return ur_delta_sigtab_add(f->t, f->next++, rolling, strong);
+}
+
+static int patch_literal(void *ctx, const uint8_t *p, size_t n)
+{
+	return ur_delta_patch_literal(ctx, p, n);
+}
+
+static int patch_match(void *ctx, int32_t block, const uint8_t *data, size_t len)
+{
+	(void)data;
+	(void)len;
+	return ur_delta_patch_match(ctx, block);
+}
+
+static int64_t delta_copy(struct ur_source *s, struct ur_engine *eng, int out, int64_t size,
+			  int *which, struct ur_item *it)
+{
+	struct delta_src *ds = (struct delta_src *)s;
+	struct ur_sig_params sp = {
+	    .kind = UR_SUM_XXH3_128, /* what two rsync 3.5.0 peers agree on */
+	    .protocol = 32,
+	    .block_size_opt = eng->o->block_size,
+	};
+	struct ur_sum_head h = {0};
+	struct ur_delta_sigtab *tab = NULL;
+	struct ur_delta_patch pt;
+	struct ur_delta_stats st = {0};
+	uint8_t sum[UR_SUM_MAX_LEN];
+	int rc;
+	(void)it;
+
+	*which = 0;
+	if (ds->basis >= 0 && ur_delta_sig_head(ds->basis_size, &sp, &h) == 0 && h.count > 0 &&
+	    (rc = ur_delta_sigtab_new(&h, &tab)) == 0) {
+		struct ur_sum_head h2;
+		struct sig_fill f = {.t = tab};
+		if (ur_delta_sig(ds->basis, ds->basis_size, &sp, &h2, sig_add, &f) < 0) {
+			ur_delta_sigtab_free(tab);
+			tab = NULL;
+			h = (struct ur_sum_head){0};
+		}
+	} else {
+		h = (struct ur_sum_head){0};
+	}
+	rc = ur_delta_patch_init(&pt, &h, ds->basis, ds->basis_size, out, &sp);
+	if (rc < 0) {
+		ur_delta_sigtab_free(tab);
+		*which = 1;
+		return rc;
+	}
+	struct ur_delta_out dout = {.literal = patch_literal, .match = patch_match, .ctx = &pt};
+	rc = ur_delta_match(ds->in, size, tab, &sp, &dout, sum, &st);
+	ur_delta_sigtab_free(tab);
+	if (rc >= 0)
+		rc = ur_delta_patch_finish(&pt, sum);
+	int64_t total = pt.out_off;
+	ur_delta_patch_release(&pt);
+	if (rc < 0) {
+		*which = pt.err != 0 || st.read_error == 0;
+		if (!*which) {
+			ur_error(-rc, "[sender] read errors mapping \"%s\"", ds->path);
+			ur_engine_fail(eng, UR_EXIT_PARTIAL);
+		}
+		return rc;
+	}
+	/* The generator counts what arrived as literal data; only the
+	 * literal part was. */
+	eng->st.matched_data += st.matched;
+	eng->st.literal_data -= st.matched;
+	return total;
+}
+
+static void delta_close(struct ur_source *s)
+{
+	struct delta_src *ds = (struct delta_src *)s;
+	if (ds->in >= 0)
+		close(ds->in);
+	if (ds->basis >= 0)
+		close(ds->basis);
+	ds->in = ds->basis = -1;
+}
+
 static int local_send_file(struct ur_engine *eng, const struct ur_flist *fl,
 			   const struct ur_fentry *fe, const char *dname, bool dst_exists,
 			   struct ur_item *it, int64_t *bytes)
 {
+	if (eng->o->whole_file == 0 && dst_exists && !eng->o->inplace) {
+		struct delta_src ds = {
+		    .base = {.open = delta_open, .copy = delta_copy, .close = delta_close},
+		    .dname = dname,
+		    .in = -1,
+		    .basis = -1,
+		};
+		return ur_receive_file(eng, fl, fe, dname, dst_exists, it, bytes, &ds.base);
+	}
 	return ur_receive_file(eng, fl, fe, dname, dst_exists, it, bytes, NULL);
 }
 
