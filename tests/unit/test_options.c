@@ -107,8 +107,8 @@ static const struct tcase cases[] = {
 
 	/* whole-file tri-state */
 	{.argv = {"-W", "s", "d"}, .rc = 0, .e = {EI(whole_file, 1)}},
-	{.argv = {"--no-W", "s", "d"}, .rc = 4, .e = {EI(whole_file, 0)}},
-	{.argv = {"--no-whole-file", "s", "d"}, .rc = 4, .e = {EI(whole_file, 0)}},
+	{.argv = {"--no-W", "s", "d"}, .rc = 0, .e = {EI(whole_file, 0)}},
+	{.argv = {"--no-whole-file", "s", "d"}, .rc = 0, .e = {EI(whole_file, 0)}},
 	{.argv = {"--no-W", "-W", "s", "d"}, .rc = 0, .e = {EI(whole_file, 1)}},
 	{.argv = {"-B0", "s", "d"}, .rc = 0, .e = {EI(block_size, 0)}},
 
@@ -188,7 +188,7 @@ static const struct tcase cases[] = {
 	{.argv = {"--max-alloc=0", "s", "d"}, .rc = 0, .e = {EL(max_alloc, INT64_MAX)}},
 	{.argv = {"--max-alloc=2g", "s", "d"}, .rc = 0, .e = {EL(max_alloc, 2147483648LL)}},
 	{.argv = {"-B", "200000", "s", "d"}, .rc = 1, .e = {{F_END, 0, 0, 0, NULL}}},
-	{.argv = {"-B1k", "s", "d"}, .rc = 4, .e = {EI(block_size, 1024)}},
+	{.argv = {"-B1k", "s", "d"}, .rc = 0, .e = {EI(block_size, 1024)}},
 	{.argv = {"--bwlimit=1b", "s", "d"}, .rc = 1, .e = {{F_END, 0, 0, 0, NULL}}},
 	{.argv = {"--bwlimit=1000", "s", "d"}, .rc = 4, .e = {EI(bwlimit, 1000)}},
 
