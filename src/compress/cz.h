@@ -26,7 +26,7 @@
 #include <stddef.h>
 #include <stdint.h>
 
-#include "proto/varint.h"
+#include "util/buf.h"
 #include "util/err.h"
 
 enum ur_cz { UR_CZ_ZLIB, UR_CZ_ZLIBX, UR_CZ_ZSTD, UR_CZ_LZ4 };
