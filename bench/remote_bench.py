@@ -12,6 +12,8 @@ R1  5,000 files x 4 KiB in 50 dirs, -a push into an empty dest
 R2  the same again onto an identical dest (nothing to do)
 R3  one 256 MiB file, -a push into an empty dest
 R4  R1 pulled instead of pushed
+R5  (W4 over the wire) a 1 GiB file whose copy in the destination differs by
+    1,000 scattered 4 KiB blocks: -a push, delta transfer (rsync's default)
 """
 
 import argparse
@@ -50,6 +52,27 @@ def gen_big(top: Path, size=256 << 20):
             out.write(chunk)
 
 
+def gen_delta(top: Path, size=1 << 30, changes=1000):
+    """src/big and basis/big: the same but for `changes` 4 KiB blocks."""
+    src, basis = top / "src", top / "basis"
+    if (top / "done").exists():
+        return
+    src.mkdir(parents=True, exist_ok=True)
+    basis.mkdir(parents=True, exist_ok=True)
+    chunk = bytes((i * 131 + (i >> 9)) % 256 for i in range(1 << 20))
+    with open(basis / "big", "wb") as out:
+        for i in range(size >> 20):
+            out.write(chunk[i % 97:] + chunk[:i % 97])
+    data = bytearray((basis / "big").read_bytes())
+    step = size // changes
+    for k in range(changes):
+        off = k * step + (k * 7919) % (step - 4096)
+        data[off:off + 4096] = bytes(((k + j) * 13) % 256 for j in range(4096))
+    (src / "big").write_bytes(data)
+    os.utime(basis / "big", (1500000000, 1500000000))
+    (top / "done").write_text("")
+
+
 def trash(root: Path, p: Path):
     """Move a finished destination aside instead of rm -rf between runs
     (BENCHMARKING.md: deleting on this disk is slow and noisy)."""
@@ -80,12 +103,15 @@ def main():
     small, big = root / "small", root / "bigsrc"
     gen_small(small)
     gen_big(big)
+    dl = root / "delta"
+    gen_delta(dl)
     progs = {"ursync": os.path.abspath(a.ursync), "rsync": a.rsync}
     work = {
         "R1 push 5000x4KiB": (small, "push", False),
         "R2 push unchanged": (small, "push", True),
         "R3 push 256 MiB": (big, "push", False),
         "R4 pull 5000x4KiB": (small, "pull", False),
+        "R5 push 1GiB delta": (dl / "src", "push", "basis"),
     }
     print(f"{'workload':22} {'ursync s':>9} {'rsync s':>9} {'ratio':>6}")
     for name, (src, direction, keep) in work.items():
@@ -93,7 +119,15 @@ def main():
         for i in range(a.runs):
             for k, prog in (list(progs.items()) if i % 2 == 0 else list(progs.items())[::-1]):
                 dst = root / f"dst-{k}"
-                if keep:
+                if keep == "basis":
+                    # one big file: unlinking it is cheap, no trash needed
+                    if (dst / "big").exists():
+                        (dst / "big").unlink()
+                    dst.mkdir(exist_ok=True)
+                    # a copy the run may replace (the basis stays intact)
+                    subprocess.run(["cp", "--reflink=auto", str(dl / "basis" / "big"), str(dst / "big")], check=True)
+                    os.utime(dst / "big", (1500000000, 1500000000))
+                elif keep:
                     if not dst.exists():
                         run(prog, ["-a", f"{src}/", f"localhost:{dst}/"])
                 else:

@@ -19,7 +19,7 @@
  * file ends with ur_cz_enc_end() / an END token, and the next call starts
  * the next file.
  *
- * Buffers are proto's struct ur_rbuf / ur_wbuf (proto/varint.h).
+ * Buffers are struct ur_rbuf / ur_wbuf (util/buf.h), as proto/ uses.
  */
 
 #include <stdbool.h>
