@@ -18,6 +18,7 @@ R5  (W4 over the wire) a 1 GiB file whose copy in the destination differs by
 
 import argparse
 import os
+import shutil
 import statistics
 import subprocess
 import sys
@@ -75,8 +76,12 @@ def gen_delta(top: Path, size=1 << 30, changes=1000):
 
 def trash(root: Path, p: Path):
     """Move a finished destination aside instead of rm -rf between runs
-    (BENCHMARKING.md: deleting on this disk is slow and noisy)."""
-    if p.exists():
+    (BENCHMARKING.md: deleting on this disk is slow and noisy). A
+    destination of one big file is deleted: that is cheap, and copies kept
+    in a tmpfs trash would fill memory."""
+    if p.exists() and len(list(p.iterdir())) == 1:
+        shutil.rmtree(p)
+    elif p.exists():
         t = root / "trash"
         t.mkdir(exist_ok=True)
         p.rename(t / f"{p.name}.{time.monotonic_ns()}")
@@ -114,6 +119,7 @@ def main():
         "R5 push 1GiB delta": (dl / "src", "push", "basis"),
     }
     print(f"{'workload':22} {'ursync s':>9} {'rsync s':>9} {'ratio':>6}")
+    shutil.rmtree(root / "trash", ignore_errors=True)
     for name, (src, direction, keep) in work.items():
         times = {k: [] for k in progs}
         for i in range(a.runs):
@@ -136,7 +142,8 @@ def main():
                         else ["-a", f"localhost:{src}/", f"{dst}/"])
                 times[k].append(run(prog, args))
         u, r = statistics.median(times["ursync"]), statistics.median(times["rsync"])
-        print(f"{name:22} {u:9.3f} {r:9.3f} {u / r:6.2f}")
+        print(f"{name:22} {u:9.3f} {r:9.3f} {u / r:6.2f}", flush=True)
+    shutil.rmtree(root / "trash", ignore_errors=True)
 
 
 if __name__ == "__main__":
