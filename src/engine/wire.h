@@ -12,9 +12,10 @@
  *   ur_wire_receive()  generator and receiver: lists in, the local engine's
  *                      ur_generate() for each entry, requests out, data in
  *
- * The receiving side runs generator and receiver in lockstep in one
- * thread: a request for a file is answered before the next entry is
- * generated, so the local engine's per-entry code works unchanged.
+ * The receiving side runs generator and receiver in one thread: small
+ * files are asked for ahead and their data read in order later
+ * (wire_drain in wire_recv.c), everything else is asked for and received
+ * in turn, so the local engine's per-entry code works unchanged.
  */
 
 #include <stdbool.h>
@@ -49,6 +50,8 @@ struct ur_wdir {
 	struct ur_fentry fe; /* receiver, --list-only: the entry, shown when its list comes */
 };
 
+struct ur_pend;
+
 struct ur_wire {
 	struct ur_conn *c;
 	struct ur_caps caps;
@@ -67,6 +70,9 @@ struct ur_wire {
 
 	int32_t no_send;   /* receiver: MSG_NO_SEND for this index arrived */
 	int64_t literal, matched; /* receiver: delta statistics */
+	struct ur_pend *pend;	  /* receiver: files asked for, data not read yet */
+	size_t npend, cappend, phead;
+	int64_t pend_bytes;
 	struct ur_cz_enc *cz_enc;  /* -z: the connection's compressor (sender) */
 	struct ur_cz_dec *cz_dec;  /* -z: ... and decompressor (receiver) */
 	int32_t *success;  /* sender: MSG_SUCCESS indices to act on */

@@ -510,6 +510,7 @@ struct wire_src {
 	struct ur_sum_head head;
 	bool redo;
 	int basis;	    /* delta: the destination's file, or -1 */
+	bool queued;	    /* the request went out already (pipelined) */
 	int64_t basis_size;
 	const char *dname;
 	bool dst_exists;
@@ -582,13 +583,11 @@ static int item_request(struct ur_wire *w, int32_t ndx, uint16_t iflags)
 	return rc;
 }
 
-static int wire_open(struct ur_source *s, struct ur_engine *eng, const struct ur_flist *fl,
-		     const struct ur_fentry *fe)
+/* Ask for file ws->ndx: index, item flags, the sum head and the block
+ * sums of the basis (none: the whole file). Opens the basis. */
+static int send_request(struct ur_engine *eng, struct wire_src *ws)
 {
-	struct wire_src *ws = (struct wire_src *)s;
 	struct ur_wire *w = ws->w;
-	(void)fl;
-	(void)fe;
 	/* The basis for a delta: the regular file of that name, if any. */
 	ws->basis = -1;
 	ws->basis_size = 0;
@@ -602,8 +601,6 @@ static int wire_open(struct ur_source *s, struct ur_engine *eng, const struct ur
 			close(fd);
 		}
 	}
-	/* The request: index, item flags, the sum head and the block sums
-	 * (none: the whole file). */
 	struct ur_wbuf b;
 	struct ur_sum_head h = {0};
 	struct ur_sig_params sp;
@@ -622,9 +619,26 @@ static int wire_open(struct ur_source *s, struct ur_engine *eng, const struct ur
 		if (rc == 0 && memcmp(&h, &h2, sizeof(h)))
 			rc = -EIO; /* the basis changed under us: the stream is broken */
 	}
-	if (rc == 0)
-		rc = ur_conn_flush(w->c);
-	w->no_send = -1;
+	return rc;
+}
+
+static int wire_open(struct ur_source *s, struct ur_engine *eng, const struct ur_flist *fl,
+		     const struct ur_fentry *fe)
+{
+	struct wire_src *ws = (struct wire_src *)s;
+	struct ur_wire *w = ws->w;
+	int rc = 0;
+	(void)fl;
+	(void)fe;
+	if (!ws->queued) {
+		rc = send_request(eng, ws);
+		if (rc == 0)
+			rc = ur_conn_flush(w->c);
+		w->no_send = -1;
+	} else if (w->no_send == ws->ndx) {
+		w->no_send = -1;
+		return -ENOENT; /* the sender said why */
+	}
 	/* The answer: echoes of earlier items, lists, then this file. */
 	while (rc == 0) {
 		struct ritem it;
@@ -632,6 +646,7 @@ static int wire_open(struct ur_source *s, struct ur_engine *eng, const struct ur
 		if ((rc == -EINTR || rc >= 0) && w->no_send == ws->ndx) {
 			/* The sender could not open it (it said why). */
 			w->c->err.msg[0] = '\0';
+			w->no_send = -1;
 			return -ENOENT;
 		}
 		if (rc == -EINTR) {
@@ -809,39 +824,237 @@ static void wire_discard(struct ur_source *s, struct ur_engine *eng)
 	wire_copy(s, eng, -1, 0, &which, &it);
 }
 
-static int wire_send_file(struct ur_engine *eng, const struct ur_flist *fl,
-			  const struct ur_fentry *fe, const char *dname, bool dst_exists,
-			  struct ur_item *it, int64_t *bytes)
+/*
+ * Pipelining: the generator asks for small files without waiting for their
+ * data (rsync's generator runs ahead of its receiver the same way); the
+ * data is read, in order, when a list is finished, when too much is in
+ * flight, or before anything that must see the files in place.
+ */
+#define PIPE_FILES 256
+#define PIPE_BYTES ((int64_t)16 << 20)
+#define PIPE_FILE_MAX ((int64_t)1 << 20)
+
+struct ur_pend {
+	int32_t ndx;
+	uint32_t iflags;
+	bool dst_exists;
+	bool retry;
+	const struct ur_flist *fl;
+	struct ur_fentry fe; /* with the final mode, names in fl's arena */
+	char *dname, *name, *local;
+	struct ur_item it;
+	int basis;
+	int64_t basis_size;
+};
+
+static bool pipelining(const struct ur_engine *eng, const struct ur_fentry *fe)
 {
-	struct wire_src ws = {
-	    .base = {.open = wire_open,
-		     .copy = wire_copy,
-		     .close = wire_close,
-		     .discard = wire_discard},
-	    .w = eng->wire,
-	    .ndx = (int32_t)eng->cur_index,
-	    .iflags = it->iflags,
-	    .basis = -1,
-	    .dname = dname,
-	    .dst_exists = dst_exists,
-	};
+	const struct ur_opts *o = eng->o;
+	return S_ISREG(fe->mode) && fe->size <= PIPE_FILE_MAX && !o->inplace && !o->backup &&
+	       !o->partial && !o->hard_links && !UR_INFO_GTE(o, PROGRESS, 1) && !o->dry_run &&
+	       !o->temp_dir && eng->dest_fd >= 0;
+}
+
+static void pend_free(struct ur_pend *p)
+{
+	free(p->dname);
+	free(p->name);
+	free(p->local);
+	if (p->basis >= 0)
+		close(p->basis);
+	p->basis = -1;
+}
+
+static int pend_push(struct ur_wire *w, const struct ur_pend *p)
+{
+	if (w->npend == w->cappend) {
+		/* compact what was drained, then grow */
+		if (w->phead) {
+			memmove(w->pend, w->pend + w->phead, (w->npend - w->phead) * sizeof(*w->pend));
+			w->npend -= w->phead;
+			w->phead = 0;
+		}
+		if (w->npend == w->cappend) {
+			size_t nc = w->cappend ? w->cappend * 2 : 64;
+			struct ur_pend *n = realloc(w->pend, nc * sizeof(*n));
+			if (!n)
+				return -ENOMEM;
+			w->pend = n;
+			w->cappend = nc;
+		}
+	}
+	w->pend[w->npend++] = *p;
+	w->pend_bytes += p->fe.size;
+	return 0;
+}
+
+static int receive_one(struct ur_engine *eng, struct wire_src *ws, const struct ur_flist *fl,
+		       const struct ur_fentry *fe, const char *dname, bool dst_exists,
+		       struct ur_item *it, int64_t *bytes)
+{
 	const char *kept = eng->o->partial || eng->o->inplace ? "retained" : "discarded";
-	int rc = ur_receive_file(eng, fl, fe, dname, dst_exists, it, bytes, &ws.base);
-	if (ws.redo && !eng->fatal) {
+	int rc = ur_receive_file(eng, fl, fe, dname, dst_exists, it, bytes, &ws->base);
+	if (ws->redo && !eng->fatal) {
 		/* As rsync: say so, ask once more (rsync does it in its redo
 		 * phase; the sender answers the same way either way). */
 		if (UR_INFO_GTE(eng->o, NAME, 1) || ur_stdout_has_i(eng->o))
 			ur_errmsg("WARNING: %s failed verification -- update %s (will try again).",
 				  ur_fentry_name(fl, fe), kept);
-		ws.redo = false;
-		rc = ur_receive_file(eng, fl, fe, dname, dst_exists, it, bytes, &ws.base);
-		if (ws.redo) {
+		ws->redo = false;
+		ws->queued = false;
+		rc = ur_receive_file(eng, fl, fe, dname, dst_exists, it, bytes, &ws->base);
+		if (ws->redo) {
 			ur_errmsg("ERROR: %s failed verification -- update %s.",
 				  ur_fentry_name(fl, fe), kept);
 			ur_engine_fail(eng, UR_EXIT_PARTIAL);
 		}
 	}
 	return rc;
+}
+
+/* Read the data of every file asked for, in order, finishing each as
+ * ur_generate() would have. */
+static int wire_drain(struct ur_engine *eng)
+{
+	struct ur_wire *w = eng->wire;
+	const struct ur_opts *o = eng->o;
+	int64_t saved = eng->cur_index;
+	while (w->phead < w->npend && !eng->fatal) {
+		struct ur_pend *p = &w->pend[w->phead];
+		struct wire_src ws = {
+		    .base = {.open = wire_open,
+			     .copy = wire_copy,
+			     .close = wire_close,
+			     .discard = wire_discard},
+		    .w = w,
+		    .ndx = p->ndx,
+		    .iflags = p->iflags,
+		    .basis = p->basis,
+		    .basis_size = p->basis_size,
+		    .queued = true,
+		    .dname = p->dname,
+		    .dst_exists = p->dst_exists,
+		};
+		p->basis = -1; /* wire_close closes it */
+		eng->cur_index = p->ndx;
+		int64_t bytes = 0;
+		int rc = ur_receive_file(eng, p->fl, &p->fe, p->dname, p->dst_exists, &p->it, &bytes,
+					 &ws.base);
+		if (ws.redo && !eng->fatal) {
+			const char *kept = o->partial || o->inplace ? "retained" : "discarded";
+			const char *fname = ur_fentry_name(p->fl, &p->fe);
+			if (!p->retry) {
+				/* Asked for once more, behind what is already asked
+				 * for (its answer comes after theirs). */
+				if (UR_INFO_GTE(o, NAME, 1) || ur_stdout_has_i(o))
+					ur_errmsg("WARNING: %s failed verification -- update %s (will try "
+						  "again).",
+						  fname, kept);
+				struct wire_src ws2 = ws;
+				ws2.queued = false;
+				ws2.redo = false;
+				struct ur_pend q = *p;
+				q.retry = true;
+				q.basis = -1;
+				q.dname = strdup(p->dname);
+				q.name = strdup(p->name);
+				q.local = strdup(p->local);
+				q.it.name = q.name;
+				q.it.local_name = q.local;
+				if (!q.dname || !q.name || !q.local || send_request(eng, &ws2) < 0) {
+					pend_free(&q);
+					eng->fatal = true;
+				} else {
+					q.basis = ws2.basis;
+					q.basis_size = ws2.basis_size;
+					if (pend_push(w, &q) < 0) {
+						pend_free(&q);
+						eng->fatal = true;
+					}
+					/* the queue may have moved (and been compacted) */
+					p = &w->pend[w->phead];
+				}
+			} else {
+				ur_errmsg("ERROR: %s failed verification -- update %s.", fname, kept);
+				ur_engine_fail(eng, UR_EXIT_PARTIAL);
+			}
+			rc = -EBADMSG;
+		}
+		if (rc == 0) {
+			eng->st.literal_data += bytes;
+			p->it.bytes_xfer = bytes;
+			p->it.checksum_bytes = 16;
+			ur_report_transfer_end(o, eng->out, &p->it);
+			if (o->remove_source_files && eng->chan->done)
+				eng->chan->done(eng, p->fl, &p->fe);
+		}
+		w->pend_bytes -= p->fe.size;
+		pend_free(p);
+		w->phead++;
+	}
+	if (w->phead == w->npend)
+		w->phead = w->npend = 0;
+	eng->cur_index = saved;
+	return eng->fatal ? -EIO : 0;
+}
+
+static int wire_send_file(struct ur_engine *eng, const struct ur_flist *fl,
+			  const struct ur_fentry *fe, const char *dname, bool dst_exists,
+			  struct ur_item *it, int64_t *bytes)
+{
+	struct ur_wire *w = eng->wire;
+	struct wire_src ws = {
+	    .base = {.open = wire_open,
+		     .copy = wire_copy,
+		     .close = wire_close,
+		     .discard = wire_discard},
+	    .w = w,
+	    .ndx = (int32_t)eng->cur_index,
+	    .iflags = it->iflags,
+	    .basis = -1,
+	    .dname = dname,
+	    .dst_exists = dst_exists,
+	};
+	if (pipelining(eng, fe)) {
+		if (w->npend - w->phead >= PIPE_FILES || w->pend_bytes + fe->size > PIPE_BYTES)
+			wire_drain(eng);
+		if (eng->fatal)
+			return -EIO;
+		int rc = send_request(eng, &ws);
+		if (rc < 0) {
+			if (ws.basis >= 0)
+				close(ws.basis);
+			eng->fatal = true;
+			return rc;
+		}
+		struct ur_pend p = {
+		    .ndx = ws.ndx,
+		    .iflags = ws.iflags,
+		    .dst_exists = dst_exists,
+		    .fl = fl,
+		    .fe = *fe,
+		    .dname = strdup(dname),
+		    .name = strdup(it->name ? it->name : ""),
+		    .local = strdup(it->local_name ? it->local_name : ""),
+		    .it = *it,
+		    .basis = ws.basis,
+		    .basis_size = ws.basis_size,
+		};
+		p.it.name = p.name;
+		p.it.local_name = p.local;
+		p.it.link_target = NULL;
+		if (!p.dname || !p.name || !p.local || pend_push(w, &p) < 0) {
+			pend_free(&p);
+			eng->fatal = true;
+			return -ENOMEM;
+		}
+		*bytes = 0;
+		return 1; /* asked for; wire_drain finishes it */
+	}
+	/* In order: what was asked for before comes first. */
+	if (wire_drain(eng) < 0)
+		return -EIO;
+	return receive_one(eng, &ws, fl, fe, dname, dst_exists, it, bytes);
 }
 
 /* -c: the destination file's checksum against the one in the list. */
@@ -1050,6 +1263,9 @@ static void generate_seg(struct ur_engine *eng, struct ur_wire *w, struct ur_wse
 		if (is_dir)
 			d++;
 	}
+	/* Every file of this list in place before the list is let go (and
+	 * before the next directory's deletions). */
+	wire_drain(eng);
 	if (eng->cur_dfd >= 0 && eng->cur_dfd != saved)
 		close(eng->cur_dfd);
 	eng->cur_dfd = saved;

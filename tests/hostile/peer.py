@@ -101,6 +101,8 @@ once: rsync's client waits for its remote shell before it exits);
 
   push scenarios (the client pushes to us; we are the receiving server and
   drain whatever the client sends in a thread):
+  needs_pipeline       benign, but the first file is answered only after a
+                       second request (a client that waits per file hangs).
   push_garbage         after the version, "HTTP/1.0 400 Bad Request\r\n\r\n"
                        in place of the compat flags, then waits.
   push_exit_after_version  version only, then exit.
@@ -499,7 +501,8 @@ def entries_for(sc):
     benign = [d, Entry("file", S_IFREG | 0o644, b"hello world\n"),
               Entry("sub", S_IFDIR | 0o755, size=4096),
               Entry("sub/f2", S_IFREG | 0o600, bytes(range(256)) + b"tail" * 11)]
-    if sc in ("benign", "ndx_range", "token_huge", "token_bad_block", "bad_checksum"):
+    if sc in ("benign", "needs_pipeline", "ndx_range", "token_huge", "token_bad_block",
+              "bad_checksum"):
         return benign
     if sc == "version29":
         return [d, Entry("sub", S_IFDIR | 0o755, size=4096)]
@@ -605,11 +608,40 @@ class Server:
         enc = FlistEncoder(self.proto, self.varint_flags, self.o)
         self.w.send(b"".join(enc.long30(v, 3) for v in (100, 200, sum(e.size for e in self.files), 1, 0)))
 
+    def answer(self, ndx, iflags, extra, head, first):
+        e = self.files[ndx] if 0 <= ndx < len(self.files) else Entry("?", S_IFREG)
+        data = e.data
+        if self.sc == "ndx_range" and first:
+            self.write_ndx(100000, force_abs=True)
+        else:
+            self.write_ndx(ndx)
+        self.w.send(struct.pack("<H", iflags) + extra + head)
+        if self.sc == "token_huge" and first:
+            self.w.send(enc_int32(0x7FFFFFF0) + b"X" * 100)
+            self.w.flush()
+            raise PeerEOF("token_huge: done")
+        if self.sc == "token_bad_block" and first:
+            self.w.send(enc_int32(-1000000))
+        for i in range(0, len(data), 32768):
+            chunk = data[i:i + 32768]
+            self.w.send(enc_int32(len(chunk)) + chunk)
+        self.w.send(enc_int32(0))
+        if self.sc == "bad_checksum":
+            self.w.send(b"\xee" * 16)
+        else:
+            self.w.send(hashlib.md5(data).digest())
+
     def serve(self):
         dones = 0
         hostile_done = False
+        held = None
+        answered = False
         while True:
             ndx = self.read_ndx()
+            if ndx == NDX_DONE and held is not None:
+                self.answer(*held, first=False)
+                held = None
+                answered = True
             if ndx == NDX_DONE:
                 dones += 1
                 self.write_ndx(NDX_DONE)
@@ -639,29 +671,21 @@ class Server:
             count, blen, s2len, rem = struct.unpack("<iiii", head)
             if count > 0:
                 self.w.read(count * (4 + s2len))
-            e = self.files[ndx] if 0 <= ndx < len(self.files) else Entry("?", S_IFREG)
-            data = e.data
+            if self.sc == "needs_pipeline" and held is None and not answered:
+                # Answer nothing until the client has asked for a second
+                # file: a client that waits for each file's data hangs here.
+                held = (ndx, iflags, extra, head)
+                trace("holding", ndx)
+                continue
+            if held is not None:
+                self.answer(*held, first=False)
+                held = None
+                answered = True
             first = not hostile_done
             hostile_done = True
-            if self.sc == "ndx_range" and first:
-                self.write_ndx(100000, force_abs=True)
-            else:
-                self.write_ndx(ndx)
-            self.w.send(struct.pack("<H", iflags) + extra + head)
-            if self.sc == "token_huge" and first:
-                self.w.send(enc_int32(0x7FFFFFF0) + b"X" * 100)
-                self.w.flush()
-                raise PeerEOF("token_huge: done")
-            if self.sc == "token_bad_block" and first:
-                self.w.send(enc_int32(-1000000))
-            for i in range(0, len(data), 32768):
-                chunk = data[i:i + 32768]
-                self.w.send(enc_int32(len(chunk)) + chunk)
-            self.w.send(enc_int32(0))
-            if self.sc == "bad_checksum":
-                self.w.send(b"\xee" * 16)
-            else:
-                self.w.send(hashlib.md5(data).digest())
+            self.answer(ndx, iflags, extra, head, first)
+        if held is not None:
+            self.answer(*held, first=False)
         self.stats()
         ndx = self.read_ndx()
         trace("goodbye 1", ndx)

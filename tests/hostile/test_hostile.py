@@ -299,12 +299,16 @@ def check_dst(scenario, work: Path, r: Run):
 # ---------------------------------------------------------------------------
 
 
+@pytest.mark.parametrize("scenario", ["benign", "needs_pipeline"])
 @pytest.mark.parametrize("client", CLIENTS)
-def test_benign_pull(client, work):
-    """The encoder speaks the protocol: a clean pull from peer.py."""
+def test_benign_pull(client, work, scenario):
+    """The encoder speaks the protocol: a clean pull from peer.py. With
+    needs_pipeline the server answers the first file only once a second
+    one was asked for, as a client that asks ahead (rsync's generator, and
+    ursync's since it pipelines) does; one that waits per file hangs."""
     before = snapshot(work, skip={"dst", "peer.trace"})
-    r = run_client(client, "benign", work)
-    require_connected(client, "benign", r)
+    r = run_client(client, scenario, work)
+    require_connected(client, scenario, r)
     assert r.rc == 0, r.describe()
     for e in peer.entries_for("benign"):
         p = work / "dst" / e.name.decode()
