@@ -291,6 +291,12 @@ struct mstate {
 	const struct ur_delta_out *out;
 	struct ur_sum_ctx sc;
 	struct ur_delta_stats st;
+	/* --inplace (NULL otherwise): per block, whether it was matched at its
+	 * own offset; and the first block boundary at or after the offset of
+	 * the last match found, with its index. */
+	uint8_t *same;
+	int64_t aligned_off;
+	int32_t aligned_i;
 };
 
 /* Make the window reach `to` (<= size; to - last well below cap). */
@@ -338,6 +344,7 @@ static int send_literal(struct mstate *m, int64_t upto)
 		if (rc < 0)
 			return rc;
 		m->st.literal += (int64_t)n;
+		m->st.pieces++;
 		m->last += (int64_t)n;
 	}
 	return 0;
@@ -386,6 +393,97 @@ static int32_t find_block(struct mstate *m, const struct ur_delta_sigtab *t,
 		m->st.false_alarms++;
 	}
 	return -1;
+}
+
+/* Whether block i of t has this rolling sum, length and strong sum. */
+static bool block_is(const struct ur_delta_sigtab *t, int32_t i, uint32_t sum, int32_t l,
+		     const uint8_t *strong)
+{
+	size_t s2 = (size_t)t->h.s2length;
+
+	return t->sum1[i] == sum && block_len(&t->h, i) == l &&
+	       memcmp(strong, t->strong + s2 * (size_t)i, s2) == 0;
+}
+
+/*
+ * find_block under --inplace, in the order rsync's sender tries things
+ * when the receiver updates its basis in place:
+ *   - a block that starts before *off can only be used where it was
+ *     matched at its own offset earlier (its bytes are still there);
+ *   - among the blocks with the window's sums, the first in block order,
+ *     then: if the window starts on a block boundary (or is a block of
+ *     zeros whose sums the block at the next boundary also has), the block
+ *     at that boundary is taken instead, and for zeros the match moves
+ *     forward to the boundary so the receiver can keep the data in place;
+ *   - then the block after the previous match (*want), if it has the same
+ *     sums and may be used.
+ * As in rsync, a failed move to the boundary leaves the window's sums
+ * replaced by those of the bytes at the boundary for the last check.
+ * Returns the block and sets *off (moved or not) and *want, or -1.
+ */
+static int32_t find_block_inplace(struct mstate *m, const struct ur_delta_sigtab *t,
+				  const struct ur_sig_params *p, uint32_t sum, int32_t l,
+				  int64_t *off, int32_t *want)
+{
+	uint8_t strong[UR_SUM_MAX_LEN];
+	const int32_t blen = t->h.blength;
+	const uint8_t *data = m->buf + (*off - m->base);
+	bool hashed = false;
+	int chain = 0;
+	int32_t i;
+
+	for (i = t->heads[mix(sum) >> (32 - t->hbits)]; i >= 0; i = t->next[i]) {
+		if (t->sum1[i] != sum)
+			continue;
+		if ((int64_t)i * blen < *off && !m->same[i])
+			continue; /* overwritten by now */
+		if (!chain)
+			m->st.hash_hits++;
+		if (++chain > MAX_CHAIN)
+			return -1;
+		if (block_len(&t->h, i) != l)
+			continue;
+		if (!hashed) {
+			ur_sum_block(p->kind, p->seed, p->seed_fix, data, (size_t)l, strong);
+			hashed = true;
+		}
+		if (block_is(t, i, sum, l, strong))
+			break;
+		m->st.false_alarms++;
+	}
+	if (i < 0)
+		return -1;
+
+	while (m->aligned_off < *off) {
+		m->aligned_off += blen;
+		m->aligned_i++;
+	}
+	int32_t ai = m->aligned_i;
+	if ((*off == m->aligned_off || (sum == 0 && l == blen && m->aligned_off + l <= m->size)) &&
+	    ai < t->h.count) {
+		if (i != ai && !block_is(t, ai, sum, l, strong))
+			goto check_want;
+		i = ai;
+		if (*off != m->aligned_off) {
+			/* Zeros here and at the boundary ahead: move there. */
+			window(m, m->aligned_off + l);
+			const uint8_t *d2 = m->buf + (m->aligned_off - m->base);
+			sum = ur_rolling_sum(d2, (size_t)l);
+			if (sum != t->sum1[i])
+				goto check_want;
+			ur_sum_block(p->kind, p->seed, p->seed_fix, d2, (size_t)l, strong);
+			if (!block_is(t, i, sum, l, strong))
+				goto check_want;
+			*off = m->aligned_off;
+		}
+		m->same[i] = 1;
+		*want = i;
+	}
+check_want:
+	if (i != *want && *want < t->h.count &&
+	    ((int64_t)*want * blen >= *off || m->same[*want]) && block_is(t, *want, sum, l, strong))
+		i = *want;
+	return i;
 }
 
 /* Whether some block has the rolling sum: the bitmap, then the chain. */
@@ -468,10 +566,13 @@ static int hash_search(struct mstate *m, const struct ur_delta_sigtab *t,
 		w = m->buf + (off - m->base);
 		sum = (s1 & 0xffff) | (s2 << 16);
 		if (has_sum(t, sum)) {
-			int32_t i = find_block(m, t, p, sum, k, w, want);
+			int32_t i = m->same ? find_block_inplace(m, t, p, sum, k, &off, &want)
+					    : find_block(m, t, p, sum, k, w, want);
 
 			if (i >= 0) {
 				int32_t l = block_len(&t->h, i);
+
+				w = m->buf + (off - m->base); /* it may have moved */
 
 				rc = send_literal(m, off);
 				if (rc < 0)
@@ -520,6 +621,24 @@ static int hash_search(struct mstate *m, const struct ur_delta_sigtab *t,
 	return 0;
 }
 
+/* --append-verify: the first n bytes go into the whole-file sum (read
+ * through the window buffer; what cannot be read counts as zeros). */
+static void sum_prefix(struct mstate *m, int64_t n)
+{
+	for (int64_t off = 0; off < n;) {
+		size_t c = n - off < (int64_t)m->cap ? (size_t)(n - off) : m->cap;
+		ssize_t got = m->st.read_error ? 0 : pread_full(m->fd, m->buf, c, off);
+
+		if (got < 0 || (size_t)got < c) {
+			if (!m->st.read_error)
+				m->st.read_error = got < 0 ? (int)got : -ENODATA;
+			memset(m->buf + (got > 0 ? got : 0), 0, c - (size_t)(got > 0 ? got : 0));
+		}
+		ur_sum_update(&m->sc, m->buf, c);
+		off += (int64_t)c;
+	}
+}
+
 int ur_delta_match(int fd, int64_t size, const struct ur_delta_sigtab *t,
 		   const struct ur_sig_params *p, const struct ur_delta_out *out,
 		   uint8_t sum[UR_SUM_MAX_LEN], struct ur_delta_stats *st)
@@ -542,6 +661,20 @@ int ur_delta_match(int fd, int64_t size, const struct ur_delta_sigtab *t,
 	m.buf = malloc(m.cap);
 	if (!m.buf)
 		return -ENOMEM;
+	if (p->append) {
+		/* The receiver has the first bytes: what follows is literal. */
+		int64_t from = p->append_len < 0 ? 0 : p->append_len > size ? size : p->append_len;
+
+		if (p->append == 2)
+			sum_prefix(&m, from);
+		m.base = m.last = from;
+		t = NULL;
+	}
+	if (t && t->h.count > 0 && size > 0 && p->updating_basis &&
+	    !(m.same = calloc((size_t)t->h.count, 1))) {
+		free(m.buf);
+		return -ENOMEM;
+	}
 	if (t && t->h.count > 0 && size > 0)
 		rc = hash_search(&m, t, p);
 	if (rc >= 0)
@@ -564,6 +697,7 @@ int ur_delta_match(int fd, int64_t size, const struct ur_delta_sigtab *t,
 	if (st)
 		*st = m.st;
 	free(m.buf);
+	free(m.same);
 	return rc;
 }
 
@@ -584,9 +718,32 @@ int ur_delta_patch_init(struct ur_delta_patch *pt, const struct ur_sum_head *h, 
 	pt->basis_fd = basis_fd;
 	pt->basis_size = basis_fd >= 0 ? basis_size : 0;
 	pt->out_fd = out_fd;
+	pt->updating = p->updating_basis && out_fd >= 0;
 	pt->cap = PATCH_BUF_MIN;
 	pt->buf = malloc(pt->cap);
-	return pt->buf ? 0 : -ENOMEM;
+	if (!pt->buf)
+		return -ENOMEM;
+	if (p->append && p->append_len > 0) {
+		/* The data goes after what the receiver has; --append-verify
+		 * sums that part of the basis first. */
+		pt->out_off = p->append_len;
+		for (int64_t off = 0; p->append == 2 && basis_fd >= 0 && off < p->append_len;) {
+			size_t c = p->append_len - off < (int64_t)pt->cap ? (size_t)(p->append_len - off)
+									: pt->cap;
+			ssize_t got = pt->st.read_error ? 0 : pread_full(basis_fd, pt->buf, c, off);
+
+			if (got < 0 || (size_t)got < c) {
+				/* zeros, and the sums will differ: the file is redone */
+				if (got < 0)
+					got = 0;
+				memset(pt->buf + got, 0, c - (size_t)got);
+				pt->st.read_error = -ENODATA;
+			}
+			ur_sum_update(&pt->sum, pt->buf, c);
+			off += (int64_t)c;
+		}
+	}
+	return 0;
 }
 
 static int fail(struct ur_delta_patch *pt, int err)
@@ -624,12 +781,17 @@ static int read_run(struct ur_delta_patch *pt)
 	int32_t last = pt->run_start + pt->run_n - 1;
 	int64_t off = (int64_t)pt->run_start * pt->h.blength;
 	int64_t end = (int64_t)last * pt->h.blength + block_len(&pt->h, last);
+	/* --inplace, and the blocks are where they belong already: read them
+	 * for the sum, but leave the file alone. */
+	bool in_place = pt->updating && off == pt->out_off + (int64_t)pt->len;
+	int rc;
 
 	pt->run_n = 0;
+	if (in_place && (rc = flush_out(pt)) < 0)
+		return rc;
 	while (off < end) {
 		size_t n;
 		ssize_t got;
-		int rc;
 
 		if (pt->len == pt->cap && (rc = flush_out(pt)) < 0)
 			return rc;
@@ -647,7 +809,10 @@ static int read_run(struct ur_delta_patch *pt)
 				pt->st.read_error = -ENODATA;
 		}
 		ur_sum_update(&pt->sum, pt->buf + pt->len, n);
-		pt->len += n;
+		if (in_place)
+			pt->out_off += (int64_t)n;
+		else
+			pt->len += n;
 		off += (int64_t)n;
 	}
 	return 0;

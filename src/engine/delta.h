@@ -37,7 +37,26 @@ struct ur_sig_params {
 	int protocol;
 	int32_t block_size_opt;
 	bool redo;
+	/* --inplace: the receiver rebuilds the file over its own basis. The
+	 * match then keeps to rsync's in-place rules (a block that lies before
+	 * the write position is used only where it was matched at its own
+	 * offset, and a block at the current offset is preferred), and the
+	 * patch reads but does not rewrite blocks already in place. */
+	bool updating_basis;
+	/* --append (1) or --append-verify (2): the receiver has the first
+	 * append_len bytes; the match sends only what follows, as literal
+	 * data, and the patch writes it from append_len on. With 2 the
+	 * whole-file sum covers the bytes before append_len as well. */
+	int append;
+	int64_t append_len;
 };
+
+/* The length of the basis a sum head describes (rsync's flength). */
+static inline int64_t ur_delta_head_len(const struct ur_sum_head *h)
+{
+	int64_t n = (int64_t)h->count * h->blength;
+	return h->remainder && h->count ? n - (h->blength - h->remainder) : n;
+}
 
 /* Counters for --stats and --debug=deltasum. literal and matched are bytes
  * of the new file; matches counts block tokens; hash_hits counts offsets
@@ -48,6 +67,7 @@ struct ur_sig_params {
 struct ur_delta_stats {
 	int64_t literal, matched;
 	int64_t hash_hits, false_alarms, matches;
+	int64_t pieces; /* literal tokens (runs are cut at UR_TOKEN_CHUNK) */
 	int read_error;
 };
 
@@ -125,6 +145,7 @@ struct ur_delta_patch {
 	int basis_fd;
 	int64_t basis_size;
 	int out_fd;
+	bool updating;	       /* --inplace: out_fd is the basis itself */
 	int64_t out_off;       /* bytes written to out_fd */
 	struct ur_sum_ctx sum; /* the whole-file sum of the output */
 	uint8_t *buf;	       /* output not yet written */

@@ -182,6 +182,11 @@ void ur_sender_remove(struct ur_engine *eng, const struct ur_flist *fl,
 /* generator.c: examine one entry against the destination and act on it.
  * Returns false when a directory's contents must be skipped. */
 bool ur_generate(struct ur_engine *eng, const struct ur_flist *fl, struct ur_fentry *fe);
+/* A file failed verification and is about to be received again (rsync's
+ * redo): report the attempt that failed (bytes of literal data), count
+ * the next one and itemize it against what dname holds now. */
+void ur_generate_redo(struct ur_engine *eng, const struct ur_fentry *fe, const char *dname,
+		      struct ur_item *it, int64_t bytes);
 /* generator.c: -H: make fe a hard link to leader (a destination path that
  * is in place) and report it as rsync does ("hf... NAME => LEADER"). */
 void ur_generate_hlink(struct ur_engine *eng, const struct ur_flist *fl, const struct ur_fentry *fe,

@@ -589,6 +589,27 @@ static int64_t wire_bytes(int64_t size)
 	return 1 + 2 + 16 + size + 4 * ((size + chunk - 1) / chunk) + 4 + 16;
 }
 
+void ur_generate_redo(struct ur_engine *eng, const struct ur_fentry *fe, const char *dname,
+		      struct ur_item *it, int64_t bytes)
+{
+	const struct ur_opts *o = eng->o;
+	struct stat dst;
+
+	if (!it->bytes_xfer)
+		it->bytes_xfer = wire_bytes(bytes);
+	it->checksum_bytes = 16;
+	ur_report_transfer_end(o, eng->out, it);
+	it->bytes_xfer = 0;
+	eng->st.xferred_files++;
+	eng->st.total_transferred_size += fe->size;
+	/* rsync's redo pass turns -c off, so no "c" this time */
+	it->iflags = UR_ITEM_TRANSFER;
+	if (ur_sys_fstatat(eng->io, eng->dest_fd, dname, &dst, AT_SYMLINK_NOFOLLOW) == 0)
+		it->iflags = item_flags(eng, fe, fe->mode, &dst, it->iflags);
+	else
+		it->iflags |= UR_ITEM_IS_NEW;
+}
+
 bool ur_generate(struct ur_engine *eng, const struct ur_flist *fl, struct ur_fentry *fe)
 {
 	const struct ur_opts *o = eng->o;
@@ -724,6 +745,10 @@ bool ur_generate(struct ur_engine *eng, const struct ur_flist *fl, struct ur_fen
 		tmp.mode = mode;
 		return settle(eng, fl, fe, dname, &tmp, &dst, o->checksum ? UR_SETTLE_ACCURATE : 0);
 	}
+	/* --append leaves alone a file that is not shorter than the source,
+	 * without a word or an attribute change, as rsync does. */
+	if (o->append && dret == 0 && dst.st_size >= fe->size)
+		return true;
 
 	uint32_t iflags = UR_ITEM_TRANSFER | (o->checksum ? UR_ITEM_REPORT_CHANGE : 0);
 	iflags = item_flags(eng, fe, mode, dret == 0 ? &dst : NULL, iflags);
@@ -750,7 +775,8 @@ bool ur_generate(struct ur_engine *eng, const struct ur_flist *fl, struct ur_fen
 	int64_t bytes = 0;
 	if (eng->chan->send_file(eng, fl, &tmp, dname, dret == 0, &it, &bytes) == 0) {
 		eng->st.literal_data += bytes;
-		it.bytes_xfer = wire_bytes(bytes);
+		if (!it.bytes_xfer) /* (a delta says what it sent) */
+			it.bytes_xfer = wire_bytes(bytes);
 		it.checksum_bytes = 16; /* what rsync's %c shows for a whole-file copy */
 		ur_report_transfer_end(o, eng->out, &it);
 		if (o->remove_source_files) {

@@ -498,6 +498,9 @@ struct delta_src {
 	const char *dname;
 	int in, basis;
 	int64_t basis_size;
+	int append;	    /* 1 --append, 2 --append-verify, 0 a full delta */
+	bool verify_failed; /* --append-verify: the kept part differed */
+	bool redo;	    /* the second time */
 	char path[PATH_MAX];
 };
 
@@ -563,18 +566,24 @@ static int64_t delta_copy(struct ur_source *s, struct ur_engine *eng, int out, i
 	    .kind = UR_SUM_XXH3_128, /* what two rsync 3.5.0 peers agree on */
 	    .protocol = 32,
 	    .block_size_opt = eng->o->block_size,
+	    /* rsync's sender matches for an in-place update unless the basis
+	     * is the backup; ours is always the file itself, so always. */
+	    .updating_basis = eng->o->inplace,
+	    .append = ds->append,
+	    .append_len = ds->append ? ds->basis_size : 0,
 	};
 	struct ur_sum_head h = {0};
 	struct ur_delta_sigtab *tab = NULL;
 	struct ur_delta_patch pt;
 	struct ur_delta_stats st = {0};
-	uint8_t sum[UR_SUM_MAX_LEN];
+	uint8_t sum[UR_SUM_MAX_LEN], mine[UR_SUM_MAX_LEN];
 	int rc;
-	(void)it;
 
 	*which = 0;
-	if (ds->basis >= 0 && ur_delta_sig_head(ds->basis_size, &sp, &h) == 0 && h.count > 0 &&
-	    (rc = ur_delta_sigtab_new(&h, &tab)) == 0) {
+	if (ds->append) {
+		/* no block sums: the receiver keeps what it has */
+	} else if (ds->basis >= 0 && ur_delta_sig_head(ds->basis_size, &sp, &h) == 0 &&
+		   h.count > 0 && (rc = ur_delta_sigtab_new(&h, &tab)) == 0) {
 		struct ur_sum_head h2;
 		struct sig_fill f = {.t = tab};
 		if (ur_delta_sig(ds->basis, ds->basis_size, &sp, &h2, sig_add, &f) < 0) {
@@ -594,23 +603,36 @@ static int64_t delta_copy(struct ur_source *s, struct ur_engine *eng, int out, i
 	struct ur_delta_out dout = {.literal = patch_literal, .match = patch_match, .ctx = &pt};
 	rc = ur_delta_match(ds->in, size, tab, &sp, &dout, sum, &st);
 	ur_delta_sigtab_free(tab);
+	int slen = rc;
 	if (rc >= 0)
-		rc = ur_delta_patch_finish(&pt, sum);
+		rc = ur_delta_patch_finish(&pt, mine);
+	/* Only the bytes --append-verify kept can differ: the two ends read
+	 * the same source. */
+	if (rc >= 0 && memcmp(sum, mine, (size_t)slen)) {
+		/* (or the basis changed under us) */
+		ds->verify_failed = true;
+		if (!eng->o->inplace)
+			rc = -EBADMSG; /* never renamed into place */
+	}
 	int64_t total = pt.out_off;
 	ur_delta_patch_release(&pt);
-	if (rc < 0) {
-		*which = pt.err != 0 || st.read_error == 0;
-		if (!*which) {
-			ur_error(-rc, "[sender] read errors mapping \"%s\"", ds->path);
-			ur_engine_fail(eng, UR_EXIT_PARTIAL);
-		}
-		return rc;
-	}
 	/* The generator counts what arrived as literal data; only the
-	 * literal part was. */
+	 * literal part was (not the matches, nor what --append kept). */
 	eng->st.matched_data += st.matched;
-	eng->st.literal_data -= st.matched;
-	return total;
+	eng->st.literal_data += st.literal - (rc >= 0 ? total : 0);
+	/* %b: what rsync's sender writes for it (index and flags, sum head,
+	 * a header per literal piece, a token per match, end and file sum) */
+	it->bytes_xfer = 3 + 16 + st.literal + 4 * (st.pieces + st.matches) + 4 + 16;
+	if (ds->redo)
+		it->bytes_xfer += 4; /* an index behind the last: its long form */
+	if (st.read_error) {
+		/* The source read short: its sum was spoiled, so the file
+		 * failed verification above and comes again. */
+		ur_error(-st.read_error, "[sender] read errors mapping \"%s\"", ds->path);
+		ur_engine_fail(eng, UR_EXIT_PARTIAL);
+	}
+	*which = rc < 0 && rc != -EBADMSG; /* else a failed write */
+	return rc < 0 ? rc : total;
 }
 
 static void delta_close(struct ur_source *s)
@@ -627,14 +649,48 @@ static int local_send_file(struct ur_engine *eng, const struct ur_flist *fl,
 			   const struct ur_fentry *fe, const char *dname, bool dst_exists,
 			   struct ur_item *it, int64_t *bytes)
 {
-	if (eng->o->whole_file == 0 && dst_exists && !eng->o->inplace) {
+	const struct ur_opts *o = eng->o;
+	/* --append is a delta of its own kind even where -W is the default. */
+	if ((o->whole_file == 0 || o->append) && dst_exists) {
 		struct delta_src ds = {
 		    .base = {.open = delta_open, .copy = delta_copy, .close = delta_close},
 		    .dname = dname,
 		    .in = -1,
 		    .basis = -1,
+		    .append = o->append ? 1 + o->append_verify : 0,
 		};
-		return ur_receive_file(eng, fl, fe, dname, dst_exists, it, bytes, &ds.base);
+		int rc = ur_receive_file(eng, fl, fe, dname, dst_exists, it, bytes, &ds.base);
+		if ((rc == 0 || rc == -EBADMSG) && ds.verify_failed) {
+			/* As rsync's redo: an in-place file stays (with its
+			 * attributes), and the file comes again in full,
+			 * itemized again. */
+			if (UR_INFO_GTE(o, NAME, 1) || ur_stdout_has_i(o))
+				ur_errmsg("WARNING: %s failed verification -- update %s (will try "
+					  "again).",
+					  ur_fentry_name(fl, fe),
+					  o->inplace || o->partial ? "retained" : "discarded");
+			if (rc < 0) {
+				*bytes = 0;
+			} else {
+				/* rsync sets no time on a file that failed: it keeps
+				 * the time of the write */
+				struct timespec ts[2] = {{.tv_nsec = UTIME_OMIT}, {.tv_nsec = UTIME_NOW}};
+				utimensat(eng->dest_fd, dname, ts, AT_SYMLINK_NOFOLLOW);
+			}
+			eng->st.literal_data += *bytes; /* what the generator would add */
+			ur_generate_redo(eng, fe, dname, it, *bytes);
+			ds.append = 0;
+			ds.verify_failed = false;
+			ds.redo = true;
+			rc = ur_receive_file(eng, fl, fe, dname, true, it, bytes, &ds.base);
+			if (ds.verify_failed) {
+				ur_errmsg("ERROR: %s failed verification -- update %s.",
+					  ur_fentry_name(fl, fe),
+					  o->inplace || o->partial ? "retained" : "discarded");
+				ur_engine_fail(eng, UR_EXIT_PARTIAL);
+			}
+		}
+		return rc;
 	}
 	return ur_receive_file(eng, fl, fe, dname, dst_exists, it, bytes, NULL);
 }

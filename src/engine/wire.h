@@ -102,6 +102,9 @@ struct ur_wire {
 int ur_wire_init(struct ur_wire *w, struct ur_conn *c, const struct ur_caps *caps,
 		 const struct ur_opts *o, bool am_server, bool am_sender);
 void ur_wire_free(struct ur_wire *w);
+/* Files asked for whose data never came (the run ended first): their
+ * names and basis descriptors go. */
+void ur_wire_pend_release(struct ur_wire *w);
 
 /* Keep seg as the newest live list (0 or -ENOMEM). */
 int ur_wire_push_seg(struct ur_wire *w, struct ur_wseg *seg);

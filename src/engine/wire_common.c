@@ -55,6 +55,7 @@ void ur_wire_free(struct ur_wire *w)
 	free(w->dirs);
 	free(w->redo);
 	free(w->success);
+	ur_wire_pend_release(w);
 	free(w->pend);
 	ur_hlinks_free(&w->hl);
 	ur_cz_enc_free(w->cz_enc);

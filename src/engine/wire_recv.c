@@ -509,6 +509,7 @@ struct wire_src {
 	uint32_t iflags;
 	struct ur_sum_head head;
 	bool redo;
+	bool second;	    /* asked for again after failing verification */
 	int basis;	    /* delta: the destination's file, or -1 */
 	bool queued;	    /* the request went out already (pipelined) */
 	int64_t basis_size;
@@ -516,28 +517,32 @@ struct wire_src {
 	bool dst_exists;
 };
 
-/* What a signature and a patch are computed with on this connection. */
+/* What a signature and a patch are computed with on this connection. A
+ * file asked for again (redo) gets full-length block sums and no
+ * --append, as in rsync's redo pass. */
 static void sig_params(const struct ur_engine *eng, const struct ur_wire *w, bool redo,
 		       struct ur_sig_params *p)
 {
+	const struct ur_opts *o = eng->o;
 	*p = (struct ur_sig_params){
 		.kind = ur_wire_sum_kind(w->caps.checksum),
 		.seed = w->caps.checksum_seed,
 		.seed_fix = w->caps.seed_fix,
 		.protocol = w->protocol,
-		.block_size_opt = eng->o->block_size,
+		.block_size_opt = o->block_size,
 		.redo = redo,
+		.updating_basis = o->inplace,
+		.append = o->append && !redo ? 1 + o->append_verify : 0,
 	};
 }
 
-/* Delta transfer (rsync's default over the wire; -W turns it off): the
- * block sums of the file already in the destination. */
+/* Delta transfer (rsync's default over the wire; -W turns it off, --append
+ * turns it on): the block sums of the file already in the destination. */
 static bool wants_delta(const struct ur_engine *eng)
 {
 	const struct ur_opts *o = eng->o;
 	/* rsync sends whole files when the checksum is "none" */
-	return o->whole_file != 1 && !o->inplace && !o->append &&
-	       eng->wire->caps.checksum != UR_CSUM_NONE;
+	return (o->whole_file != 1 || o->append) && eng->wire->caps.checksum != UR_CSUM_NONE;
 }
 
 struct sig_out {
@@ -604,7 +609,7 @@ static int send_request(struct ur_engine *eng, struct wire_src *ws)
 	struct ur_wbuf b;
 	struct ur_sum_head h = {0};
 	struct ur_sig_params sp;
-	sig_params(eng, w, false, &sp);
+	sig_params(eng, w, ws->second, &sp);
 	int rc = item_request(w, ws->ndx, (uint16_t)ws->iflags);
 	if (rc == 0 && ws->basis >= 0 && ur_delta_sig_head(ws->basis_size, &sp, &h) < 0)
 		h = (struct ur_sum_head){0};
@@ -612,7 +617,8 @@ static int send_request(struct ur_engine *eng, struct wire_src *ws)
 		ur_sum_head_encode(&h, 16, &b);
 		ur_conn_commit(w->c, &b);
 	}
-	if (rc == 0 && h.count > 0) {
+	/* --append: the head says how much we have; no block sums follow */
+	if (rc == 0 && h.count > 0 && !sp.append) {
 		struct sig_out so = {.c = w->c, .s2len = h.s2length};
 		struct ur_sum_head h2;
 		rc = ur_delta_sig(ws->basis, ws->basis_size, &sp, &h2, put_block_sum, &so);
@@ -694,7 +700,9 @@ static int64_t wire_copy(struct ur_source *s, struct ur_engine *eng, int out, in
 	(void)it;
 
 	*which = 0;
-	sig_params(eng, w, false, &sp);
+	sig_params(eng, w, ws->second, &sp);
+	if (sp.append)
+		sp.append_len = ur_delta_head_len(&ws->head);
 	/* Matches may only name blocks of the head the sender echoed, and
 	 * only of a basis we have. */
 	struct ur_sum_head h = ws->head;
@@ -865,6 +873,13 @@ static void pend_free(struct ur_pend *p)
 	p->basis = -1;
 }
 
+void ur_wire_pend_release(struct ur_wire *w)
+{
+	for (size_t i = w->phead; i < w->npend; i++)
+		pend_free(&w->pend[i]);
+	w->phead = w->npend = 0;
+}
+
 static int pend_push(struct ur_wire *w, const struct ur_pend *p)
 {
 	if (w->npend == w->cappend) {
@@ -902,7 +917,10 @@ static int receive_one(struct ur_engine *eng, struct wire_src *ws, const struct 
 				  ur_fentry_name(fl, fe), kept);
 		ws->redo = false;
 		ws->queued = false;
-		rc = ur_receive_file(eng, fl, fe, dname, dst_exists, it, bytes, &ws->base);
+		ws->second = true;
+		ur_generate_redo(eng, fe, dname, it, 0);
+		ws->iflags = it->iflags;
+		rc = ur_receive_file(eng, fl, fe, dname, true, it, bytes, &ws->base);
 		if (ws->redo) {
 			ur_errmsg("ERROR: %s failed verification -- update %s.",
 				  ur_fentry_name(fl, fe), kept);
@@ -932,6 +950,7 @@ static int wire_drain(struct ur_engine *eng)
 		    .basis = p->basis,
 		    .basis_size = p->basis_size,
 		    .queued = true,
+		    .second = p->retry,
 		    .dname = p->dname,
 		    .dst_exists = p->dst_exists,
 		};
@@ -953,6 +972,7 @@ static int wire_drain(struct ur_engine *eng)
 				struct wire_src ws2 = ws;
 				ws2.queued = false;
 				ws2.redo = false;
+				ws2.second = true;
 				struct ur_pend q = *p;
 				q.retry = true;
 				q.basis = -1;

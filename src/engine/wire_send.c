@@ -83,7 +83,33 @@ struct sender {
 	int phase;
 	struct idev *hl;
 	size_t nhl, caphl;
+	uint8_t *sent; /* --append: a bit per index sent once already */
+	size_t nsent;  /* bytes of it */
 };
+
+static bool sent_before(const struct sender *sd, int32_t ndx)
+{
+	size_t i = (size_t)ndx / 8;
+	return i < sd->nsent && (sd->sent[i] >> (ndx % 8) & 1);
+}
+
+static int mark_sent(struct sender *sd, int32_t ndx)
+{
+	size_t i = (size_t)ndx / 8;
+	if (i >= sd->nsent) {
+		size_t n = sd->nsent ? sd->nsent : 64;
+		while (n <= i)
+			n *= 2;
+		uint8_t *p = realloc(sd->sent, n);
+		if (!p)
+			return -ENOMEM;
+		memset(p + sd->nsent, 0, n - sd->nsent);
+		sd->sent = p;
+		sd->nsent = n;
+	}
+	sd->sent[i] |= (uint8_t)(1u << (ndx % 8));
+	return 0;
+}
 
 /* The first index sent for this file, or -1 after recording ndx as it. */
 static int32_t idev_first(struct sender *sd, uint64_t dev, uint64_t ino, int32_t ndx)
@@ -573,7 +599,7 @@ static int cz_end(struct ur_wire *w)
 
 static int send_data(struct sender *sd, const struct ur_flist *fl, const struct ur_fentry *fe,
 		     int32_t ndx, const struct ur_wire_item *wi, const struct ur_sum_head *head,
-		     const struct ur_delta_sigtab *tab)
+		     const struct ur_delta_sigtab *tab, int append)
 {
 	struct ur_engine *eng = sd->eng;
 	struct ur_wire *w = sd->w;
@@ -614,6 +640,11 @@ static int send_data(struct sender *sd, const struct ur_flist *fl, const struct 
 	    .seed_fix = w->caps.seed_fix,
 	    .protocol = w->protocol,
 	    .block_size_opt = eng->o->block_size,
+	    /* rsync's rule: in place unless the receiver's basis is another
+	     * file (its backup, say) */
+	    .updating_basis = eng->o->inplace && wi->basis_type == UR_FNAMECMP_FNAME,
+	    .append = append,
+	    .append_len = append ? ur_delta_head_len(head) : 0,
 	};
 	struct ur_delta_out dout = {.literal = put_literal, .match = put_match, .ctx = w};
 	int alg = ur_wire_cz(w);
@@ -923,13 +954,21 @@ static int send_run(struct ur_engine *eng, struct ur_wire *w, struct sender *sd)
 		UR_CONN_DECODE(w->c, rc, r, ur_sum_head_decode(r, 16, &head, &w->c->err));
 		if (rc < 0)
 			return finish_error(eng, w);
+		/* --append: the head only says how much the receiver has. A
+		 * file asked for again failed verification: rsync's sender
+		 * then drops --append for it. */
+		int append = 0;
+		if (o->append && !sent_before(sd, ndx))
+			append = 1 + o->append_verify;
+		if (o->append && (rc = mark_sent(sd, ndx)) < 0)
+			return finish_error(eng, w);
 		/* The generator's block sums of its basis, for the delta. */
 		struct ur_delta_sigtab *tab = NULL;
-		if (head.count > 0 && (rc = ur_delta_sigtab_new(&head, &tab)) < 0) {
+		if (!append && head.count > 0 && (rc = ur_delta_sigtab_new(&head, &tab)) < 0) {
 			ur_err_set(&w->c->err, UR_EXIT_PROTOCOL, 0, "invalid sum head [sender]");
 			return finish_error(eng, w);
 		}
-		for (int32_t i = 0; i < head.count; i++) {
+		for (int32_t i = 0; !append && i < head.count; i++) {
 			uint8_t blk[4 + UR_SUM_MAX_LEN];
 			if ((rc = ur_conn_read(w->c, blk, 4 + (size_t)head.s2length)) < 0) {
 				ur_delta_sigtab_free(tab);
@@ -939,7 +978,7 @@ static int send_run(struct ur_engine *eng, struct ur_wire *w, struct sender *sd)
 		}
 		eng->st.xferred_files++;
 		eng->st.total_transferred_size += fe->size;
-		rc = send_data(sd, fl, fe, ndx, &wi, &head, tab);
+		rc = send_data(sd, fl, fe, ndx, &wi, &head, tab, append);
 		ur_delta_sigtab_free(tab);
 		if (rc < 0)
 			return finish_error(eng, w);
@@ -1004,5 +1043,6 @@ int ur_wire_send(struct ur_engine *eng, struct ur_wire *w)
 	free(sd.uids.v);
 	free(sd.gids.v);
 	free(sd.hl);
+	free(sd.sent);
 	return rc;
 }

@@ -493,7 +493,6 @@ def base_env(extra=None):
 # Implementing an option means deleting it here, which turns the full
 # comparison with rsync 3.5.0 back on.
 NOT_YET_LONG = {
-    "--append", "--append-verify",                                      # delta issue
     "--sparse", "--preallocate", "--keep-dirlinks",
     "--munge-links", "--copy-devices", "--delay-updates", "--partial-dir",
     "--chown", "--usermap", "--groupmap",

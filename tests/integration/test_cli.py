@@ -218,7 +218,7 @@ def test_same_exit_code(case, tmp_path, rsync, ursync):
 UNSUPPORTED = [
     (["-A"], True), (["-X"], True),
     (["--link-dest=x"], True), (["--compare-dest=x"], True), (["--copy-dest=x"], True),
-    (["-S"], True), (["--append"], True), (["--append-verify"], True),
+    (["-S"], True),
     (["--partial-dir=p"], True), (["--delay-updates"], True),
     (["-y"], True), (["--cc=md5"], True), (["--checksum-choice=md5"], True),
     (["--chown=0:0"], True), (["--usermap=0:0"], True), (["--bwlimit=100"], True),
@@ -228,7 +228,7 @@ UNSUPPORTED = [
     (["--preallocate"], True),
     (["--old-dirs"], True),
     (["--drop-D"], True), (["--insecure-links"], True),
-    (["--confine-root=/"], True), (["-M-v"], True), (["--checksum-seed=5"], True),
+    (["--confine-root=/"], True), (["-M-v"], True),
     (["--stderr=all"], True), (["--msgs2stderr"], True),
     (["--log-file=LOG"], True), (["--iconv=utf8"], True), (["--protocol=29"], True),
     (["--write-batch=B"], True), (["--only-write-batch=B"], True),

@@ -154,3 +154,65 @@ def test_delta_literal_data(tmp_path, client, server, direction, zopts):
     assert listing(tmp_path / "got" / "dst") == listing(tmp_path / "got" / "src")
     assert ref_lit is not None and got_lit is not None
     assert got_lit <= ref_lit * 1.10, f"literal data {got_lit} vs rsync's {ref_lit}"
+
+
+def make_append_pair(top):
+    """Sources and destinations for --inplace and --append: the delta
+    files of make_delta_pair plus files that grew, whose kept part
+    differs (rsync redoes them under --append-verify), that are longer in
+    the destination, and zeros that moved (the in-place re-alignment)."""
+    make_delta_pair(top)
+    src, dst = top / "src", top / "dst"
+    zeros = bytes(50_000) + bytes(range(256)) * 800 + bytes(50_000)
+    cases = {
+        "grow": (b"A" * 100_000 + b"B" * 50_000, b"A" * 100_000),
+        "bad": (b"A" * 100_000 + b"B" * 50_000, b"X" * 100_000),
+        "longer-dst": (b"C" * 1000, b"D" * 2000),
+        "zeros": (bytes(7000) + zeros, zeros),
+        "empty-dst": (b"Z" * 70_000, b""),
+    }
+    for name, (s, d) in cases.items():
+        (src / name).write_bytes(s)
+        (dst / name).write_bytes(d)
+        os.utime(dst / name, (1500000000, 1500000000))
+    (src / "new").write_bytes(b"N" * 10)
+    for f in src.iterdir():
+        # an old time: a redone file then always shows "t" (its first
+        # attempt keeps the time of the write)
+        os.utime(f, (1600000000, 1600000000))
+
+
+def stats_lines(out):
+    keep = ("Literal data:", "Matched data:", "Number of regular files transferred:",
+            "Total transferred file size:")
+    return sorted(line for line in out.splitlines()
+                  if line.startswith(keep) or line[:2] in ("<f", ">f", "cd", ".d", "*d"))
+
+
+@pytest.mark.parametrize("opts", [["--inplace"], ["--inplace", "-B", "1000"], ["--append"],
+                                  ["--append-verify"], ["--inplace", "-z"],
+                                  ["--append-verify", "--zc=zstd"],
+                                  ["--inplace", "--checksum-seed=77", "--cc=md4"]],
+                         ids=lambda o: " ".join(o))
+@pytest.mark.parametrize("direction", ["push", "pull"])
+@pytest.mark.parametrize("client,server", PAIRS, ids=lambda p: p)
+def test_inplace_append(tmp_path, client, server, direction, opts):
+    """--inplace and --append over the wire leave what rsync leaves, print
+    the same items (a redone file twice) and warnings, and move exactly the
+    literal and matched data rsync-to-rsync moves."""
+    results = []
+    for name, (c, s) in (("ref", ("rsync", "rsync")), ("got", (client, server))):
+        work = tmp_path / name
+        make_append_pair(work)
+        cmd = [rh.URSYNC if c == "ursync" else rh.RSYNC, "-ai", "--stats", *opts,
+               "-e", str(rh.FAKESHELL),
+               "--rsync-path=" + (rh.URSYNC if s == "ursync" else rh.RSYNC)]
+        if direction == "push":
+            cmd += [f"{work}/src/", f"localhost:{work}/dst/"]
+        else:
+            cmd += [f"localhost:{work}/src/", f"{work}/dst/"]
+        p = subprocess.run(cmd, capture_output=True, timeout=60)
+        err = sorted(line for line in p.stderr.decode(errors="replace").splitlines()
+                     if "verification" in line)
+        results.append((p.returncode, listing(work / "dst"), stats_lines(p.stdout.decode()), err))
+    assert results[1] == results[0]

@@ -64,7 +64,8 @@ static uint8_t *read_back(int fd, size_t *n)
 	return p;
 }
 
-static const struct ur_sig_params xxh = {UR_SUM_XXH3_128, 12345, true, 32, 0, false};
+static const struct ur_sig_params xxh = {
+    .kind = UR_SUM_XXH3_128, .seed = 12345, .seed_fix = true, .protocol = 32};
 
 static int skip_unsupported(enum ur_sum_kind k)
 {
@@ -174,8 +175,11 @@ static void test_sig_vs_rsync(void **state)
 {
 	(void)state;
 	for (size_t v = 0; v < sizeof(sig_vectors) / sizeof(sig_vectors[0]); v++) {
-		struct ur_sig_params p = {
-		    sig_vectors[v].kind, sig_vectors[v].seed, true, 32, sig_vectors[v].bopt, false};
+		struct ur_sig_params p = {.kind = sig_vectors[v].kind,
+					  .seed = sig_vectors[v].seed,
+					  .seed_fix = true,
+					  .protocol = 32,
+					  .block_size_opt = sig_vectors[v].bopt};
 		size_t n = (size_t)sig_vectors[v].size;
 		uint8_t *b = malloc(n + 1);
 		struct ur_sum_head h;
@@ -255,12 +259,11 @@ static void test_match_vs_rsync(void **state)
 {
 	(void)state;
 	for (size_t v = 0; v < sizeof(match_vectors) / sizeof(match_vectors[0]); v++) {
-		struct ur_sig_params p = {match_vectors[v].kind,
-					  match_vectors[v].seed,
-					  true,
-					  32,
-					  match_vectors[v].bopt,
-					  false};
+		struct ur_sig_params p = {.kind = match_vectors[v].kind,
+					  .seed = match_vectors[v].seed,
+					  .seed_fix = true,
+					  .protocol = 32,
+					  .block_size_opt = match_vectors[v].bopt};
 		size_t n = (size_t)match_vectors[v].size, cap = 64 * 1024 + 2 * n;
 		uint8_t *b = malloc(n + 4), *wire = malloc(cap), sum[16], d[16];
 		struct ur_wbuf w;
@@ -691,7 +694,8 @@ static void test_trip_kinds(void **state)
 	memcpy(c, b, n);
 	c[100000] ^= 1;
 	for (size_t k = 0; k < sizeof(kinds) / sizeof(kinds[0]); k++) {
-		struct ur_sig_params p = {kinds[k], -7, k & 1, 32, 0, false};
+		struct ur_sig_params p = {
+		    .kind = kinds[k], .seed = -7, .seed_fix = k & 1, .protocol = 32};
 
 		if (!ur_sum_supported(p.kind))
 			continue;
