@@ -394,6 +394,11 @@ void ur_conn_view(struct ur_conn *c, struct ur_rbuf *r)
 	ur_rbuf_init(r, c->din + c->dinpos, c->dinlen - c->dinpos);
 }
 
+int64_t ur_conn_taken(const struct ur_conn *c)
+{
+	return c->total_read - (int64_t)(c->ilen - c->ipos) - (int64_t)(c->dinlen - c->dinpos);
+}
+
 void ur_conn_consume(struct ur_conn *c, size_t n)
 {
 	c->dinpos += n;

@@ -98,6 +98,9 @@ int ur_conn_read_ndx(struct ur_conn *c, int32_t *ndx);
 void ur_conn_view(struct ur_conn *c, struct ur_rbuf *r);
 int ur_conn_more(struct ur_conn *c);
 void ur_conn_consume(struct ur_conn *c, size_t n);
+/* Bytes read from the descriptor and taken by the reader so far (what
+ * is buffered but not yet read is left out). */
+int64_t ur_conn_taken(const struct ur_conn *c);
 
 /*
  * Run a decoder (expr, which reads the struct ur_rbuf *r) over the data

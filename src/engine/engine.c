@@ -39,7 +39,7 @@ void ur_engine_fail(struct ur_engine *eng, int code)
 		eng->exit_code = code;
 }
 
-static void count_entry(struct ur_engine *eng, const struct ur_fentry *fe)
+void ur_engine_count_entry(struct ur_engine *eng, const struct ur_fentry *fe)
 {
 	struct ur_stats *st = &eng->st;
 	if (fe->flags & UR_FE_MISSING)
@@ -400,7 +400,7 @@ static void process(struct ur_engine *eng, struct ur_flist *fl)
 		walk_ahead(eng, fl);
 	for (size_t i = 0; i < fl->n; i++)
 		if (!(fl->e[i].flags & UR_FE_PRUNED))
-			count_entry(eng, &fl->e[i]);
+			ur_engine_count_entry(eng, &fl->e[i]);
 	for (size_t i = 0; i < fl->n && !eng->fatal; i++) {
 		struct ur_fentry *fe = &fl->e[i];
 		eng->cur_index = base + (int64_t)i;

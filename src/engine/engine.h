@@ -158,6 +158,9 @@ const char *ur_engine_full_dst(struct ur_engine *eng, const char *name);
 /* Record an exit code: partial-transfer (23) and vanished (24) merge as rsync
  * does (23 wins), other codes keep the first one. */
 void ur_engine_fail(struct ur_engine *eng, int code);
+/* --stats: one more entry of the file list ("Number of files", the total
+ * size). */
+void ur_engine_count_entry(struct ur_engine *eng, const struct ur_fentry *fe);
 
 /* Read the per-directory rules of the transfer roots once, before the
  * destination is touched. Returns 0 or the exit code (printed). */

@@ -90,6 +90,7 @@ struct ur_wire {
 
 	/* the sender's statistics, for --stats on a client */
 	int64_t peer_read, peer_written, peer_total_size, flist_build_ms, flist_xfer_ms;
+	int64_t flist_read_mark; /* --stats: bytes read up to the last list's end */
 	int64_t del_stats[5];
 
 	/* uid/gid names -> local ids (receiver, by name unless --numeric-ids) */

@@ -263,6 +263,7 @@ static int recv_flist(struct ur_engine *eng, struct ur_wire *w, int32_t dir, str
 	seg->dir = dir;
 	ur_fentry_state_start_list(&w->fs, seg->ndx_start);
 	w->building = seg;
+	int64_t taken0 = ur_conn_taken(w->c);
 	const char *parent = dir >= 0 ? w->dirs[dir].name : NULL;
 	size_t plen = parent ? strlen(parent) : 0;
 	int rc = 0;
@@ -381,12 +382,22 @@ static int recv_flist(struct ur_engine *eng, struct ur_wire *w, int32_t dir, str
 	w->file_total += (int64_t)seg->fl.n;
 	if (o->hard_links)
 		hlink_note(w, seg);
+	/* --stats: rsync's receiver counts the list's entries */
+	for (size_t i = 0; i < seg->fl.n; i++)
+		ur_engine_count_entry(eng, &seg->fl.e[i]);
 
 	if (!w->caps.inc_recurse) {
 		if ((rc = recv_id_lists(eng, w)) < 0)
 			goto fail;
 		w->flist_eof = true;
 	}
+	/* and the bytes it read meanwhile (with the owners' names, and
+	 * whatever came in the same reads), none twice */
+	if (taken0 < w->flist_read_mark)
+		taken0 = w->flist_read_mark;
+	if (w->c->total_read > taken0)
+		eng->st.flist_size += w->c->total_read - taken0;
+	w->flist_read_mark = w->c->total_read;
 	/* Owners by name: the ids this side uses. */
 	if (!o->numeric_ids)
 		for (size_t i = 0; i < seg->fl.n; i++) {

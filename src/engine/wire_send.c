@@ -83,9 +83,26 @@ struct sender {
 	int phase;
 	struct idev *hl;
 	size_t nhl, caphl;
-	uint8_t *sent; /* --append: a bit per index sent once already */
+	uint8_t *sent; /* a bit per index sent once already (a redo's is) */
 	size_t nsent;  /* bytes of it */
 };
+
+/* --stats: rsync's sender counts what the receiver says it created. */
+static void count_created(struct ur_engine *eng, mode_t mode)
+{
+	struct ur_stats *st = &eng->st;
+	st->created_files++;
+	if (S_ISREG(mode))
+		st->created_reg++;
+	else if (S_ISDIR(mode))
+		st->created_dir++;
+	else if (S_ISLNK(mode))
+		st->created_link++;
+	else if (S_ISCHR(mode) || S_ISBLK(mode))
+		st->created_dev++;
+	else if (!S_ISREG(mode))
+		st->created_special++;
+}
 
 static bool sent_before(const struct sender *sd, int32_t ndx)
 {
@@ -282,6 +299,8 @@ static int send_seg(struct sender *sd, struct ur_wseg *seg)
 	ur_conn_commit(w->c, &b);
 	w->next_ndx = seg->ndx_start + (int32_t)seg->fl.n + (w->caps.inc_recurse ? 1 : 0);
 	w->file_total += (int64_t)seg->fl.n;
+	for (size_t i = 0; i < seg->fl.n; i++)
+		ur_engine_count_entry(sd->eng, &seg->fl.e[i]);
 	int32_t segid = (int32_t)w->nsegs + (int32_t)(w->file_done ? 0 : 0);
 	(void)segid;
 	return 0;
@@ -829,6 +848,8 @@ static int send_run(struct ur_engine *eng, struct ur_wire *w, struct sender *sd)
 	    copy_entry(&first->pfl, &first->fl, &first->fl.e[0]) < 0)
 		return UR_EXIT_MALLOC;
 	w->flist_build_ms = (ur_now_ns() - t0) / 1000000;
+	if (w->flist_build_ms == 0)
+		w->flist_build_ms = 1; /* rsync's never says 0 (it prints none then) */
 	if ((rc = send_seg(sd, first)) < 0)
 		return finish_error(eng, w);
 	if (w->caps.inc_recurse) {
@@ -889,9 +910,20 @@ static int send_run(struct ur_engine *eng, struct ur_wire *w, struct sender *sd)
 	/* With one named directory the receiver wants its contents at once. */
 	if (w->caps.inc_recurse && first->fl.n == 1 && (rc = send_extra(sd)) < 0)
 		return finish_error(eng, w);
+	/* With no directory to descend into, the end of the lists goes out
+	 * with the first one (as rsync's sender does: --stats's "File list
+	 * size" on the other end counts what arrived with it). */
+	bool subdirs = false;
+	for (size_t i = 0; i < first->fl.n && !subdirs; i++)
+		subdirs = S_ISDIR(first->fl.e[i].mode) &&
+			  strcmp(ur_fentry_name(&first->fl, &first->fl.e[i]), ".");
+	if (w->caps.inc_recurse && first->fl.n != 1 && !subdirs && (rc = send_extra(sd)) < 0)
+		return finish_error(eng, w);
 	if ((rc = ur_conn_flush(w->c)) < 0)
 		return finish_error(eng, w);
 	w->flist_xfer_ms = (ur_now_ns() - t0) / 1000000 - w->flist_build_ms;
+	if (w->flist_xfer_ms < 0)
+		w->flist_xfer_ms = 0;
 
 	int max_phase = 2;
 	for (;;) {
@@ -939,6 +971,8 @@ static int send_run(struct ur_engine *eng, struct ur_wire *w, struct sender *sd)
 				log_item(sd, fl, fe, wi.iflags, true, 0, NULL);
 			if ((rc = echo_item(w, ndx, &wi)) < 0)
 				return finish_error(eng, w);
+			if (wi.iflags & UR_ITEM_IS_NEW)
+				count_created(eng, fe->mode);
 			if (wi.iflags & UR_ITEM_TRANSFER) {
 				eng->st.xferred_files++;
 				eng->st.total_transferred_size += fe->size;
@@ -958,9 +992,10 @@ static int send_run(struct ur_engine *eng, struct ur_wire *w, struct sender *sd)
 		 * file asked for again failed verification: rsync's sender
 		 * then drops --append for it. */
 		int append = 0;
-		if (o->append && !sent_before(sd, ndx))
+		bool again = sent_before(sd, ndx);
+		if (o->append && !again)
 			append = 1 + o->append_verify;
-		if (o->append && (rc = mark_sent(sd, ndx)) < 0)
+		if ((rc = mark_sent(sd, ndx)) < 0)
 			return finish_error(eng, w);
 		/* The generator's block sums of its basis, for the delta. */
 		struct ur_delta_sigtab *tab = NULL;
@@ -978,6 +1013,10 @@ static int send_run(struct ur_engine *eng, struct ur_wire *w, struct sender *sd)
 		}
 		eng->st.xferred_files++;
 		eng->st.total_transferred_size += fe->size;
+		if ((wi.iflags & UR_ITEM_IS_NEW) && !again) {
+			eng->st.created_files++;
+			eng->st.created_reg++;
+		}
 		rc = send_data(sd, fl, fe, ndx, &wi, &head, tab, append);
 		ur_delta_sigtab_free(tab);
 		if (rc < 0)

@@ -567,7 +567,8 @@ int ur_session_client(struct ur_opts *o, const struct ur_remote_spec *rs)
 	}
 	if (pull) {
 		if (UR_INFO_GTE(o, FLIST, 1) && !o->list_only)
-			ur_info("receiving %sfile list\n", caps.inc_recurse ? "incremental " : "");
+			ur_info(caps.inc_recurse ? "receiving incremental file list\n"
+						 : "receiving file list ... done\n");
 		char dest[4096];
 		/* No local path: a remote listing (o->list_only). */
 		snprintf(dest, sizeof(dest), "%s", rs->nlpaths ? rs->lpaths[0] : ".");
@@ -609,7 +610,18 @@ int ur_session_client(struct ur_opts *o, const struct ur_remote_spec *rs)
 	} else {
 		eng.st.total_written = c.total_written;
 		eng.st.total_read = c.total_read;
+		/* deletions as the receiving server counted them */
+		const int64_t *d = w.del_stats;
+		eng.st.deleted_reg = d[0];
+		eng.st.deleted_dir = d[1];
+		eng.st.deleted_link = d[2];
+		eng.st.deleted_dev = d[3];
+		eng.st.deleted_special = d[4];
+		eng.st.deleted_files = d[0] + d[1] + d[2] + d[3] + d[4];
 	}
+	/* the sender's list times: ours, or what the server sent */
+	eng.st.flist_buildtime = (double)w.flist_build_ms / 1000;
+	eng.st.flist_xfertime = (double)w.flist_xfer_ms / 1000;
 out_wire:
 	ur_wire_free(&w);
 	close(fd);
