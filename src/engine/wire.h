@@ -128,6 +128,8 @@ int ur_wire_receive(struct ur_engine *eng, struct ur_wire *w, char *dest,
 
 /* -z: the codec of the negotiated compression, or -1 for none. */
 int ur_wire_cz(const struct ur_wire *w);
+/* The same for a negotiated compression. */
+int ur_cz_of(enum ur_cpres c);
 
 /* The whole-file checksum kind for a negotiated checksum. */
 enum ur_sum_kind ur_wire_sum_kind(enum ur_csum c);

@@ -67,7 +67,12 @@ void ur_wire_free(struct ur_wire *w)
 
 int ur_wire_cz(const struct ur_wire *w)
 {
-	switch (w->caps.compress) {
+	return ur_cz_of(w->caps.compress);
+}
+
+int ur_cz_of(enum ur_cpres c)
+{
+	switch (c) {
 	case UR_CPRES_ZLIB:
 		return UR_CZ_ZLIB;
 	case UR_CPRES_ZLIBX:

@@ -227,6 +227,49 @@ int ur_csum_len(enum ur_csum c)
 	}
 }
 
+int ur_nstr_parse(enum ur_nstr_kind kind, const char *list, bool am_server, char *buf, size_t cap)
+{
+	bool seen[64] = {false}, named = false;
+	size_t len = 0;
+	const char *amp = strchr(list, '&');
+
+	if (cap == 0)
+		return -ENOBUFS;
+	buf[0] = '\0';
+	if (am_server && amp)
+		list = amp + 1;
+	for (const char *p = list; *p && *p != '&';) {
+		size_t n = 0;
+		while (*p == ' ' || (*p >= '\t' && *p <= '\r'))
+			p++;
+		while (p[n] && p[n] != '&' && p[n] != ' ' && !(p[n] >= '\t' && p[n] <= '\r'))
+			n++;
+		if (!n)
+			break;
+		named = true;
+		int id = ur_nstr_lookup(kind, p, n);
+		p += n;
+		if (id < 0 || id >= 64 || seen[id])
+			continue;
+		seen[id] = true;
+		const char *name = name_of(kind, id);
+		size_t nl = strlen(name);
+		if (len + 1 + nl >= cap || len + 1 + nl > UR_NSTR_MAX)
+			break; /* rsync stops where its buffer ends */
+		if (len)
+			buf[len++] = ' ';
+		memcpy(buf + len, name, nl + 1);
+		len += nl;
+	}
+	if (named && !len) {
+		if (cap < 8)
+			return -ENOBUFS;
+		memcpy(buf, "INVALID", 8);
+		len = 7;
+	}
+	return (int)len;
+}
+
 int ur_nstr_build(enum ur_nstr_kind kind, const int *prefs, size_t n, bool am_server, char *buf,
 		  size_t cap)
 {

@@ -132,6 +132,15 @@ int ur_csum_len(enum ur_csum c);
 int ur_nstr_build(enum ur_nstr_kind kind, const int *prefs, size_t n, bool am_server, char *buf,
 		  size_t cap);
 
+/* A list from the user (RSYNC_CHECKSUM_LIST, RSYNC_COMPRESS_LIST): names
+ * separated by white space, up to a "&" on a client and from after it on a
+ * server (one variable can serve both ends). Unknown names and repeats go,
+ * an alias becomes its name; if names were given and none is known the
+ * list is "INVALID" (so the negotiation fails, as rsync's does). Returns
+ * the length, 0 for a list without names (the default list is used), or
+ * -ENOBUFS. */
+int ur_nstr_parse(enum ur_nstr_kind kind, const char *list, bool am_server, char *buf, size_t cap);
+
 /* Choose from the peer's list: the entry of `ours` (built by
  * ur_nstr_build) that ranks highest in our list and also appears in the
  * peer's. Returns the id, or -EPROTO when nothing is shared ("Failed to

@@ -56,6 +56,21 @@ static const char *unsupported_remote(const struct ur_opts *o, bool local_sender
 
 /* ---- the handshake ---- */
 
+/* Nothing in common: exit 4; the client shows both lists, the peer's
+ * first (rsync's server says no more than its exit line). */
+static int no_choice(const char *what, bool am_server, const char *mine, const char *peer,
+		     struct ur_conn *c)
+{
+	if (!am_server) {
+		ur_errmsg("Failed to negotiate a %s choice.", what);
+		ur_errmsg("Server list: %s", peer);
+		ur_errmsg("Client list: %s", *mine ? mine : "INVALID");
+	}
+	c->err.msg[0] = '\0';
+	c->err.code = UR_EXIT_UNSUPPORTED;
+	return -EPROTO;
+}
+
 static int put_hs(struct ur_conn *c, int (*put)(struct ur_wbuf *, int), int v)
 {
 	struct ur_wbuf b;
@@ -144,7 +159,11 @@ static int handshake(struct ur_conn *c, const struct ur_opts *o, bool am_server,
 			if (order[i] == UR_CSUM_NONE ||
 			    ur_sum_supported(ur_wire_sum_kind(order[i])))
 				prefs[np++] = (int)order[i];
-		int n = ur_nstr_build(UR_NSTR_CHECKSUM, prefs, np, am_server, mine, sizeof(mine));
+		/* The user's order from the environment, or rsync's. */
+		const char *env = getenv("RSYNC_CHECKSUM_LIST");
+		int n = env ? ur_nstr_parse(UR_NSTR_CHECKSUM, env, am_server, mine, sizeof(mine)) : 0;
+		if (n == 0)
+			n = ur_nstr_build(UR_NSTR_CHECKSUM, prefs, np, am_server, mine, sizeof(mine));
 		if (n < 0)
 			return n;
 		/* With -z and no --compress-choice the compressors are chosen
@@ -152,9 +171,12 @@ static int handshake(struct ur_conn *c, const struct ur_opts *o, bool am_server,
 		bool zlist = o->compress && !o->compress_choice;
 		char zmine[UR_NSTR_MAX + 1], zpeer[UR_NSTR_MAX + 1];
 		size_t zplen = 0;
-		int zn = zlist ? ur_nstr_build(UR_NSTR_COMPRESS, NULL, 0, am_server, zmine,
-					       sizeof(zmine))
-			       : 0;
+		const char *zenv = getenv("RSYNC_COMPRESS_LIST");
+		int zn = zlist && zenv ? ur_nstr_parse(UR_NSTR_COMPRESS, zenv, am_server, zmine,
+						       sizeof(zmine))
+				       : 0;
+		if (zlist && zn == 0)
+			zn = ur_nstr_build(UR_NSTR_COMPRESS, NULL, 0, am_server, zmine, sizeof(zmine));
 		if (zn < 0)
 			return zn;
 		/* --checksum-choice: neither side sends its checksum list (the
@@ -178,21 +200,17 @@ static int handshake(struct ur_conn *c, const struct ur_opts *o, bool am_server,
 				c->err.code = UR_EXIT_PROTOCOL;
 			return rc;
 		}
-		if (zlist) {
-			int z = ur_nstr_choose(UR_NSTR_COMPRESS, zmine, zpeer, zplen, &c->err);
-			if (z < 0) {
-				c->err.code = UR_EXIT_UNSUPPORTED;
-				return z;
-			}
-			caps->compress = (enum ur_cpres)z;
-		}
 		if (clist) {
 			int choice = ur_nstr_choose(UR_NSTR_CHECKSUM, mine, peer, plen, &c->err);
-			if (choice < 0) {
-				c->err.code = UR_EXIT_PROTOCOL;
-				return choice;
-			}
+			if (choice < 0)
+				return no_choice("checksum", am_server, mine, peer, c);
 			caps->checksum = (enum ur_csum)choice;
+		}
+		if (zlist) {
+			int z = ur_nstr_choose(UR_NSTR_COMPRESS, zmine, zpeer, zplen, &c->err);
+			if (z < 0)
+				return no_choice("compress", am_server, zmine, zpeer, c);
+			caps->compress = (enum ur_cpres)z;
 		}
 	} else {
 		caps->checksum = UR_CSUM_MD5;
@@ -223,6 +241,20 @@ static int handshake(struct ur_conn *c, const struct ur_opts *o, bool am_server,
 		caps->compress = UR_CPRES_ZLIB; /* what -z means without negotiation */
 	} else if (!o->compress) {
 		caps->compress = UR_CPRES_NONE;
+	}
+
+	/* --debug=nstr: what was chosen (a server says so only at level 3) */
+	if (UR_DEBUG_GTE(o, NSTR, am_server ? 3 : 1)) {
+		const char *who = am_server ? "Server" : "Client";
+		bool neg = caps->negotiate_strings;
+		ur_info("%s%s checksum: %s\n", who, neg && !o->checksum_choice ? " negotiated" : "",
+			ur_csum_name(caps->checksum));
+		int alg = ur_cz_of(caps->compress), lvl = 0;
+		if (alg >= 0 && ur_cz_level((enum ur_cz)alg, o->compress_level != -1,
+					    o->compress_level, &lvl) == 0)
+			ur_info("%s%s compress: %s (level %d)\n", who,
+				neg && !o->compress_choice ? " negotiated" : "",
+				ur_cpres_name(caps->compress), lvl);
 	}
 
 	if (am_server) {
@@ -324,6 +356,8 @@ int ur_session_server(struct ur_opts *o)
 	rc = handshake(&c, o, true, o->sender, &caps);
 	if (rc < 0) {
 		rc = report_conn_error(&c, NULL, rc);
+		if (rc == UR_EXIT_UNSUPPORTED) /* a failed negotiation: rsync's server says that much */
+			ur_exit_message(rc, o->sender ? "sender" : "Receiver");
 		goto out;
 	}
 	c.mux_out = true;
@@ -545,9 +579,17 @@ int ur_session_client(struct ur_opts *o, const struct ur_remote_spec *rs)
 	rc = handshake(&c, o, false, !pull, &caps);
 	if (rc < 0) {
 		rc = report_conn_error(&c, NULL, rc);
+		if (rc == UR_EXIT_UNSUPPORTED) {
+			/* A failed negotiation fails on both ends: let the server
+			 * end first, as rsync's client does, so that its last
+			 * writes do not meet a closed pipe. */
+			shutdown(fd_out, SHUT_WR);
+			child = wait_child(pid);
+		}
 		close(fd);
 		close(fd_out);
-		child = wait_child(pid);
+		if (child < 0)
+			child = wait_child(pid);
 		if (c.eof && child)
 			rc = child == 255 ? UR_EXIT_STREAMIO : rc;
 		goto out;

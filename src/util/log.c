@@ -47,8 +47,10 @@ void ur_info(const char *fmt, ...)
 	write_escaped(stdout, buf, (size_t)n < sizeof(buf) ? (size_t)n : sizeof(buf) - 1);
 }
 
-/* Format a whole error line for the sink. */
-static void sink_error(const char *prefix, int errnum, const char *fmt, va_list ap)
+/* Format a whole error line and hand it on in one piece: to the sink, or
+ * to stderr in a single write (stderr is unbuffered, and a line written in
+ * parts can interleave with another process's on the same terminal). */
+static void error_line(const char *prefix, int errnum, const char *fmt, va_list ap)
 {
 	char buf[8192];
 	size_t n = (size_t)snprintf(buf, sizeof(buf), "%s", prefix);
@@ -60,44 +62,30 @@ static void sink_error(const char *prefix, int errnum, const char *fmt, va_list 
 	if (n > sizeof(buf) - 2)
 		n = sizeof(buf) - 2;
 	buf[n++] = '\n';
-	ur_log_sink(UR_LOG_ERROR, buf, n);
+	if (ur_log_sink) {
+		ur_log_sink(UR_LOG_ERROR, buf, n);
+		return;
+	}
+	ur_log_flush();
+	fwrite(buf, 1, n, stderr);
 }
 
 void ur_error(int errnum, const char *fmt, ...)
 {
 	va_list ap;
-	if (ur_log_sink) {
-		char prefix[64];
-		snprintf(prefix, sizeof(prefix), "%s: ", ur_progname);
-		va_start(ap, fmt);
-		sink_error(prefix, errnum, fmt, ap);
-		va_end(ap);
-		return;
-	}
-	ur_log_flush();
-	fprintf(stderr, "%s: ", ur_progname);
+	char prefix[64];
+	snprintf(prefix, sizeof(prefix), "%s: ", ur_progname);
 	va_start(ap, fmt);
-	vfprintf(stderr, fmt, ap);
+	error_line(prefix, errnum, fmt, ap);
 	va_end(ap);
-	if (errnum > 0)
-		fprintf(stderr, ": %s (%d)", strerror(errnum), errnum);
-	fputc('\n', stderr);
 }
 
 void ur_errmsg(const char *fmt, ...)
 {
 	va_list ap;
-	if (ur_log_sink) {
-		va_start(ap, fmt);
-		sink_error("", 0, fmt, ap);
-		va_end(ap);
-		return;
-	}
-	ur_log_flush();
 	va_start(ap, fmt);
-	vfprintf(stderr, fmt, ap);
+	error_line("", 0, fmt, ap);
 	va_end(ap);
-	fputc('\n', stderr);
 }
 
 void ur_exit_message(int code, const char *role)
