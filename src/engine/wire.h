@@ -128,6 +128,10 @@ int ur_wire_receive(struct ur_engine *eng, struct ur_wire *w, char *dest,
 /* -z: the codec of the negotiated compression, or -1 for none. */
 int ur_wire_cz(const struct ur_wire *w);
 
+/* The most strong-sum bytes per block a sum head may carry: the length of
+ * the negotiated checksum's digest (rsync's xfer_sum_len). */
+int ur_wire_s2_max(const struct ur_wire *w);
+
 /* The whole-file checksum kind for a negotiated checksum. */
 enum ur_sum_kind ur_wire_sum_kind(enum ur_csum c);
 

@@ -675,7 +675,8 @@ static int wire_open(struct ur_source *s, struct ur_engine *eng, const struct ur
 				       m, "receiver");
 			break;
 		}
-		UR_CONN_DECODE(w->c, rc, r, ur_sum_head_decode(r, 16, &ws->head, &w->c->err));
+		UR_CONN_DECODE(w->c, rc, r,
+			       ur_sum_head_decode(r, ur_wire_s2_max(w), &ws->head, &w->c->err));
 		if (rc < 0) {
 			if (!w->c->err.code)
 				w->c->err.code = UR_EXIT_PROTOCOL;
