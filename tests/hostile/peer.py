@@ -115,6 +115,8 @@ once: rsync's client waits for its remote shell before it exits);
   z_long_C             TOKEN_LONG 0x7ffffff0, no basis, then EOF.
   z_run_past_C         a delta (below): TOKENRUN_REL from block 0 running 4 blocks
                        past the client's count, then END.
+  z_delta_C, z_basis_shrinks_C, z_basis_changes_C  delta_benign and
+                       delta_basis_* below, compressed (C = zlib or zlibx).
 
   Deltas: the test puts DELTA_BASIS (10000 bytes) in dst/big, older than the
   list's "big" (DELTA_NEW, 20000 bytes starting with the basis), so the client
@@ -550,9 +552,13 @@ DELTA_NEW = DELTA_BASIS + bytes((i * 13 + 5) % 241 for i in range(10000))
 DELTA_CHANGED = bytes((i * 11 + 1) % 239 for i in range(10000))
 
 
+def is_delta(sc):
+    return sc.startswith(("delta_", "z_delta", "z_basis_", "z_run_past_"))
+
+
 def basis_for(sc):
     """The destination file a scenario starts with, {name: bytes}."""
-    if sc.startswith("delta_") or "run_past" in sc:
+    if is_delta(sc):
         return {"big": DELTA_BASIS}
     return {}
 
@@ -598,10 +604,10 @@ def entries_for(sc):
     if sc in ("benign", "needs_pipeline", "ndx_range", "token_huge", "token_bad_block",
               "bad_checksum"):
         return benign
-    if sc.startswith("z_") and "run_past" not in sc:
-        return benign
-    if sc.startswith("delta_") or "run_past" in sc:
+    if is_delta(sc):
         return [d, Entry("big", S_IFREG | 0o644, DELTA_NEW)]
+    if sc.startswith("z_"):
+        return benign
     if sc == "version29":
         return [d, Entry("sub", S_IFDIR | 0o755, size=4096)]
     if sc == "dotdot":
@@ -720,7 +726,7 @@ class Server:
     def answer(self, ndx, iflags, extra, head, first):
         e = self.files[ndx] if 0 <= ndx < len(self.files) else Entry("?", S_IFREG)
         data = e.data
-        sc = self.sc
+        sc = self.sc.removesuffix("_progress")  # the client's --progress changes nothing here
         if sc == "ndx_range" and first:
             self.write_ndx(100000, force_abs=True)
         else:
@@ -739,7 +745,9 @@ class Server:
         # redo gets it all as literal.
         toks = []
         if count > 0 and attempt == 1:
-            toks = [("match", i) for i in range(count)]
+            # (with the block's bytes, for zlib's history)
+            toks = [("match", i, data[i * blen:i * blen + (rem if i == count - 1 and rem else blen)])
+                    for i in range(count)]
             covered = (count - 1) * blen + (rem or blen)
             data_rest = data[covered:]
         else:
@@ -747,15 +755,15 @@ class Server:
         for i in range(0, len(data_rest), 32768):
             toks.append(("lit", data_rest[i:i + 32768]))
         if sc == "token_bad_block" and first:
-            toks.insert(0, ("match", 999999))
+            toks.insert(0, ("match", 999999, b""))
         if sc == "delta_past_basis" and attempt == 1:
-            toks.insert(0, ("match", count))
-        if sc in ("delta_basis_shrinks", "delta_basis_changes") and attempt == 1:
+            toks.insert(0, ("match", count, b""))
+        if ("basis_shrinks" in sc or "basis_changes" in sc) and attempt == 1:
             # The destination's basis changes after the client sent its
             # block sums and before it reads our matches.
             path = os.path.join(DST, "big")
             with open(path, "r+b") as f:
-                if sc == "delta_basis_shrinks":
+                if "basis_shrinks" in sc:
                     f.truncate(100)
                 else:
                     f.write(DELTA_CHANGED)
@@ -763,7 +771,7 @@ class Server:
         if self.o.compress:
             self.send_compressed(toks, first)
         else:
-            for kind, v in toks:
+            for kind, v, *_ in toks:
                 if kind == "match":
                     self.w.send(enc_int32(-(v + 1)))
                 else:
@@ -778,8 +786,10 @@ class Server:
         """The token stream of one file, compressed (docs/protocol.md):
         the literal data as DEFLATED_DATA units, matches as token bytes.
         Only zlib/zlibx data can be made here (Python has no zstd or
-        lz4); matches are only sent by scenarios that the client must
-        abort at, so zlib's history of matched blocks is never needed."""
+        lz4).  Every match is its own TOKEN_REL (no runs); with zlib the
+        matched block then goes into the compressor's history, its output
+        discarded, as rsync's sender does (the receiver adds the same
+        bytes from its basis)."""
         sc = self.sc
         name = compress_name(sc)
         if first and sc.startswith("z_garbage_"):
@@ -800,30 +810,36 @@ class Server:
             raise PeerEOF(f"{sc}: done")
         if first and sc.startswith("z_run_past_"):
             # TOKENRUN_REL from block 0 running 5 blocks past the head's count.
-            n = sum(1 for k, _ in toks if k == "match")
+            n = sum(1 for t in toks if t[0] == "match")
             self.w.send(bytes([0xC0]) + struct.pack("<H", n + 4))
             self.w.send(b"\x00")
             return
         co = None
         pending = b""
         last = 0
-        for kind, v in toks:
+        if name not in ("zlib", "zlibx"):
+            raise ValueError(f"peer cannot compress with {name}")
+        co = zlib.compressobj(6, zlib.DEFLATED, -15)
+        fed = False  # literal data since the last flush
+        for kind, v, *block in toks:
             if kind == "lit":
-                if name not in ("zlib", "zlibx"):
-                    raise ValueError(f"peer cannot compress with {name}")
-                if co is None:
-                    co = zlib.compressobj(6, zlib.DEFLATED, -15)
                 pending += co.compress(v)
+                fed = True
                 continue
-            if co is not None:
+            if fed:
                 pending = self.deflated_flush(co, pending)
+                fed = False
             r = v - last
             if 0 <= r <= 63:
                 self.w.send(bytes([0x80 | r]))
             else:
                 self.w.send(bytes([0x20]) + enc_int32(v))
             last = v
-        if co is not None:
+            if name == "zlib":
+                for i in range(0, len(block[0]), 0xFFFF):
+                    co.compress(block[0][i:i + 0xFFFF])
+                    co.flush(zlib.Z_SYNC_FLUSH)
+        if fed:
             self.deflated_flush(co, pending)
         self.w.send(b"\x00")
 
