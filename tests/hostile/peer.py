@@ -124,6 +124,10 @@ once: rsync's client waits for its remote shell before it exits);
   the rest as literal data; a second answer (a redo) is all literal.
   delta_benign         just that; the client must end with DELTA_NEW.
   delta_past_basis     a match of block `count` (one past the last) first.
+  delta_echo_bigger    the echoed sum head says count + 10 blocks, and a match of
+                       block count + 5 comes first.
+  echo_bad_head        (benign's list) the first file's echoed sum head has
+                       count -1.
   delta_redo           the first answer's whole-file checksum is 16 bytes of 0xee.
   delta_basis_shrinks  before the first answer's tokens, dst/big is truncated to
                        100 bytes in place (the client's basis changed under it).
@@ -602,7 +606,7 @@ def entries_for(sc):
               Entry("sub", S_IFDIR | 0o755, size=4096),
               Entry("sub/f2", S_IFREG | 0o600, bytes(range(256)) + b"tail" * 11)]
     if sc in ("benign", "needs_pipeline", "ndx_range", "token_huge", "token_bad_block",
-              "bad_checksum"):
+              "bad_checksum", "echo_bad_head"):
         return benign
     if is_delta(sc):
         return [d, Entry("big", S_IFREG | 0o644, DELTA_NEW)]
@@ -731,9 +735,14 @@ class Server:
             self.write_ndx(100000, force_abs=True)
         else:
             self.write_ndx(ndx)
+        count, blen, s2len, rem = struct.unpack("<iiii", head)
+        if sc == "echo_bad_head" and first:
+            head = struct.pack("<iiii", -1, blen, s2len, rem)
+        if sc == "delta_echo_bigger" and first:
+            # echo 10 more blocks than the client's basis has
+            head = struct.pack("<iiii", count + 10, blen, s2len, rem)
         self.w.send(struct.pack("<H", iflags) + extra + head)
         attempt = self.attempts[ndx] = self.attempts.get(ndx, 0) + 1
-        count, blen, _, rem = struct.unpack("<iiii", head)
         trace("answer", ndx, "attempt", attempt, "count", count)
         if sc == "token_huge" and first:
             self.w.send(enc_int32(0x7FFFFFF0) + b"X" * 100)
@@ -758,6 +767,8 @@ class Server:
             toks.insert(0, ("match", 999999, b""))
         if sc == "delta_past_basis" and attempt == 1:
             toks.insert(0, ("match", count, b""))
+        if sc == "delta_echo_bigger" and attempt == 1:
+            toks.insert(0, ("match", count + 5, b""))
         if ("basis_shrinks" in sc or "basis_changes" in sc) and attempt == 1:
             # The destination's basis changes after the client sent its
             # block sums and before it reads our matches.

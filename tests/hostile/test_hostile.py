@@ -184,6 +184,17 @@ SCENARIOS = {
     # The same delta without -z: the match token -(15 + 1) before anything else.
     # rsync: Invalid block index 15 (count=15) / (code 2) at receiver.c(586)
     "delta_past_basis": Scn(False, 2, same(2), r"block"),
+    # The sender echoes a sum head with count -1.
+    # rsync: Invalid checksum count -1 [receiver] / (code 2) at io.c(2202)
+    "echo_bad_head": Scn(False, 2, same(2), r"count|sum head"),
+    # The sender echoes the client's head with 10 more blocks than the basis
+    # has and matches block count + 5.  rsync checks blocks against the echoed
+    # count only and reads past the basis as zeros: the file fails its check,
+    # is redone, exit 0.  ursync refuses a block past the head it sent (exit 2;
+    # a match token costs a byte, so rsync's way lets a sender make the
+    # receiver write blength zeros per byte, 8 GiB per 3-byte TOKENRUN).
+    "delta_echo_bigger": Scn(False, 0, same(2), r"block",
+                             note="by design ursync refuses a block past the basis it described"),
     # The whole-file checksum is wrong on the first answer only: the client asks
     # again (rsync's redo phase; its WARNING only shows with -v) and gets it.
     # rsync: exit 0, dst/big as sent.
