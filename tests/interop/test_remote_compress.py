@@ -123,7 +123,7 @@ def test_skip_compress(tmp_path, tmp_path_factory, client, server, direction, zc
 LEVELS = {
     "zlib": [0, 1, 6, 9, 12],  # 0 turns compression off; 12 is clamped to 9
     "zlibx": [0, 1, 9],
-    "zstd": [-5, 1, 3, 19, 22],
+    "zstd": [-5, 0, 1, 3, 19, 22],  # 0 means the default (3)
     "lz4": [0, 1],  # lz4 has no levels: both are lz4's one
 }
 LEVEL_CELLS = [(zc, lv) for zc, lvs in LEVELS.items() for lv in lvs]
