@@ -131,6 +131,10 @@ int ur_wire_cz(const struct ur_wire *w);
 /* The same for a negotiated compression. */
 int ur_cz_of(enum ur_cpres c);
 
+/* The most strong-sum bytes per block a sum head may carry: the length of
+ * the negotiated checksum's digest (rsync's xfer_sum_len). */
+int ur_wire_s2_max(const struct ur_wire *w);
+
 /* The whole-file checksum kind for a negotiated checksum. */
 enum ur_sum_kind ur_wire_sum_kind(enum ur_csum c);
 

@@ -686,7 +686,8 @@ static int wire_open(struct ur_source *s, struct ur_engine *eng, const struct ur
 				       m, "receiver");
 			break;
 		}
-		UR_CONN_DECODE(w->c, rc, r, ur_sum_head_decode(r, 16, &ws->head, &w->c->err));
+		UR_CONN_DECODE(w->c, rc, r,
+			       ur_sum_head_decode(r, ur_wire_s2_max(w), &ws->head, &w->c->err));
 		if (rc < 0) {
 			if (!w->c->err.code)
 				w->c->err.code = UR_EXIT_PROTOCOL;
@@ -788,14 +789,21 @@ static int64_t wire_copy(struct ur_source *s, struct ur_engine *eng, int out, in
 			ssize_t got = blk && ws->basis >= 0
 					      ? pread(ws->basis, blk, blen, (off_t)tok.block * bl)
 					      : -1;
-			int src = got == (ssize_t)blen
+			/* A basis that shrank or failed to read since its sums
+			 * went out gives zeros, as rsync's map_ptr does (and as
+			 * the patch does): the whole-file check then fails and
+			 * the file is asked for again. */
+			if (blk && ws->basis >= 0 && got < (ssize_t)blen)
+				memset(blk + (got > 0 ? got : 0), 0,
+				       blen - (size_t)(got > 0 ? got : 0));
+			int src = blk && ws->basis >= 0
 					  ? ur_cz_dec_see(w->cz_dec, blk, blen, &w->c->err)
-					  : -EIO;
+					  : -ENOMEM;
 			free(blk);
 			if (src < 0) {
 				if (!w->c->err.msg[0])
-					ur_err_set(&w->c->err, UR_EXIT_STREAMIO, 0,
-						   "the basis changed during the transfer");
+					ur_err_set(&w->c->err, UR_EXIT_MALLOC, ENOMEM,
+						   "out of memory for a matched block");
 				eng->fatal = true;
 				ur_delta_patch_release(&pt);
 				return src;

@@ -985,7 +985,8 @@ static int send_run(struct ur_engine *eng, struct ur_wire *w, struct sender *sd)
 			return finish_error(eng, w);
 		}
 		struct ur_sum_head head;
-		UR_CONN_DECODE(w->c, rc, r, ur_sum_head_decode(r, 16, &head, &w->c->err));
+		UR_CONN_DECODE(w->c, rc, r,
+			       ur_sum_head_decode(r, ur_wire_s2_max(w), &head, &w->c->err));
 		if (rc < 0)
 			return finish_error(eng, w);
 		/* --append: the head only says how much the receiver has. A
@@ -997,6 +998,16 @@ static int send_run(struct ur_engine *eng, struct ur_wire *w, struct sender *sd)
 			append = 1 + o->append_verify;
 		if ((rc = mark_sent(sd, ndx)) < 0)
 			return finish_error(eng, w);
+		/* rsync allocates a 24-byte entry per block before reading any and
+		 * stops at --max-alloc (exit 22); ursync's table grows with the
+		 * sums that arrive, but refuses the same counts. --append reads no
+		 * sums, and rsync allocates none there. */
+		if (!append && eng->o->max_alloc > 0 && head.count >= eng->o->max_alloc / 24) {
+			ur_err_set(&w->c->err, UR_EXIT_MALLOC, 0,
+				   "[sender] exceeded --max-alloc=%lld setting (sum head count %ld)",
+				   (long long)eng->o->max_alloc, (long)head.count);
+			return finish_error(eng, w);
+		}
 		/* The generator's block sums of its basis, for the delta. */
 		struct ur_delta_sigtab *tab = NULL;
 		if (!append && head.count > 0 && (rc = ur_delta_sigtab_new(&head, &tab)) < 0) {
@@ -1005,11 +1016,15 @@ static int send_run(struct ur_engine *eng, struct ur_wire *w, struct sender *sd)
 		}
 		for (int32_t i = 0; !append && i < head.count; i++) {
 			uint8_t blk[4 + UR_SUM_MAX_LEN];
-			if ((rc = ur_conn_read(w->c, blk, 4 + (size_t)head.s2length)) < 0) {
+			if ((rc = ur_conn_read(w->c, blk, 4 + (size_t)head.s2length)) < 0 ||
+			    (rc = ur_delta_sigtab_add(tab, i, ur_le32(blk), blk + 4)) < 0) {
+				if (rc == -ENOMEM)
+					ur_err_set(&w->c->err, UR_EXIT_MALLOC, ENOMEM,
+						   "[sender] out of memory for %ld block sums",
+						   (long)head.count);
 				ur_delta_sigtab_free(tab);
 				return finish_error(eng, w);
 			}
-			ur_delta_sigtab_add(tab, i, ur_le32(blk), blk + 4);
 		}
 		eng->st.xferred_files++;
 		eng->st.total_transferred_size += fe->size;

@@ -8,6 +8,7 @@
 #include "session/remote.h"
 #include "engine/conn.h"
 #include "checksum/checksum.h"
+#include "compress/cz.h"
 #include "engine/wire.h"
 #include "io/io.h"
 #include "proto/handshake.h"
@@ -241,6 +242,15 @@ static int handshake(struct ur_conn *c, const struct ur_opts *o, bool am_server,
 		caps->compress = UR_CPRES_ZLIB; /* what -z means without negotiation */
 	} else if (!o->compress) {
 		caps->compress = UR_CPRES_NONE;
+	}
+	/* rsync applies the level after the choice, on both ends: zlib's 0
+	 * (--compress-level=0, passed to the server) turns compression off. */
+	if ((caps->compress == UR_CPRES_ZLIB || caps->compress == UR_CPRES_ZLIBX) &&
+	    o->compress_level != -1) {
+		int lvl;
+		enum ur_cz alg = caps->compress == UR_CPRES_ZLIB ? UR_CZ_ZLIB : UR_CZ_ZLIBX;
+		if (ur_cz_level(alg, true, o->compress_level, &lvl) == 1)
+			caps->compress = UR_CPRES_NONE;
 	}
 
 	/* --debug=nstr: what was chosen (a server says so only at level 3) */

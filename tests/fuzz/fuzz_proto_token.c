@@ -3,7 +3,8 @@
  * libFuzzer target for what follows a file index (src/proto/item.c,
  * sumhead.c, token.c): item flags, and for a transfer a sum head, its
  * block sums and a token stream up to the end token. Byte 0 sets the
- * chunk size the token reader is fed in. Literal pieces must lie inside
+ * chunk size the token reader is fed in (and bit 0x10 an 8-byte digest,
+ * so at most 8 strong-sum bytes per block). Literal pieces must lie inside
  * the input and add up whatever the chunking.
  */
 #include <errno.h>
@@ -31,6 +32,8 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 	if (size < 1)
 		return 0;
 	step = 1 + data[0] % 16;
+	/* 0x10: the negotiated checksum's digest is 8 bytes (xxh64, xxh3) */
+	int max_s2 = (data[0] & 0x10) ? 8 : 16;
 	ur_rbuf_init(&r, data + 1, size - 1);
 	if (ur_item_decode(&r, &it, &err) < 0)
 		return 0;
@@ -38,9 +41,11 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 		abort();
 	if (!(it.iflags & UR_ITEM_TRANSFER))
 		return 0;
-	if (ur_sum_head_decode(&r, 16, &h, &err) < 0)
+	if (ur_sum_head_decode(&r, max_s2, &h, &err) < 0)
 		return 0;
-	if (h.count < 0 || h.blength > UR_MAX_BLOCK_SIZE || h.remainder > h.blength)
+	if (h.count < 0 || h.blength < 0 || h.blength > UR_MAX_BLOCK_SIZE || h.remainder < 0 ||
+	    h.remainder > h.blength || (h.count && !h.blength) || h.s2length < 0 ||
+	    h.s2length > max_s2)
 		abort();
 	/* Block sums, as far as the input goes. */
 	for (int32_t i = 0; i < h.count && i < 1000; i++) {

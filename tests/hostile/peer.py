@@ -11,8 +11,12 @@ reads the server options from that argv (which letters are on, the client
 info after `e`, --numeric-ids) and otherwise ignores it: there is no
 source tree, every file list is made up here (entries_for(): the test
 imports it to know what a client may legitimately write).  Not supported:
--z (no compression list is offered), incremental recursion (never offered),
-devices and hard links in the lists.  -c is (md5 file sums in the list).  It speaks the server side
+incremental recursion (never offered), devices and hard links in the
+lists, compressed data other than zlib/zlibx (Python has no zstd or lz4:
+those scenarios send only garbage or tokens).  -c is (md5 file sums in
+the list), and so is -z: the peer offers one compression name (zlib, or
+the one a scenario's name ends in) and one checksum (md5, xxh64 for
+*_xxh64).  It speaks the server side
 of rsync's protocol (30..32, and a minimal 29) on stdin/stdout, written
 from docs/protocol.md; it never writes to stderr, and it never runs longer
 than PEER_LIFETIME seconds (default 60; SIGALRM).
@@ -22,6 +26,8 @@ Environment (the client passes its environment to the remote shell):
                      that the traversal scenarios aim at
                      (default /tmp/ursync-hostile-canary)
     HOSTILE_TRACE    if set, a file to which the peer appends a trace
+    HOSTILE_DST      the client's destination directory (pulls; default
+                     dst): the delta_basis_* scenarios change a file in it
     PEER_WAIT        seconds a scenario that "waits" keeps waiting for the
                      client to hang up before it exits (default 30)
     PEER_LIFETIME    hard limit on the peer's life, seconds (default 60)
@@ -99,6 +105,34 @@ once: rsync's client waits for its remote shell before it exits);
   error_ctrl           handshake, filter list, MSG_ERROR with "evil\x1b[2J\x07\rtext\x00more"
                        (escape, bell, CR, NUL, no newline), then EOF.
 
+  With -z (the compressed token stream, docs/protocol.md); the list is benign's
+  unless the name has run_past:
+  z_benign, z_benign_zlibx  benign, compressed with zlib / zlibx.
+  z_garbage_C          the first file's data is one DEFLATED_DATA unit of 64 bytes
+                       of 0xff (C = zlib, zlibx, zstd, lz4), then END.
+  z_truncated_C        a DEFLATED_DATA header for 1000 bytes, 100 sent, then EOF.
+  z_bad_block_C        TOKEN_REL 0 (block 0) although there is no basis, then EOF.
+  z_long_C             TOKEN_LONG 0x7ffffff0, no basis, then EOF.
+  z_run_past_C         a delta (below): TOKENRUN_REL from block 0 running 4 blocks
+                       past the client's count, then END.
+  z_delta_C, z_basis_shrinks_C, z_basis_changes_C  delta_benign and
+                       delta_basis_* below, compressed (C = zlib or zlibx).
+
+  Deltas: the test puts DELTA_BASIS (10000 bytes) in dst/big, older than the
+  list's "big" (DELTA_NEW, 20000 bytes starting with the basis), so the client
+  sends block sums.  A first answer is every block of the head as a match and
+  the rest as literal data; a second answer (a redo) is all literal.
+  delta_benign         just that; the client must end with DELTA_NEW.
+  delta_past_basis     a match of block `count` (one past the last) first.
+  delta_echo_bigger    the echoed sum head says count + 10 blocks, and a match of
+                       block count + 5 comes first.
+  echo_bad_head        (benign's list) the first file's echoed sum head has
+                       count -1.
+  delta_redo           the first answer's whole-file checksum is 16 bytes of 0xee.
+  delta_basis_shrinks  before the first answer's tokens, dst/big is truncated to
+                       100 bytes in place (the client's basis changed under it).
+  delta_basis_changes  the same, but dst/big is overwritten with DELTA_CHANGED.
+
   push scenarios (the client pushes to us; we are the receiving server and
   drain whatever the client sends in a thread):
   needs_pipeline       benign, but the first file is answered only after a
@@ -109,15 +143,21 @@ once: rsync's client waits for its remote shell before it exits);
   push_unknown_tag     handshake, then a frame with tag 50, then waits.
   push_error_exit23    handshake, MSG_ERROR + MSG_ERROR_EXIT 23, then waits.
   push_hang            handshake, then silence.  Use --timeout=5.
+  push_sum_*           handshake, then a transfer request for file 1 ("a") with
+                       the sum head of PUSH_SUM_HEADS and as many block sums as
+                       it says there; push_sum_count_huge, _count_many and
+                       _short then EOF, the others wait.
 """
 
 import hashlib
 import os
+import select
 import signal
 import struct
 import sys
 import threading
 import time
+import zlib
 
 # ----------------------------------------------------------------------------
 # constants (docs/protocol.md)
@@ -153,6 +193,7 @@ S_IFDIR, S_IFREG, S_IFLNK = 0o040000, 0o100000, 0o120000
 MTIME = 1_600_000_000
 
 CANARY = os.environ.get("HOSTILE_CANARY", "/tmp/ursync-hostile-canary")
+DST = os.environ.get("HOSTILE_DST", "dst")
 TRACE = os.environ.get("HOSTILE_TRACE")
 WAIT = float(os.environ.get("PEER_WAIT", "30"))  # how long "waits" lasts at most
 
@@ -283,11 +324,19 @@ class Wire:
                 n = os.write(1, view)
             except BrokenPipeError:
                 raise PeerEOF("client closed its input")
+            except BlockingIOError:
+                # rsync may leave the socket non-blocking: wait for room
+                select.select([], [1], [])
+                continue
             view = view[n:]
 
     def raw_read(self, n):
         while len(self.inbuf) < n:
-            chunk = os.read(0, 65536)
+            try:
+                chunk = os.read(0, 65536)
+            except BlockingIOError:
+                select.select([0], [], [])
+                continue
             if not chunk:
                 self.client_eof = True
                 raise PeerEOF("client hung up")
@@ -337,8 +386,11 @@ class Wire:
         end = time.monotonic() + (limit if limit else 3600)
         try:
             while time.monotonic() < end:
-                if not os.read(0, 65536):
-                    return
+                try:
+                    if not os.read(0, 65536):
+                        return
+                except BlockingIOError:
+                    select.select([0], [], [], 1)
         except OSError:
             return
 
@@ -390,6 +442,7 @@ class Opts:
         self.links = "l" in self.letters
         self.checksum = "c" in self.letters
         self.numeric = "--numeric-ids" in self.long
+        self.compress = "z" in self.letters
 
 
 # ----------------------------------------------------------------------------
@@ -494,6 +547,57 @@ class FlistEncoder:
         return out
 
 
+# The delta scenarios: the destination holds DELTA_BASIS as "big" (older
+# mtime, so the client asks for it with block sums); the peer sends
+# DELTA_NEW, which starts with the basis.
+DELTA_BASIS = bytes((i * 7 + 3) % 251 for i in range(10000))
+DELTA_NEW = DELTA_BASIS + bytes((i * 13 + 5) % 241 for i in range(10000))
+# What the basis-changing scenarios turn the destination's basis into.
+DELTA_CHANGED = bytes((i * 11 + 1) % 239 for i in range(10000))
+
+
+def is_delta(sc):
+    return sc.startswith(("delta_", "z_delta", "z_basis_", "z_run_past_"))
+
+
+def basis_for(sc):
+    """The destination file a scenario starts with, {name: bytes}."""
+    if is_delta(sc):
+        return {"big": DELTA_BASIS}
+    return {}
+
+
+def compress_name(sc):
+    """The one compression a -z scenario offers (the client must pick it)."""
+    for name in ("zlibx", "zstd", "lz4"):
+        if sc.endswith("_" + name):
+            return name
+    return "zlib"
+
+
+def checksum_name(sc):
+    return "xxh64" if sc.endswith("_xxh64") else "md5"
+
+
+# push_sum_*: the sum head (count, blength, s2length, remainder) the peer
+# sends for file 1, and how many block sums follow it.
+PUSH_SUM_HEADS = {
+    "push_sum_count_neg": (-1, 700, 2, 0, 0),
+    "push_sum_count_huge": (0x7FFFFFFF, 700, 16, 0, 4),
+    "push_sum_count_many": (20_000_000, 700, 16, 0, 300000),
+    "push_sum_blength_zero": (5, 0, 2, 0, 0),
+    "push_sum_blength_neg": (5, -700, 2, 0, 0),
+    "push_sum_blength_huge": (5, (1 << 17) + 1, 2, 0, 0),
+    "push_sum_s2len_big": (5, 700, 17, 0, 0),
+    "push_sum_s2len_neg": (5, 700, -1, 0, 0),
+    "push_sum_s2len_xxh64": (5, 700, 16, 0, 5),
+    "push_sum_remainder": (5, 700, 2, 701, 0),
+    "push_sum_short": (1000, 700, 2, 0, 10),
+}
+# The ones after which the peer hangs up (the rest wait for the client).
+PUSH_SUMS_HANG_UP = {"push_sum_count_huge", "push_sum_count_many", "push_sum_short"}
+
+
 def entries_for(sc):
     """The file list a pull scenario sends (None: the scenario sends none).
     The test imports this to know what a client may legitimately write."""
@@ -502,7 +606,11 @@ def entries_for(sc):
               Entry("sub", S_IFDIR | 0o755, size=4096),
               Entry("sub/f2", S_IFREG | 0o600, bytes(range(256)) + b"tail" * 11)]
     if sc in ("benign", "needs_pipeline", "ndx_range", "token_huge", "token_bad_block",
-              "bad_checksum"):
+              "bad_checksum", "echo_bad_head"):
+        return benign
+    if is_delta(sc):
+        return [d, Entry("big", S_IFREG | 0o644, DELTA_NEW)]
+    if sc.startswith("z_"):
         return benign
     if sc == "version29":
         return [d, Entry("sub", S_IFDIR | 0o755, size=4096)]
@@ -540,6 +648,7 @@ class Server:
         self.ndx_in = NdxCodec()
         self.files = []
         self.finished = False  # a complete session: exit at once (the client waits for us)
+        self.attempts = {}  # file index -> how many times it was asked for
 
     # -- connection start
     def version(self, mine=32):
@@ -562,15 +671,25 @@ class Server:
             self.compat = c
             self.w.raw_write(enc_varint(c))
             if c & CF_VARINT_FLIST_FLAGS:
-                self.w.raw_write(enc_vstring(b"md5"))
+                # Our lists (one name each: the client can only pick it),
+                # then the client's, as rsync's negotiate does.
+                z_list = self.o.compress and "--compress-choice" not in self.o.long
+                self.w.raw_write(enc_vstring(checksum_name(self.sc).encode()))
+                if z_list:
+                    self.w.raw_write(enc_vstring(compress_name(self.sc).encode()))
                 if "--checksum-choice" not in self.o.long and "--cc" not in self.o.long:
-                    n = self.w.raw_read(1)[0]
-                    if n & 0x80:
-                        n = ((n & 0x7F) << 8) | self.w.raw_read(1)[0]
-                    trace("client checksums", self.w.raw_read(n))
+                    trace("client checksums", self.read_vstring())
+                if z_list:
+                    trace("client compressions", self.read_vstring())
         self.w.raw_write(enc_int32(0x5EED))
         self.w.out_mux = True
         self.w.in_mux = self.proto >= 30
+
+    def read_vstring(self):
+        n = self.w.raw_read(1)[0]
+        if n & 0x80:
+            n = ((n & 0x7F) << 8) | self.w.raw_read(1)[0]
+        return self.w.raw_read(n)
 
     @property
     def varint_flags(self):
@@ -611,25 +730,138 @@ class Server:
     def answer(self, ndx, iflags, extra, head, first):
         e = self.files[ndx] if 0 <= ndx < len(self.files) else Entry("?", S_IFREG)
         data = e.data
-        if self.sc == "ndx_range" and first:
+        sc = self.sc.removesuffix("_progress")  # the client's --progress changes nothing here
+        if sc == "ndx_range" and first:
             self.write_ndx(100000, force_abs=True)
         else:
             self.write_ndx(ndx)
+        count, blen, s2len, rem = struct.unpack("<iiii", head)
+        if sc == "echo_bad_head" and first:
+            head = struct.pack("<iiii", -1, blen, s2len, rem)
+        if sc == "delta_echo_bigger" and first:
+            # echo 10 more blocks than the client's basis has
+            head = struct.pack("<iiii", count + 10, blen, s2len, rem)
         self.w.send(struct.pack("<H", iflags) + extra + head)
-        if self.sc == "token_huge" and first:
+        attempt = self.attempts[ndx] = self.attempts.get(ndx, 0) + 1
+        trace("answer", ndx, "attempt", attempt, "count", count)
+        if sc == "token_huge" and first:
             self.w.send(enc_int32(0x7FFFFFF0) + b"X" * 100)
             self.w.flush()
             raise PeerEOF("token_huge: done")
-        if self.sc == "token_bad_block" and first:
-            self.w.send(enc_int32(-1000000))
-        for i in range(0, len(data), 32768):
-            chunk = data[i:i + 32768]
-            self.w.send(enc_int32(len(chunk)) + chunk)
-        self.w.send(enc_int32(0))
-        if self.sc == "bad_checksum":
+        # The tokens: ("lit", bytes) and ("match", block).  On a first
+        # attempt against a basis, every block of the head as a match (the
+        # new data starts with the basis), then the rest as literal; a
+        # redo gets it all as literal.
+        toks = []
+        if count > 0 and attempt == 1:
+            # (with the block's bytes, for zlib's history)
+            toks = [("match", i, data[i * blen:i * blen + (rem if i == count - 1 and rem else blen)])
+                    for i in range(count)]
+            covered = (count - 1) * blen + (rem or blen)
+            data_rest = data[covered:]
+        else:
+            data_rest = data
+        for i in range(0, len(data_rest), 32768):
+            toks.append(("lit", data_rest[i:i + 32768]))
+        if sc == "token_bad_block" and first:
+            toks.insert(0, ("match", 999999, b""))
+        if sc == "delta_past_basis" and attempt == 1:
+            toks.insert(0, ("match", count, b""))
+        if sc == "delta_echo_bigger" and attempt == 1:
+            toks.insert(0, ("match", count + 5, b""))
+        if ("basis_shrinks" in sc or "basis_changes" in sc) and attempt == 1:
+            # The destination's basis changes after the client sent its
+            # block sums and before it reads our matches.
+            path = os.path.join(DST, "big")
+            with open(path, "r+b") as f:
+                if "basis_shrinks" in sc:
+                    f.truncate(100)
+                else:
+                    f.write(DELTA_CHANGED)
+            trace("changed the basis", sc)
+        if self.o.compress:
+            self.send_compressed(toks, first)
+        else:
+            for kind, v, *_ in toks:
+                if kind == "match":
+                    self.w.send(enc_int32(-(v + 1)))
+                else:
+                    self.w.send(enc_int32(len(v)) + v)
+            self.w.send(enc_int32(0))
+        if sc == "bad_checksum" or (sc == "delta_redo" and attempt == 1):
             self.w.send(b"\xee" * 16)
         else:
             self.w.send(hashlib.md5(data).digest())
+
+    def send_compressed(self, toks, first):
+        """The token stream of one file, compressed (docs/protocol.md):
+        the literal data as DEFLATED_DATA units, matches as token bytes.
+        Only zlib/zlibx data can be made here (Python has no zstd or
+        lz4).  Every match is its own TOKEN_REL (no runs); with zlib the
+        matched block then goes into the compressor's history, its output
+        discarded, as rsync's sender does (the receiver adds the same
+        bytes from its basis)."""
+        sc = self.sc
+        name = compress_name(sc)
+        if first and sc.startswith("z_garbage_"):
+            # 0xff: a deflate block of the reserved type 3; not a zstd
+            # frame; an lz4 block whose literal length runs past the end.
+            self.w.send(bytes([0x40, 64]) + b"\xff" * 64)
+            self.w.send(b"\x00")
+            return
+        if first and sc.startswith("z_truncated_"):
+            self.w.send(bytes([0x40 | (1000 >> 8), 1000 & 0xFF]) + b"\x00" * 100)
+            self.w.flush()
+            raise PeerEOF("z_truncated: done")
+        if first and (sc.startswith("z_bad_block_") or sc.startswith("z_long_")):
+            # TOKEN_REL 0 (block 0) or TOKEN_LONG 0x7ffffff0, but the head
+            # has no blocks; then EOF (the client must stop at the token).
+            self.w.send(b"\x80" if "bad_block" in sc else b"\x20" + enc_int32(0x7FFFFFF0))
+            self.w.flush()
+            raise PeerEOF(f"{sc}: done")
+        if first and sc.startswith("z_run_past_"):
+            # TOKENRUN_REL from block 0 running 5 blocks past the head's count.
+            n = sum(1 for t in toks if t[0] == "match")
+            self.w.send(bytes([0xC0]) + struct.pack("<H", n + 4))
+            self.w.send(b"\x00")
+            return
+        co = None
+        pending = b""
+        last = 0
+        if name not in ("zlib", "zlibx"):
+            raise ValueError(f"peer cannot compress with {name}")
+        co = zlib.compressobj(6, zlib.DEFLATED, -15)
+        fed = False  # literal data since the last flush
+        for kind, v, *block in toks:
+            if kind == "lit":
+                pending += co.compress(v)
+                fed = True
+                continue
+            if fed:
+                pending = self.deflated_flush(co, pending)
+                fed = False
+            r = v - last
+            if 0 <= r <= 63:
+                self.w.send(bytes([0x80 | r]))
+            else:
+                self.w.send(bytes([0x20]) + enc_int32(v))
+            last = v
+            if name == "zlib":
+                for i in range(0, len(block[0]), 0xFFFF):
+                    co.compress(block[0][i:i + 0xFFFF])
+                    co.flush(zlib.Z_SYNC_FLUSH)
+        if fed:
+            self.deflated_flush(co, pending)
+        self.w.send(b"\x00")
+
+    def deflated_flush(self, co, pending):
+        out = pending + co.flush(zlib.Z_SYNC_FLUSH)
+        assert out.endswith(b"\x00\x00\xff\xff")
+        out = out[:-4]
+        for i in range(0, len(out), 16383):
+            chunk = out[i:i + 16383]
+            self.w.send(bytes([0x40 | (len(chunk) >> 8), len(chunk) & 0xFF]) + chunk)
+        return b""
 
     def serve(self):
         dones = 0
@@ -773,6 +1005,21 @@ class Server:
             self.w.frame(MSG_ERROR_EXIT, enc_int32(23))
         elif sc == "push_hang":
             pass
+        elif sc in PUSH_SUM_HEADS:
+            # As the receiving side's generator: ask for file 1 ("a": the
+            # list is ".", "a", "sub", "sub/b", indices from 0 without
+            # incremental recursion) with a sum head the sender must refuse
+            # or cannot be given the sums of.
+            count, blen, s2len, rem, nsums = PUSH_SUM_HEADS[sc]
+            self.w.send(self.ndx_out.encode(1) + struct.pack("<H", ITEM_TRANSFER))
+            self.w.send(struct.pack("<iiii", count, blen, s2len, rem))
+            blk = struct.pack("<I", 0x12345678) + b"\xab" * max(s2len, 0)
+            for i in range(0, nsums, 4096):
+                self.w.send(blk * min(4096, nsums - i))
+                self.w.flush()
+            trace("sent sum head", count, blen, s2len, rem, "and", nsums, "sums")
+            if sc in PUSH_SUMS_HANG_UP:
+                return  # then EOF
         else:
             self.w.frame(MSG_ERROR, f"peer.py: unknown scenario {sc!r}\n".encode())
             return

@@ -31,6 +31,7 @@ import stat
 import subprocess
 import sys
 import tempfile
+import threading
 import time
 from dataclasses import dataclass
 from pathlib import Path
@@ -67,6 +68,9 @@ class Scn:
     timeout_opt: bool = False  # run the client with --timeout=5
     slow_ok: bool = False  # the scenario may take until --timeout or PEER_WAIT
     note: str = ""
+    opts: tuple = ()  # more client options (-z for the compressed scenarios)
+    max_rss_mb: int = 0  # if set: the ursync client's peak RSS must stay below this
+    redo: bool = False  # the client must have asked for the file a second time
 
 
 def same(rc):
@@ -151,6 +155,103 @@ SCENARIOS = {
     "push_hang": Scn(True, 12, frozenset([12, 30]), r"time ?out|timed out|" + EOF_RE,
                      timeout_opt=True, slow_ok=True,
                      note="rsync ignores --timeout here; a timeout (30) is allowed too"),
+    # -z (the peer offers one compression; the client must take it).  The first
+    # file's compressed data is 64 bytes of 0xff:
+    # rsync: inflate returned -3 (0 bytes) / (code 12) at token.c(668)
+    "z_garbage_zlib": Scn(False, 12, same(12), r"inflate|compress|decod|corrupt", opts=("-z",)),
+    "z_garbage_zlibx": Scn(False, 12, same(12), r"inflate|compress|decod|corrupt", opts=("-z",)),
+    # rsync: ZSTD decomp returned -10 (0 bytes) / (code 12) at token.c(903)
+    "z_garbage_zstd": Scn(False, 12, same(12), r"zstd|compress|decod|corrupt", opts=("-z",)),
+    # rsync: uncompress failed: -51 / (code 12) at token.c(1047)
+    "z_garbage_lz4": Scn(False, 12, same(12), r"lz4|compress|decod|corrupt", opts=("-z",)),
+    # A DEFLATED_DATA unit announcing 1000 bytes, 100 sent, then EOF.
+    # rsync: connection unexpectedly closed (197 bytes received so far) / (code 12)
+    "z_truncated_zlib": Scn(False, 12, same(12), EOF_RE, opts=("-z",)),
+    "z_truncated_zstd": Scn(False, 12, same(12), EOF_RE, opts=("-z",)),
+    # TOKEN_REL 0 (block 0) with no basis (count 0), then EOF.
+    # rsync: Invalid block index 0 (count=0) / (code 2) at receiver.c(586)
+    "z_bad_block_zlib": Scn(False, 2, same(2), r"block", opts=("-z",)),
+    "z_bad_block_zstd": Scn(False, 2, same(2), r"block", opts=("-z",)),
+    "z_bad_block_lz4": Scn(False, 2, same(2), r"block", opts=("-z",)),
+    # TOKEN_LONG 0x7ffffff0, no basis.
+    # rsync: Invalid block index 2147483632 (count=0) / (code 2)
+    "z_long_zstd": Scn(False, 2, same(2), r"block", opts=("-z",)),
+    # A delta: dst/big is a 10000-byte basis (15 blocks of 700); TOKENRUN_REL from
+    # block 0 for 19 blocks.  rsync: Invalid block index 15 (count=15) / (code 2);
+    # dst/big is left as it was.
+    "z_run_past_zlib": Scn(False, 2, same(2), r"block", opts=("-z",)),
+    "z_run_past_lz4": Scn(False, 2, same(2), r"block", opts=("-z",)),
+    # The same delta without -z: the match token -(15 + 1) before anything else.
+    # rsync: Invalid block index 15 (count=15) / (code 2) at receiver.c(586)
+    "delta_past_basis": Scn(False, 2, same(2), r"block"),
+    # The sender echoes a sum head with count -1.
+    # rsync: Invalid checksum count -1 [receiver] / (code 2) at io.c(2202)
+    "echo_bad_head": Scn(False, 2, same(2), r"count|sum head"),
+    # The sender echoes the client's head with 10 more blocks than the basis
+    # has and matches block count + 5.  rsync checks blocks against the echoed
+    # count only and reads past the basis as zeros: the file fails its check,
+    # is redone, exit 0.  ursync refuses a block past the head it sent (exit 2;
+    # a match token costs a byte, so rsync's way lets a sender make the
+    # receiver write blength zeros per byte, 8 GiB per 3-byte TOKENRUN).
+    "delta_echo_bigger": Scn(False, 0, same(2), r"block",
+                             note="by design ursync refuses a block past the basis it described"),
+    # The whole-file checksum is wrong on the first answer only: the client asks
+    # again (rsync's redo phase; its WARNING only shows with -v) and gets it.
+    # rsync: exit 0, dst/big as sent.
+    "delta_redo": Scn(False, 0, same(0), r".", redo=True),
+    # After reading the client's block sums the peer truncates dst/big to 100
+    # bytes (in place), then sends matches for the 15 blocks: the patched file
+    # cannot match the whole-file sum; the redo (sums of the 100-byte basis) is
+    # answered with literal data.  rsync: exit 0, dst/big as sent.
+    "delta_basis_shrinks": Scn(False, 0, same(0), r".", redo=True),
+    # The same, but the basis is overwritten in place with other bytes.
+    "delta_basis_changes": Scn(False, 0, same(0), r".", redo=True),
+    # The same three with --progress, which keeps ursync from pipelining
+    # requests (its other redo path: the file is asked for again at once).
+    "delta_redo_progress": Scn(False, 0, same(0), r".", redo=True, opts=("--progress",)),
+    "delta_basis_shrinks_progress": Scn(False, 0, same(0), r".", redo=True,
+                                        opts=("--progress",)),
+    "delta_basis_changes_progress": Scn(False, 0, same(0), r".", redo=True,
+                                        opts=("--progress",)),
+    # The basis changes under the client with -z: zlib keeps every matched
+    # block in its history, so the client reads the block from its (changed)
+    # basis to feed its decompressor.  rsync's map_ptr gives zeros past the
+    # new end; the data then decodes wrong, the whole-file check fails and
+    # the file is redone.  rsync: exit 0, dst/big as sent.  (ursync used to
+    # stop with "the basis changed during the transfer", exit 12.)
+    "z_basis_shrinks_zlib": Scn(False, 0, same(0), r".", redo=True, opts=("-z",)),
+    "z_basis_changes_zlib": Scn(False, 0, same(0), r".", redo=True, opts=("-z",)),
+    "z_basis_shrinks_zlibx": Scn(False, 0, same(0), r".", redo=True, opts=("-z",)),
+    # push: the peer (the receiving side's generator) asks for file 1 with an
+    # absurd sum head (peer.PUSH_SUM_HEADS).
+    # rsync: Invalid checksum count -1 [sender] / (code 2) at io.c(2202)
+    "push_sum_count_neg": Scn(True, 2, same(2), r"count"),
+    # count 2**31-1: rsync allocates 24 bytes per block before reading any:
+    # [sender] exceeded --max-alloc=1073741824 setting (file=sender.c, line=364)
+    #        rsync error: error allocating core memory buffers (code 22)
+    "push_sum_count_huge": Scn(True, 22, same(22), r"max-alloc|memory|count", max_rss_mb=64),
+    # count 20,000,000 (under --max-alloc), 300,000 sums, then EOF.
+    # rsync: connection unexpectedly closed / (code 12).  ursync's memory must
+    # grow with the sums that came, not with the count.
+    "push_sum_count_many": Scn(True, 12, same(12), EOF_RE, max_rss_mb=64),
+    # rsync: Invalid zero block length [sender] / (code 2) at io.c(2228)
+    "push_sum_blength_zero": Scn(True, 2, same(2), r"block length"),
+    # rsync: Invalid block length -700 [sender] / (code 2) at io.c(2223)
+    "push_sum_blength_neg": Scn(True, 2, same(2), r"block length"),
+    # rsync: Invalid block length 131073 [sender] / (code 2)
+    "push_sum_blength_huge": Scn(True, 2, same(2), r"block length"),
+    # rsync: Invalid checksum length 17 [sender] / (code 2) at io.c(2244) (md5: 16)
+    "push_sum_s2len_big": Scn(True, 2, same(2), r"checksum length"),
+    # rsync: Invalid checksum length -1 [sender] / (code 2)
+    "push_sum_s2len_neg": Scn(True, 2, same(2), r"checksum length"),
+    # The peer negotiates xxh64 (8-byte digests) and says 16 bytes per block.
+    # rsync: Invalid checksum length 16 [sender] / (code 2)
+    "push_sum_s2len_xxh64": Scn(True, 2, same(2), r"checksum length"),
+    # rsync: Invalid remainder length 701 [sender] / (code 2) at io.c(2250)
+    "push_sum_remainder": Scn(True, 2, same(2), r"remainder"),
+    # count 1000, 10 sums, then EOF.
+    # rsync: connection unexpectedly closed (83 bytes received so far) [sender] / (code 12)
+    "push_sum_short": Scn(True, 12, same(12), EOF_RE),
 }
 
 CLIENTS = ["rsync", "ursync"]
@@ -216,18 +317,20 @@ class Run:
     stderr: bytes
     elapsed: float
     trace: str
+    max_rss_mb: int = 0
 
     def describe(self):
         err = self.stderr.decode("utf-8", "backslashreplace")
         return f"exit {self.rc} after {self.elapsed:.1f}s; stderr:\n{err}"
 
 
-def run_client(client, scenario, work: Path, timeout_opt=False):
+def run_client(client, scenario, work: Path, timeout_opt=False, opts=()):
     exe = client_path(client)
     env = dict(os.environ)
     env.update(HOSTILE_CANARY=str(work / "canary"), HOSTILE_TRACE=str(work / "peer.trace"),
+               HOSTILE_DST=str(work / "dst"),
                PEER_WAIT=str(PEER_WAIT), PEER_LIFETIME=str(WALL + 15))
-    args = [exe, "-e", f"{sys.executable} {PEER} {scenario}", "-a"]
+    args = [exe, "-e", f"{sys.executable} {PEER} {scenario}", "-a", *opts]
     if timeout_opt:
         args.append("--timeout=5")
     args += ["src/", "host:dst/"] if scenario.startswith("push_") else ["host:src/", "dst/"]
@@ -235,21 +338,42 @@ def run_client(client, scenario, work: Path, timeout_opt=False):
     proc = subprocess.Popen(args, cwd=work, env=env, stdin=subprocess.DEVNULL,
                             stdout=subprocess.PIPE, stderr=subprocess.PIPE,
                             start_new_session=True)
-    try:
-        out, err = proc.communicate(timeout=WALL)
-    except subprocess.TimeoutExpired:
-        os.killpg(proc.pid, signal.SIGKILL)
-        out, err = proc.communicate()
-        pytest.fail(f"{client} {scenario}: still running after {WALL}s (hang); killed.\n"
-                    f"stderr so far:\n{err.decode('utf-8', 'backslashreplace')}", pytrace=False)
+    # The pipes are read in threads and the client reaped with wait4, for
+    # its own peak RSS (ru_maxrss, KiB).
+    bufs = {}
+
+    def pump(name, f):
+        bufs[name] = f.read()
+    pumps = [threading.Thread(target=pump, args=(n, f), daemon=True)
+             for n, f in (("out", proc.stdout), ("err", proc.stderr))]
+    for t in pumps:
+        t.start()
+    rusage = None
+    while rusage is None:
+        pid, status, ru = os.wait4(proc.pid, os.WNOHANG)
+        if pid:
+            rusage = ru
+            proc.returncode = os.waitstatus_to_exitcode(status)
+        elif time.monotonic() - start > WALL:
+            os.killpg(proc.pid, signal.SIGKILL)
+            for t in pumps:
+                t.join(5)
+            pytest.fail(f"{client} {scenario}: still running after {WALL}s (hang); killed.\n"
+                        f"stderr so far:\n{bufs.get('err', b'').decode('utf-8', 'backslashreplace')}",
+                        pytrace=False)
+        else:
+            time.sleep(0.02)
     elapsed = time.monotonic() - start
     try:  # the peer and anything else the client left behind in its session
         os.killpg(proc.pid, signal.SIGKILL)
     except (ProcessLookupError, PermissionError):
         pass
+    for t in pumps:
+        t.join(10)
     trace_path = work / "peer.trace"
     trace = trace_path.read_text(errors="replace") if trace_path.exists() else ""
-    return Run(proc.returncode, out, err, elapsed, trace)
+    return Run(proc.returncode, bufs.get("out", b""), bufs.get("err", b""), elapsed, trace,
+               rusage.ru_maxrss // 1024)
 
 
 def require_connected(client, scenario, r: Run):
@@ -266,11 +390,41 @@ def require_connected(client, scenario, r: Run):
 
 
 def allowed_files(scenario):
-    """{relative path in dst: bytes} a client may leave behind."""
+    """{relative path in dst: set of contents} a client may leave behind:
+    what the peer sent, and a basis file as it was (or as the peer changed
+    it), never a mix."""
     entries = peer.entries_for(scenario) or []
-    if scenario == "bad_checksum":
-        return {}  # the only data sent failed verification
-    return {e.name.decode(): e.data for e in entries if (e.mode & 0o170000) == peer.S_IFREG}
+    allowed = {}
+    if scenario != "bad_checksum":  # the only data sent failed verification
+        for e in entries:
+            if (e.mode & 0o170000) == peer.S_IFREG:
+                allowed.setdefault(e.name.decode(), set()).add(e.data)
+    for name, data in peer.basis_for(scenario).items():
+        allowed.setdefault(name, set()).add(data)
+        if "basis_shrinks" in scenario:
+            allowed[name].add(data[:100])
+        if "basis_changes" in scenario:
+            allowed[name].add(peer.DELTA_CHANGED)
+    return allowed
+
+
+def put_basis(scenario, work: Path):
+    """The destination files a delta scenario starts with (older than the
+    peer's, so the client asks for them with block sums)."""
+    for name, data in peer.basis_for(scenario).items():
+        p = work / "dst" / name
+        p.parent.mkdir(parents=True, exist_ok=True)
+        p.write_bytes(data)
+        os.utime(p, (peer.MTIME - 1000, peer.MTIME - 1000))
+
+
+def check_complete(scenario, work: Path, r: Run):
+    """After exit 0: every regular file of the list is in dst as sent."""
+    for e in peer.entries_for(scenario) or []:
+        p = work / "dst" / e.name.decode()
+        if (e.mode & 0o170000) == peer.S_IFREG:
+            assert p.is_file() and p.read_bytes() == e.data, \
+                f"{p}: missing or wrong contents\n{r.describe()}"
 
 
 def check_dst(scenario, work: Path, r: Run):
@@ -291,7 +445,7 @@ def check_dst(scenario, work: Path, r: Run):
             elif rel not in allowed:
                 bad.append(f"{rel}: not a file the peer sent legitimately"
                            + (" (leftover temp file?)" if name.startswith(".") else ""))
-            elif p.read_bytes() != allowed[rel]:
+            elif p.read_bytes() not in allowed[rel]:
                 bad.append(f"{rel}: contents differ from what was sent ({st.st_size} bytes)")
     assert not bad, f"{scenario}: bad files in dst:\n  " + "\n  ".join(bad) + "\n" + r.describe()
 
@@ -299,18 +453,30 @@ def check_dst(scenario, work: Path, r: Run):
 # ---------------------------------------------------------------------------
 
 
-@pytest.mark.parametrize("scenario", ["benign", "needs_pipeline"])
+BENIGN = {"benign": (), "needs_pipeline": (), "z_benign": ("-z",), "z_benign_zlibx": ("-z",),
+          "delta_benign": (), "z_delta_zlib": ("-z",), "z_delta_zlibx": ("-z",)}
+
+
+@pytest.mark.parametrize("scenario", list(BENIGN))
 @pytest.mark.parametrize("client", CLIENTS)
 def test_benign_pull(client, work, scenario):
     """The encoder speaks the protocol: a clean pull from peer.py. With
     needs_pipeline the server answers the first file only once a second
     one was asked for, as a client that asks ahead (rsync's generator, and
-    ursync's since it pipelines) does; one that waits per file hangs."""
+    ursync's since it pipelines) does; one that waits per file hangs.
+    z_benign*: the same with -z (the peer offers only zlib, or zlibx);
+    delta_benign, z_delta_*: the destination holds a basis, the peer
+    answers with block matches and literal data (with zlib, the matched
+    blocks in the compressor's history, as rsync's sender keeps them)."""
+    put_basis(scenario, work)
     before = snapshot(work, skip={"dst", "peer.trace"})
-    r = run_client(client, scenario, work)
+    r = run_client(client, scenario, work, opts=BENIGN[scenario])
     require_connected(client, scenario, r)
     assert r.rc == 0, r.describe()
-    for e in peer.entries_for("benign"):
+    if "delta" in scenario:
+        # the client sent block sums, and the peer matched them
+        assert re.search(r"answer 1 attempt 1 count [1-9]", r.trace), r.trace
+    for e in peer.entries_for(scenario):
         p = work / "dst" / e.name.decode()
         if (e.mode & 0o170000) == peer.S_IFREG:
             assert p.read_bytes() == e.data, f"{p}: wrong contents"
@@ -325,8 +491,9 @@ def test_benign_pull(client, work, scenario):
 @pytest.mark.parametrize("client", CLIENTS)
 def test_hostile(client, scenario, work):
     s = SCENARIOS[scenario]
+    put_basis(scenario, work)
     before = snapshot(work, skip={"dst", "peer.trace"})
-    r = run_client(client, scenario, work, timeout_opt=s.timeout_opt)
+    r = run_client(client, scenario, work, timeout_opt=s.timeout_opt, opts=s.opts)
     require_connected(client, scenario, r)
     err = r.stderr.decode("utf-8", "backslashreplace")
 
@@ -348,10 +515,18 @@ def test_hostile(client, scenario, work):
         raw = re.findall(rb"[\x00-\x08\x0b-\x1f\x7f]", r.stderr)
         assert not raw, f"raw control characters from the peer reached stderr: {raw!r}"
 
+    if s.redo:
+        assert "attempt 2" in r.trace, f"{client} {scenario}: the file was not asked for again"
+    if client == "ursync" and s.max_rss_mb:
+        assert r.max_rss_mb < s.max_rss_mb, (f"{client} {scenario}: peak RSS {r.max_rss_mb} MiB "
+                                             f"(limit {s.max_rss_mb})\n{r.describe()}")
+
     after = snapshot(work, skip={"dst", "peer.trace"})
     changed = sorted(set(before.items()) ^ set(after.items()))
     assert not changed, f"{client} {scenario}: changed outside dst: {changed}\n{r.describe()}"
     check_dst(scenario, work, r)
+    if r.rc == 0:
+        check_complete(scenario, work, r)
 
 
 def reader(data):

@@ -946,6 +946,133 @@ static void test_patch_hostile(void **state)
 	close(fo);
 }
 
+/*
+ * The basis changes between the signature and the patch (another process
+ * writes the destination while the file is in flight). The receiver sized
+ * the basis when it sent the sums; the tokens were matched against what it
+ * was then. The rebuilt file must not pass the whole-file check, so that
+ * the receiver redoes the file and never renames the result into place.
+ */
+enum basis_change { BASIS_SHRINKS, BASIS_REWRITTEN, BASIS_GONE_EMPTY, BASIS_GROWS };
+
+static void patch_after_change(enum basis_change how)
+{
+	struct ur_sig_params p = params();
+	size_t bn = 50000, nn = 60000;
+	uint8_t *basis = pattern(bn, 21), *nw = malloc(nn), sum[16], psum[16];
+	struct ur_sum_head h;
+	struct ur_delta_sigtab *tab = NULL;
+	struct tab_ctx tc;
+	int32_t m[64];
+	struct tokens t = {.matches = m};
+	struct ur_delta_out out = {tok_literal, tok_match, &t};
+	struct ur_delta_stats st;
+	struct ur_delta_patch pt;
+	struct ur_token_reader rd;
+	struct ur_rbuf r;
+	size_t cap = nn * 2 + 4096;
+	uint8_t *wire = malloc(cap);
+	int fb, fn, fo, len;
+
+	assert_non_null(nw);
+	assert_non_null(wire);
+	/* new = the basis with a change in the middle and a tail: mostly matches */
+	memcpy(nw, basis, bn);
+	memset(nw + 20000, 'x', 100);
+	pat(nw + bn, nn - bn, 22);
+	fb = file_with("cb", basis, bn);
+	fn = file_with("cn", nw, nn);
+	ur_wbuf_init(&t.w, wire, cap);
+	assert_int_equal(ur_delta_sig_head((int64_t)bn, &p, &h), 0);
+	assert_int_equal(ur_delta_sigtab_new(&h, &tab), 0);
+	tc.t = tab;
+	tc.i = 0;
+	assert_int_equal(ur_delta_sig(fb, (int64_t)bn, &p, &h, sig_to_tab, &tc), 0);
+	len = ur_delta_match(fn, (int64_t)nn, tab, &p, &out, sum, &st);
+	assert_int_equal(len, ur_sum_len(p.kind));
+	assert_true(st.matches > 10);
+	assert_int_equal(ur_token_put_end(&t.w), 0);
+
+	/* Now the destination's basis changes, through the same open file. */
+	switch (how) {
+	case BASIS_SHRINKS:
+		assert_int_equal(ftruncate(fb, 30000), 0);
+		break;
+	case BASIS_REWRITTEN: {
+		uint8_t junk[700];
+		memset(junk, 0x5a, sizeof(junk));
+		assert_int_equal(pwrite(fb, junk, sizeof(junk), 7000), (ssize_t)sizeof(junk));
+		break;
+	}
+	case BASIS_GONE_EMPTY:
+		assert_int_equal(ftruncate(fb, 0), 0);
+		break;
+	case BASIS_GROWS:
+		/* Appending does not change the blocks matched: the file is right. */
+		assert_int_equal(pwrite(fb, "more", 4, (off_t)bn), 4);
+		break;
+	}
+
+	fo = out_file();
+	/* The size the receiver saw when it sent the sums. */
+	assert_int_equal(ur_delta_patch_init(&pt, &h, fb, (int64_t)bn, fo, &p), 0);
+	ur_token_reader_init(&rd, h.count);
+	ur_rbuf_init(&r, wire, t.w.len);
+	for (;;) {
+		struct ur_token tok;
+
+		assert_int_equal(ur_token_read(&rd, &r, &tok, NULL), 0);
+		if (tok.kind == UR_TOKEN_END)
+			break;
+		/* A block past the shrunken end is not the peer's fault: it
+		 * reads as zeros, the stream goes on. */
+		assert_int_equal(ur_delta_patch_token(&pt, &tok), 0);
+	}
+	assert_int_equal(ur_delta_patch_finish(&pt, psum), len);
+	if (how == BASIS_GROWS) {
+		assert_memory_equal(psum, sum, (size_t)len);
+		assert_int_equal(pt.st.read_error, 0);
+	} else {
+		/* The sum the sender computed over the real new file differs
+		 * from the rebuilt one's: the receiver must redo the file. */
+		assert_memory_not_equal(psum, sum, (size_t)len);
+		assert_int_equal(pt.st.read_error, how == BASIS_REWRITTEN ? 0 : -ENODATA);
+	}
+	assert_int_equal(pt.st.literal + pt.st.matched, (int64_t)nn);
+	ur_delta_patch_release(&pt);
+	ur_delta_sigtab_free(tab);
+	free(wire);
+	free(nw);
+	free(basis);
+	close(fb);
+	close(fn);
+	close(fo);
+}
+
+static void test_patch_basis_shrinks(void **state)
+{
+	(void)state;
+	patch_after_change(BASIS_SHRINKS);
+}
+
+static void test_patch_basis_rewritten(void **state)
+{
+	(void)state;
+	patch_after_change(BASIS_REWRITTEN);
+}
+
+static void test_patch_basis_emptied(void **state)
+{
+	(void)state;
+	patch_after_change(BASIS_GONE_EMPTY);
+}
+
+static void test_patch_basis_grows(void **state)
+{
+	(void)state;
+	patch_after_change(BASIS_GROWS);
+}
+
 static int setup(void **state)
 {
 	(void)state;
@@ -980,6 +1107,10 @@ int main(void)
 	    cmocka_unit_test(test_match_chain_cap),
 	    cmocka_unit_test(test_sigtab_and_match_errors),
 	    cmocka_unit_test(test_patch_hostile),
+	    cmocka_unit_test(test_patch_basis_shrinks),
+	    cmocka_unit_test(test_patch_basis_rewritten),
+	    cmocka_unit_test(test_patch_basis_emptied),
+	    cmocka_unit_test(test_patch_basis_grows),
 	};
 
 	return cmocka_run_group_tests(tests, setup, teardown);
