@@ -23,6 +23,7 @@
 #include <stdio.h>
 #include <sys/stat.h>
 
+#include "checksum/checksum.h"
 #include "cli/opts.h"
 #include "engine/report.h"
 #include "flist/flist.h"
@@ -185,6 +186,14 @@ void ur_sender_remove(struct ur_engine *eng, const struct ur_flist *fl,
 /* generator.c: examine one entry against the destination and act on it.
  * Returns false when a directory's contents must be skipped. */
 bool ur_generate(struct ur_engine *eng, const struct ur_flist *fl, struct ur_fentry *fe);
+/* The checksum of the transfer: the negotiated one over the wire; locally
+ * --checksum-choice's first name, or what two rsync 3.5.0 peers agree on. */
+enum ur_sum_kind ur_engine_xfer_kind(const struct ur_engine *eng);
+/* %C: the whole-file digest of it (len bytes; "none" leaves the column
+ * blank), kept in eng->sum_hex. */
+void ur_item_set_sum(struct ur_engine *eng, struct ur_item *it, enum ur_sum_kind kind,
+		     const uint8_t *sum, int len);
+
 /* A file failed verification and is about to be received again (rsync's
  * redo): report the attempt that failed (bytes of literal data), count
  * the next one and itemize it against what dname holds now. */

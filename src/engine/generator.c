@@ -160,6 +160,7 @@ static void make_item(struct ur_engine *eng, const struct ur_flist *fl, const st
 		.local_name = local,
 		.skip_group = !ur_can_chgrp(eng, fe->gid),
 		.side = eng->wire ? UR_SIDE_RECEIVER : UR_SIDE_LOCAL,
+		.checksum_len = ur_sum_len(ur_engine_xfer_kind(eng)),
 	};
 }
 

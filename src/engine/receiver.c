@@ -8,6 +8,8 @@
 #include "engine/engine.h"
 #include "engine/delta.h"
 #include "engine/eio_int.h"
+#include "engine/wire.h"
+#include "proto/handshake.h"
 #include "util/err.h"
 #include "util/log.h"
 #include "util/path.h"
@@ -21,9 +23,6 @@
 #include <string.h>
 #include <sys/stat.h>
 #include <unistd.h>
-#if HAVE_XXHASH
-#include <xxhash.h>
-#endif
 
 #define COPY_CHUNK (1 << 20)
 
@@ -99,13 +98,43 @@ static size_t chunk_for(int64_t left)
 	return left < COPY_CHUNK ? (size_t)left : COPY_CHUNK;
 }
 
-/* The whole-file digest for --out-format's %C (XXH3-128, what two rsync
- * 3.5.0 peers agree on), when the build has xxhash. */
+enum ur_sum_kind ur_engine_xfer_kind(const struct ur_engine *eng)
+{
+	const char *cc = eng->o->checksum_choice;
+	if (eng->wire)
+		return ur_wire_sum_kind(eng->wire->caps.checksum);
+	if (cc) {
+		/* --checksum-choice=XFER[,FILE]: the transfer's is the first */
+		const char *comma = strchr(cc, ',');
+		int id = ur_nstr_lookup(UR_NSTR_CHECKSUM, cc, comma ? (size_t)(comma - cc) : strlen(cc));
+		if (id >= 0)
+			return ur_wire_sum_kind((enum ur_csum)id);
+	}
+	/* what two rsync 3.5.0 peers agree on (md5 without libxxhash) */
+	return ur_sum_supported(UR_SUM_XXH3_128) ? UR_SUM_XXH3_128 : UR_SUM_MD5;
+}
+
+void ur_item_set_sum(struct ur_engine *eng, struct ur_item *it, enum ur_sum_kind kind,
+		     const uint8_t *sum, int len)
+{
+	it->checksum_len = len;
+	it->sum_hex = NULL;
+	/* rsync shows MD4 and MD5 in byte order and the xxhash kinds the
+	 * other way round (as the numbers they are); none, and the MD4s of old
+	 * protocols, not at all */
+	bool reversed = kind == UR_SUM_XXH64 || kind == UR_SUM_XXH3_64 || kind == UR_SUM_XXH3_128;
+	if (!(reversed || kind == UR_SUM_MD4 || kind == UR_SUM_MD5) || len <= 0 ||
+	    2 * (size_t)len >= sizeof(eng->sum_hex))
+		return;
+	for (int i = 0; i < len; i++)
+		snprintf(eng->sum_hex + 2 * i, 3, "%02x", sum[reversed ? len - 1 - i : i]);
+	it->sum_hex = eng->sum_hex;
+}
+
+/* The whole-file digest for --out-format's %C, in the transfer's checksum. */
 struct digest {
 	bool want;
-#if HAVE_XXHASH
-	XXH3_state_t *st;
-#endif
+	struct ur_sum_ctx sc;
 };
 
 /* copy_file_range does not say which side failed: these errors are the
@@ -154,10 +183,8 @@ static int64_t copy_fd(struct ur_engine *eng, int in, int out, int64_t size, int
 			*which = 0;
 			return n;
 		}
-#if HAVE_XXHASH
-		if (dg->st && n > 0)
-			XXH3_128bits_update(dg->st, buf, (size_t)n);
-#endif
+		if (n > 0)
+			ur_sum_update(&dg->sc, buf, (size_t)n);
 		ssize_t w = ur_io_write_full(eng->io, out, buf, (size_t)n, -1);
 		if (w < 0) {
 			*which = 1;
@@ -180,7 +207,6 @@ int ur_receive_file(struct ur_engine *eng, const struct ur_flist *fl, const stru
 {
 	const struct ur_opts *o = eng->o;
 	char src[PATH_MAX], tmp[PATH_MAX], dir[PATH_MAX];
-	char *sum_hex = eng->sum_hex;
 	int in = -1, out = -1, rc = 0;
 	int tdirfd = eng->dest_fd;
 	bool temp_in_place = false;
@@ -311,10 +337,8 @@ int ur_receive_file(struct ur_engine *eng, const struct ur_flist *fl, const stru
 	int which;
 	int64_t n;
 	struct digest dg = {.want = !from && ur_format_has(ur_stdout_format(o), 'C')};
-#if HAVE_XXHASH
-	if (dg.want && (dg.st = XXH3_createState()))
-		XXH3_128bits_reset(dg.st);
-#endif
+	if (dg.want && ur_sum_init(&dg.sc, ur_engine_xfer_kind(eng), 0) < 0)
+		dg.want = false;
 	if (from) {
 		n = from->copy(from, eng, out, fe->size, &which, it);
 		if (n < 0 && !which) {
@@ -324,16 +348,10 @@ int ur_receive_file(struct ur_engine *eng, const struct ur_flist *fl, const stru
 	} else {
 		n = copy_fd(eng, in, out, fe->size, &which, &dg);
 	}
-#if HAVE_XXHASH
-	if (dg.st) {
-		XXH128_canonical_t c;
-		XXH128_canonicalFromHash(&c, XXH3_128bits_digest(dg.st));
-		for (int i = 0; i < 16; i++)
-			snprintf(sum_hex + 2 * i, 3, "%02x", c.digest[i]);
-		it->sum_hex = sum_hex;
-		XXH3_freeState(dg.st);
+	if (dg.want) {
+		uint8_t d[UR_SUM_MAX_LEN];
+		ur_item_set_sum(eng, it, dg.sc.kind, d, ur_sum_final(&dg.sc, d));
 	}
-#endif
 	if (n >= 0 && o->inplace && ur_sys_ftruncate(eng->io, out, n) < 0) {
 		n = -errno;
 		which = 1;
@@ -563,7 +581,7 @@ static int64_t delta_copy(struct ur_source *s, struct ur_engine *eng, int out, i
 {
 	struct delta_src *ds = (struct delta_src *)s;
 	struct ur_sig_params sp = {
-	    .kind = UR_SUM_XXH3_128, /* what two rsync 3.5.0 peers agree on */
+	    .kind = ur_engine_xfer_kind(eng),
 	    .protocol = 32,
 	    .block_size_opt = eng->o->block_size,
 	    /* rsync's sender matches for an in-place update unless the basis
@@ -632,6 +650,8 @@ static int64_t delta_copy(struct ur_source *s, struct ur_engine *eng, int out, i
 		ur_engine_fail(eng, UR_EXIT_PARTIAL);
 	}
 	*which = rc < 0 && rc != -EBADMSG; /* else a failed write */
+	if (rc >= 0)
+		ur_item_set_sum(eng, it, sp.kind, sum, slen);
 	return rc < 0 ? rc : total;
 }
 
@@ -650,8 +670,10 @@ static int local_send_file(struct ur_engine *eng, const struct ur_flist *fl,
 			   struct ur_item *it, int64_t *bytes)
 {
 	const struct ur_opts *o = eng->o;
-	/* --append is a delta of its own kind even where -W is the default. */
-	if ((o->whole_file == 0 || o->append) && dst_exists) {
+	/* --append is a delta of its own kind even where -W is the default;
+	 * --checksum-choice=none means whole files (no block sums). */
+	bool delta = (o->whole_file == 0 && ur_engine_xfer_kind(eng) != UR_SUM_NONE) || o->append;
+	if (delta && dst_exists) {
 		struct delta_src ds = {
 		    .base = {.open = delta_open, .copy = delta_copy, .close = delta_close},
 		    .dname = dname,

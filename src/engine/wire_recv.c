@@ -709,7 +709,6 @@ static int64_t wire_copy(struct ur_source *s, struct ur_engine *eng, int out, in
 	struct ur_sig_params sp;
 	int rc;
 	(void)size;
-	(void)it;
 
 	*which = 0;
 	sig_params(eng, w, ws->second, &sp);
@@ -833,6 +832,7 @@ static int64_t wire_copy(struct ur_source *s, struct ur_engine *eng, int out, in
 		ws->redo = true;
 		return -EBADMSG;
 	}
+	ur_item_set_sum(eng, it, ur_wire_sum_kind(w->caps.checksum), mine, slen);
 	return total;
 }
 

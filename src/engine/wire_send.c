@@ -84,6 +84,8 @@ struct sender {
 	struct idev *hl;
 	size_t nhl, caphl;
 	uint8_t *sent; /* a bit per index sent once already (a redo's is) */
+	uint8_t sum[UR_SUM_MAX_LEN]; /* %C of the file just sent */
+	int sum_len;
 	size_t nsent;  /* bytes of it */
 };
 
@@ -532,7 +534,10 @@ static void log_item(struct sender *sd, const struct ur_flist *fl, const struct 
 	    .bytes_xfer = bytes,
 	    .side = UR_SIDE_SENDER,
 	    .hlink_target = xname,
+	    .checksum_len = ur_sum_len(ur_engine_xfer_kind(eng)),
 	};
+	if (transfer_end && sd->sum_len > 0)
+		ur_item_set_sum(eng, &it, ur_engine_xfer_kind(eng), sd->sum, sd->sum_len);
 	if (!(iflags & UR_ITEM_TRANSFER))
 		ur_report_item(eng->o, eng->out, &it);
 	else if (!transfer_end)
@@ -703,7 +708,10 @@ static int send_data(struct sender *sd, const struct ur_flist *fl, const struct 
 	int64_t sent = dst.literal;
 	eng->st.matched_data += dst.matched;
 	eng->st.literal_data += sent;
+	memcpy(sd->sum, digest, sizeof(sd->sum));
+	sd->sum_len = ur_sum_len(sp.kind);
 	log_item(sd, fl, fe, wi->iflags, true, sent, NULL);
+	sd->sum_len = 0;
 out:
 	close(fd);
 	return rc;

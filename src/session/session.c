@@ -464,12 +464,17 @@ int ur_session_run(struct ur_opts *o)
 		}
 		ur_remote_spec_free(&rs);
 	}
-	if (o->checksum_choice) {
-		/* Over the wire only, for now (a local copy's %C and -c would
-		 * have to follow it). */
-		ur_error(0, "--checksum-choice is not supported yet");
-		rc = UR_EXIT_UNSUPPORTED;
-		goto out;
+	if (o->checksum && o->checksum_choice) {
+		/* -c cannot compare by "none" (the FILE part of XFER[,FILE]) */
+		const char *cc = o->checksum_choice, *comma = strchr(cc, ',');
+		if (!strcmp(comma ? comma + 1 : cc, "none")) {
+			ur_errmsg("Invalid checksum-choice for --checksum: none (0)");
+			ur_exit_message(UR_EXIT_UNSUPPORTED, "sender");
+			/* rsync's local sender dies there, and its receiver
+			 * reports the signal that brings it down */
+			ur_exit_message(UR_EXIT_SIGNAL1, "Receiver");
+			return UR_EXIT_UNSUPPORTED;
+		}
 	}
 	if (o->nargs == 1) {
 		/* A lone source lists it, as rsync does. */

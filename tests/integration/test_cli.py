@@ -220,7 +220,7 @@ UNSUPPORTED = [
     (["--link-dest=x"], True), (["--compare-dest=x"], True), (["--copy-dest=x"], True),
     (["-S"], True),
     (["--partial-dir=p"], True), (["--delay-updates"], True),
-    (["-y"], True), (["--cc=md5"], True), (["--checksum-choice=md5"], True),
+    (["-y"], True),
     (["--chown=0:0"], True), (["--usermap=0:0"], True), (["--bwlimit=100"], True),
     (["--stop-after=5"], True), (["-K"], True),
     (["--munge-links"], True), (["--super"], True), (["--no-super"], True),

@@ -82,3 +82,23 @@ def test_append(rr, opts):
 def test_append_plain_r(rr):
     """Without -t the kept part is still trusted; sizes decide."""
     rr.check(["-r", "-i", "--append", "src/", "dst/"], append_tree)
+
+
+CHOICES = ["md5", "md4", "xxh64", "xxh3", "xxh128", "none", "md5,xxh64", "xxhash", "auto",
+           "xxh3,md4"]
+
+
+@pytest.mark.parametrize("cc", CHOICES)
+def test_checksum_choice_out_format(rr, cc):
+    """--checksum-choice on a local copy: %C is the file's digest in the
+    chosen checksum, shown as rsync shows it (xxhash kinds as numbers,
+    none blank), and the delta is still the delta."""
+    rr.check(["-a", f"--cc={cc}", "--no-W", "--stats", "--out-format=%i %n %C",
+              "src/", "dst/"], delta_tree)
+
+
+@pytest.mark.parametrize("args", [["-c", "--cc=md5,none"], ["-c", "--cc=none"], ["--cc=bogus"],
+                                  ["--cc=md5,bogus"], ["-c", "--cc=xxh64,md5", "-i"]],
+                         ids=lambda a: " ".join(a))
+def test_checksum_choice_errors(rr, args):
+    rr.check(["-a", *args, "src/", "dst/"], append_tree)
