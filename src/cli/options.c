@@ -1297,7 +1297,7 @@ static const struct optdef main_opts[] = {
 	CI("no-progress", 0, do_progress, 0, Y),
 	CI("partial", 0, keep_partial, 1, Y),
 	CI("no-partial", 0, keep_partial, 0, Y),
-	OS("partial-dir", 0, partial_dir, N),
+	OS("partial-dir", 0, partial_dir, Y),
 	OB("delay-updates", 0, delay_updates, true, N),
 	OB("no-delay-updates", 0, delay_updates, false, Y),
 	OB("prune-empty-dirs", 'm', prune_empty_dirs, true, Y),
@@ -1989,8 +1989,6 @@ static int refuse(struct pctx *c)
 
 	if (!what && o->iconv)
 		what = c->iconv_from_env ? "--iconv (from RSYNC_ICONV)" : "--iconv";
-	if (!what && o->partial_dir)
-		what = "--partial-dir (from RSYNC_PARTIAL_DIR)";
 	if (!what)
 		return 0;
 	return fail(UR_EXIT_UNSUPPORTED, "%s is not supported yet", what);

@@ -134,6 +134,9 @@ struct ur_engine {
 	bool quiet_walk;          /* sender: a counting walk, report nothing */
 	bool in_backup;           /* removing an old backup: do not back it up */
 	char sum_hex[33];         /* %C of the file just received */
+	/* --partial-dir: the file's partial copy, the basis of this transfer
+	 * (relative to dest_fd), or NULL: the destination's file */
+	const char *basis_name;
 	struct ur_dscan *scan;    /* the children being generated, or NULL */
 	bool dir_made;            /* ur_generate() just made the directory it was given */
 	uint32_t euid, egid;      /* who owns the files we create */
@@ -186,6 +189,12 @@ void ur_sender_remove(struct ur_engine *eng, const struct ur_flist *fl,
 /* generator.c: examine one entry against the destination and act on it.
  * Returns false when a directory's contents must be skipped. */
 bool ur_generate(struct ur_engine *eng, const struct ur_flist *fl, struct ur_fentry *fe);
+/* --partial-dir: where dname's partial copy lives (relative to dest_fd,
+ * or absolute). 0, or -ENAMETOOLONG. */
+int ur_partial_name(const struct ur_engine *eng, const char *dname, char *buf, size_t cap);
+/* Remove it, and its directory if that is now empty (a relative one). */
+void ur_partial_drop(struct ur_engine *eng, const char *pname);
+
 /* The checksum of the transfer: the negotiated one over the wire; locally
  * --checksum-choice's first name, or what two rsync 3.5.0 peers agree on. */
 enum ur_sum_kind ur_engine_xfer_kind(const struct ur_engine *eng);

@@ -741,9 +741,20 @@ bool ur_generate(struct ur_engine *eng, const struct ur_flist *fl, struct ur_fen
 		mode = final_mode(eng, fe, &dst, false);
 	}
 
+	/* --partial-dir: a partial copy from an earlier run is the basis, or
+	 * goes if the file turns out to be up to date. */
+	char pname[PATH_MAX];
+	bool partial = false;
+	if (o->partial_dir && ur_partial_name(eng, dname, pname, sizeof(pname)) == 0) {
+		struct stat pst;
+		partial = ur_sys_fstatat(eng->io, eng->dest_fd, pname, &pst, AT_SYMLINK_NOFOLLOW) == 0 &&
+			  S_ISREG(pst.st_mode);
+	}
 	if (dret == 0 && quick_check_ok(eng, fl, fe, dname, &dst)) {
 		struct ur_fentry tmp = *fe;
 		tmp.mode = mode;
+		if (partial && !o->dry_run)
+			ur_partial_drop(eng, pname);
 		return settle(eng, fl, fe, dname, &tmp, &dst, o->checksum ? UR_SETTLE_ACCURATE : 0);
 	}
 	/* --append leaves alone a file that is not shorter than the source,
@@ -774,7 +785,12 @@ bool ur_generate(struct ur_engine *eng, const struct ur_flist *fl, struct ur_fen
 	struct ur_fentry tmp = *fe;
 	tmp.mode = mode;
 	int64_t bytes = 0;
-	if (eng->chan->send_file(eng, fl, &tmp, dname, dret == 0, &it, &bytes) == 0) {
+	eng->basis_name = partial ? pname : NULL;
+	int sent = eng->chan->send_file(eng, fl, &tmp, dname, dret == 0, &it, &bytes);
+	eng->basis_name = NULL;
+	if (sent == 0 && partial)
+		ur_partial_drop(eng, pname); /* the basis, used up */
+	if (sent == 0) {
 		eng->st.literal_data += bytes;
 		if (!it.bytes_xfer) /* (a delta says what it sent) */
 			it.bytes_xfer = wire_bytes(bytes);

@@ -98,6 +98,45 @@ static size_t chunk_for(int64_t left)
 	return left < COPY_CHUNK ? (size_t)left : COPY_CHUNK;
 }
 
+int ur_partial_name(const struct ur_engine *eng, const char *dname, char *buf, size_t cap)
+{
+	const char *pd = eng->o->partial_dir;
+	const char *slash = strrchr(dname, '/');
+	const char *base = slash ? slash + 1 : dname;
+	int n = pd[0] == '/' || !slash
+			? snprintf(buf, cap, "%s/%s", pd, base)
+			: snprintf(buf, cap, "%.*s/%s/%s", (int)(slash - dname), dname, pd, base);
+	return n < 0 || (size_t)n >= cap ? -ENAMETOOLONG : 0;
+}
+
+/* The directory of partial copy pname, made (0700) if need be; something
+ * else of that name goes first, as in rsync. */
+static bool partial_dir_made(struct ur_engine *eng, char *pname)
+{
+	char *slash = strrchr(pname, '/');
+	struct stat st;
+	bool ok = true;
+	*slash = '\0';
+	if (ur_sys_fstatat(eng->io, eng->dest_fd, pname, &st, AT_SYMLINK_NOFOLLOW) == 0 &&
+	    !S_ISDIR(st.st_mode) && ur_sys_unlinkat(eng->io, eng->dest_fd, pname, 0) < 0)
+		ok = false;
+	else if (mkdirat(eng->dest_fd, pname, 0700) < 0 && errno != EEXIST)
+		ok = false;
+	*slash = '/';
+	return ok;
+}
+
+void ur_partial_drop(struct ur_engine *eng, const char *pname)
+{
+	char dir[PATH_MAX];
+	const char *slash = strrchr(pname, '/');
+	ur_sys_unlinkat(eng->io, eng->dest_fd, pname, 0);
+	if (!slash || eng->o->partial_dir[0] == '/')
+		return;
+	snprintf(dir, sizeof(dir), "%.*s", (int)(slash - pname), pname);
+	unlinkat(eng->dest_fd, dir, AT_REMOVEDIR); /* only if empty */
+}
+
 enum ur_sum_kind ur_engine_xfer_kind(const struct ur_engine *eng)
 {
 	const char *cc = eng->o->checksum_choice;
@@ -475,17 +514,26 @@ fail:
 	if (!temp_in_place && o->partial && out >= 0) {
 		/* --partial keeps what arrived, under the real name and with
 		 * the file's attributes. When the run dies there, rsync dates it
-		 * 1970 so that no later quick check or -u takes it as done. */
+		 * 1970 so that no later quick check or -u takes it as done.
+		 * --partial-dir keeps it in that directory instead, undated. */
 		struct ur_fentry pf = *fe;
 		int flags = o->times ? UR_ATTR_ACCURATE : UR_ATTR_SKIP_MTIME;
-		if (eng->fatal) {
+		char pname[PATH_MAX];
+		const char *keep = dname;
+		if (o->partial_dir) {
+			keep = ur_partial_name(eng, dname, pname, sizeof(pname)) == 0 &&
+				       partial_dir_made(eng, pname)
+				   ? pname
+				   : NULL;
+			flags = UR_ATTR_SKIP_MTIME;
+		} else if (eng->fatal) {
 			pf.mtime = 0;
 			flags = UR_ATTR_ACCURATE | UR_ATTR_FORCE_MTIME;
 		}
 		ur_set_attrs(eng, tmp, out, &pf, NULL, flags);
 		ur_io_close(eng->io, out);
 		out = -1;
-		if (ur_io_renameat(eng->io, tdirfd, tmp, eng->dest_fd, dname) < 0)
+		if (!keep || ur_io_renameat(eng->io, tdirfd, tmp, eng->dest_fd, keep) < 0)
 			ur_io_unlinkat(eng->io, tdirfd, tmp, 0);
 	} else if (!temp_in_place) {
 		ur_io_unlinkat(eng->io, tdirfd, tmp, 0);
@@ -543,7 +591,8 @@ static int delta_open(struct ur_source *s, struct ur_engine *eng, const struct u
 		return -e;
 	}
 	struct stat st;
-	ds->basis = ur_sys_openat(eng->io, eng->dest_fd, ds->dname, O_RDONLY | O_CLOEXEC | O_NOFOLLOW, 0);
+	ds->basis = ur_sys_openat(eng->io, eng->dest_fd, eng->basis_name ? eng->basis_name : ds->dname,
+				  O_RDONLY | O_CLOEXEC | O_NOFOLLOW, 0);
 	if (ds->basis >= 0 && (fstat(ds->basis, &st) < 0 || !S_ISREG(st.st_mode))) {
 		ur_io_close(eng->io, ds->basis);
 		ds->basis = -1;
@@ -673,7 +722,7 @@ static int local_send_file(struct ur_engine *eng, const struct ur_flist *fl,
 	/* --append is a delta of its own kind even where -W is the default;
 	 * --checksum-choice=none means whole files (no block sums). */
 	bool delta = (o->whole_file == 0 && ur_engine_xfer_kind(eng) != UR_SUM_NONE) || o->append;
-	if (delta && dst_exists) {
+	if (delta && (dst_exists || eng->basis_name)) {
 		struct delta_src ds = {
 		    .base = {.open = delta_open, .copy = delta_copy, .close = delta_close},
 		    .dname = dname,

@@ -591,11 +591,15 @@ enum ur_sum_kind ur_wire_sum_kind(enum ur_csum c)
 	}
 }
 
-static int item_request(struct ur_wire *w, int32_t ndx, uint16_t iflags)
+static int item_request(struct ur_wire *w, int32_t ndx, uint16_t iflags, uint8_t basis_type)
 {
+	if (basis_type != UR_FNAMECMP_FNAME)
+		iflags |= UR_ITEM_BASIS_TYPE_FOLLOWS;
 	int rc = ur_conn_write_ndx(w->c, ndx);
 	if (rc == 0)
 		rc = ur_conn_write_u16(w->c, iflags);
+	if (rc == 0 && (iflags & UR_ITEM_BASIS_TYPE_FOLLOWS))
+		rc = ur_conn_write(w->c, &basis_type, 1);
 	return rc;
 }
 
@@ -607,8 +611,10 @@ static int send_request(struct ur_engine *eng, struct wire_src *ws)
 	/* The basis for a delta: the regular file of that name, if any. */
 	ws->basis = -1;
 	ws->basis_size = 0;
-	if (wants_delta(eng) && ws->dst_exists && !eng->dest_missing) {
-		int fd = openat(eng->dest_fd, ws->dname, O_RDONLY | O_CLOEXEC | O_NOFOLLOW);
+	/* (--partial-dir: the partial copy from an earlier run) */
+	const char *bname = eng->basis_name ? eng->basis_name : ws->dname;
+	if (wants_delta(eng) && (ws->dst_exists || eng->basis_name) && !eng->dest_missing) {
+		int fd = openat(eng->dest_fd, bname, O_RDONLY | O_CLOEXEC | O_NOFOLLOW);
 		struct stat st;
 		if (fd >= 0 && fstat(fd, &st) == 0 && S_ISREG(st.st_mode) && st.st_size > 0) {
 			ws->basis = fd;
@@ -621,7 +627,8 @@ static int send_request(struct ur_engine *eng, struct wire_src *ws)
 	struct ur_sum_head h = {0};
 	struct ur_sig_params sp;
 	sig_params(eng, w, ws->second, &sp);
-	int rc = item_request(w, ws->ndx, (uint16_t)ws->iflags);
+	int rc = item_request(w, ws->ndx, (uint16_t)ws->iflags,
+			      eng->basis_name ? UR_FNAMECMP_PARTIAL_DIR : UR_FNAMECMP_FNAME);
 	if (rc == 0 && ws->basis >= 0 && ur_delta_sig_head(ws->basis_size, &sp, &h) < 0)
 		h = (struct ur_sum_head){0};
 	if (rc == 0 && (rc = ur_conn_reserve(w->c, 16, &b)) == 0) {
@@ -1141,7 +1148,7 @@ static void wire_itemized(struct ur_engine *eng, const struct ur_flist *fl,
 	if (!(iflags & SIGNIFICANT_ITEM_FLAGS) && !UR_INFO_GTE(o, NAME, 2) &&
 	    ur_stdout_has_i(o) < 2 && !(xname && *xname))
 		return;
-	if (item_request(w, (int32_t)eng->cur_index, (uint16_t)(iflags & 0xFFFF)) == 0 &&
+	if (item_request(w, (int32_t)eng->cur_index, (uint16_t)(iflags & 0xFFFF), UR_FNAMECMP_FNAME) == 0 &&
 	    (iflags & UR_ITEM_XNAME_FOLLOWS)) {
 		const char *x = xname ? xname : "";
 		struct ur_wbuf b;

@@ -88,6 +88,13 @@ static void warn_cb(void *ctx, const char *msg)
 }
 
 /* One list from the command line's filter options, reading through cb. */
+/* Does --partial-dir add its rule (rsync's client does, for a relative
+ * directory)? */
+static bool partial_rule(const struct ur_opts *o)
+{
+	return o->partial_dir && o->partial_dir[0] != '/' && !o->server;
+}
+
 static int build_list(struct ur_engine *eng, const char *abs_root,
 		      int (*cb)(void *, const char *, char **, size_t *), bool warn,
 		      struct ur_filter_list **out)
@@ -142,6 +149,15 @@ static int build_list(struct ur_engine *eng, const char *abs_root,
 	}
 	if (!rc && o->cvs_exclude)
 		rc = ur_filter_add_cvs_exclude(l, &err);
+	/* A relative --partial-dir is kept out of the transfer and safe from
+	 * --delete by a rule the client adds last (the server gets it with
+	 * the others): "-p DIR/", perishable so a directory holding only it
+	 * can still go. */
+	if (!rc && partial_rule(o)) {
+		char rule[PATH_MAX + 8];
+		snprintf(rule, sizeof(rule), "-p %s/", o->partial_dir);
+		rc = ur_filter_add(l, rule, 0, &err);
+	}
 	if (rc < 0) {
 		ur_filter_report(&err);
 		return err.code ? err.code : UR_EXIT_SYNTAX;
@@ -154,7 +170,7 @@ int ur_session_filters(struct ur_engine *eng, const char *abs_root)
 	const struct ur_opts *o = eng->o;
 	bool protect_backups = o->backup && !o->backup_dir && o->delete_mode != UR_DEL_NONE &&
 			       !o->delete_excluded;
-	if (!o->filter_count && !o->cvs_exclude && !protect_backups)
+	if (!o->filter_count && !o->cvs_exclude && !protect_backups && !partial_rule(o))
 		return 0;
 	int rc = build_list(eng, abs_root, read_cb, true, &eng->filters);
 	/* Only deletion consults the receiver's rules. A command-line file

@@ -276,7 +276,7 @@ static int push_info(struct ur_argv *a, const struct ur_opts *o, bool am_sender)
 /* rsync's clean_fname(CFN_COLLAPSE_DOT_DOT_DIRS) as --partial-dir gets it:
  * no doubled slashes, no "." components, no trailing slash, "dir/.."
  * collapsed. */
-static char *clean_dir(const char *in)
+char *ur_clean_dir(const char *in)
 {
 	size_t len = strlen(in);
 	char *out = malloc(len + 2), *t = out;
@@ -589,7 +589,7 @@ static int build(const struct ur_opts *o, bool remote_sender, struct ur_argv *a,
 		PUSHF("--checksum-seed=%d", o->checksum_seed);
 	/* rsync cleans the dir first; one that comes to "." (like "a/..") is
 	 * dropped and only --partial remains */
-	pdir = o->partial_dir ? clean_dir(o->partial_dir) : NULL;
+	pdir = o->partial_dir ? ur_clean_dir(o->partial_dir) : NULL;
 	if (o->partial_dir && !pdir)
 		return -ENOMEM;
 	if (pdir && !strcmp(pdir, ".")) {

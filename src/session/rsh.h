@@ -31,6 +31,11 @@ void ur_argv_free(struct ur_argv *a);
 /* Append a copy of s; 0 or -ENOMEM. */
 int ur_argv_push(struct ur_argv *a, const char *s);
 
+/* rsync's clean_fname(CFN_COLLAPSE_DOT_DOT_DIRS): no "//", "./" or
+ * trailing "/", "dir/.." folded; "." for what comes to nothing. Returns a
+ * string to free, or NULL for no memory. */
+char *ur_clean_dir(const char *in);
+
 /* The remote shell to use: -e, else RSYNC_RSH (rsh_env, NULL when unset;
  * rsync uses a set but empty one as is), else "ssh". */
 const char *ur_rsh_choose(const struct ur_opts *o, const char *rsh_env);

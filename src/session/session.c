@@ -1,6 +1,7 @@
 /* SPDX-License-Identifier: GPL-3.0-or-later */
 /* Who talks to whom. For now: the local transfer; remote forms say so. */
 #include "session/session.h"
+#include "session/rsh.h"
 #include "engine/engine.h"
 #include "engine/eio_int.h"
 #include "session/filters.h"
@@ -418,7 +419,32 @@ out:
 	return rc;
 }
 
+/* --partial-dir as rsync uses it: cleaned, and none if that leaves "." */
+static int clean_partial_dir(struct ur_opts *o, char **owned)
+{
+	*owned = NULL;
+	if (!o->partial_dir)
+		return 0;
+	if (!(*owned = ur_clean_dir(o->partial_dir)))
+		return UR_EXIT_MALLOC;
+	o->partial_dir = strcmp(*owned, ".") ? *owned : NULL;
+	return 0;
+}
+
+static int session_run(struct ur_opts *o);
+
 int ur_session_run(struct ur_opts *o)
+{
+	char *pdir;
+	int rc = clean_partial_dir(o, &pdir);
+	if (!rc)
+		rc = session_run(o);
+	o->partial_dir = NULL;
+	free(pdir);
+	return rc;
+}
+
+static int session_run(struct ur_opts *o)
 {
 	int rc;
 	if (o->server) {

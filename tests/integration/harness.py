@@ -494,7 +494,7 @@ def base_env(extra=None):
 # comparison with rsync 3.5.0 back on.
 NOT_YET_LONG = {
     "--sparse", "--preallocate", "--keep-dirlinks",
-    "--munge-links", "--copy-devices", "--delay-updates", "--partial-dir",
+    "--munge-links", "--copy-devices", "--delay-updates",
     "--chown", "--usermap", "--groupmap",
 }
 # Short forms, as letters inside a bundle (-aH).

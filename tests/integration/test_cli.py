@@ -219,7 +219,7 @@ UNSUPPORTED = [
     (["-A"], True), (["-X"], True),
     (["--link-dest=x"], True), (["--compare-dest=x"], True), (["--copy-dest=x"], True),
     (["-S"], True),
-    (["--partial-dir=p"], True), (["--delay-updates"], True),
+    (["--delay-updates"], True),
     (["-y"], True),
     (["--chown=0:0"], True), (["--usermap=0:0"], True), (["--bwlimit=100"], True),
     (["--stop-after=5"], True), (["-K"], True),

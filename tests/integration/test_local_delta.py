@@ -102,3 +102,36 @@ def test_checksum_choice_out_format(rr, cc):
                          ids=lambda a: " ".join(a))
 def test_checksum_choice_errors(rr, args):
     rr.check(["-a", *args, "src/", "dst/"], append_tree)
+
+
+def partial_tree(t):
+    """Partial copies from an interrupted earlier run beside files that
+    are missing, changed or already up to date."""
+    base = _base(300_000, "p")
+    t.file("src/missing", base, mtime=T1)
+    t.file("dst/.part/missing", base[:120_000], mtime=T0)
+    t.file("src/changed", base, mtime=T1)
+    t.file("dst/changed", base[:50_000], mtime=T0)
+    t.file("dst/.part/changed", base[:200_000], mtime=T0)
+    t.file("src/same", "same\n", mtime=T0)
+    t.file("dst/same", "same\n", mtime=T0)
+    t.file("dst/.part/same", "sa", mtime=T0)
+    t.file("src/sub/deep", base[:90_000], mtime=T1)
+    t.file("dst/sub/.part/deep", base[:40_000], mtime=T0)
+    t.file("dst/sub/.part/other", "a partial of something else\n", mtime=T0)
+    t.file("src/.part/sent-from-src", "the rule keeps this out\n", mtime=T0)
+    t.file("dst/old/.part/x", "x\n", mtime=T0)
+
+
+@pytest.mark.parametrize("opts", [["--partial-dir=.part"], ["--partial-dir=.part", "--no-W", "--stats"],
+                                  ["--partial-dir=.part", "--delete"],
+                                  ["--partial-dir=.part", "--delete", "--delete-excluded"],
+                                  ["--partial-dir=.part", "-n"], ["--partial-dir=.part/"],
+                                  ["--partial-dir=./.part", "-c"]],
+                         ids=lambda o: " ".join(o))
+def test_partial_dir_basis(rr, opts):
+    """--partial-dir: a partial copy is the basis and goes once the file is
+    done (or found up to date), the directory with it when empty; the
+    implied "-p DIR/" rule keeps the source's DIR out and the
+    destination's safe from --delete."""
+    rr.check(["-ai", *opts, "src/", "dst/"], partial_tree)

@@ -338,3 +338,51 @@ def test_negotiation_env(tmp_path, client, server, env):
         results.append((p.returncode, p.stdout.decode().splitlines(), err,
                         listing(work / "dst") if p.returncode == 0 else None))
     assert results[1] == results[0]
+
+
+def make_partial_pair(top):
+    """Partial copies in the destination's --partial-dir beside files that
+    are missing, changed or up to date, and a source DIR the rule hides."""
+    src, dst = top / "src", top / "dst"
+    base = bytes((i * 7 + (i >> 9)) % 253 for i in range(300_000))
+    files = {
+        "src/missing": base, "dst/.part/missing": base[:120_000],
+        "src/changed": base, "dst/changed": base[:50_000], "dst/.part/changed": base[:200_000],
+        "src/same": b"same\n", "dst/same": b"same\n", "dst/.part/same": b"sa",
+        "src/sub/deep": base[:90_000], "dst/sub/.part/deep": base[:40_000],
+        "src/.part/from-src": b"kept out by the rule\n",
+    }
+    for rel, data in files.items():
+        p = top / rel
+        p.parent.mkdir(parents=True, exist_ok=True)
+        p.write_bytes(data)
+    for p in list(src.rglob("*")) + list(dst.rglob("*")):
+        if p.is_file():
+            os.utime(p, (1500000000, 1500000000) if "dst" in p.parts else (1600000000, 1600000000))
+    os.utime(src / "same", (1500000000, 1500000000))
+
+
+@pytest.mark.parametrize("opts", [["--partial-dir=.part"], ["--partial-dir=.part", "--delete"],
+                                  ["--partial-dir=.part", "-z"]],
+                         ids=lambda o: " ".join(o))
+@pytest.mark.parametrize("direction", ["push", "pull"])
+@pytest.mark.parametrize("client,server", PAIRS, ids=lambda p: p)
+def test_partial_dir(tmp_path, client, server, direction, opts):
+    """--partial-dir over the wire: the partial copy is the basis (the
+    receiver names it to the sender), goes when done, and the implied
+    rule travels with the other filters."""
+    results = []
+    for name, (c, s) in (("ref", ("rsync", "rsync")), ("got", (client, server))):
+        work = tmp_path / name
+        make_partial_pair(work)
+        cmd = [rh.URSYNC if c == "ursync" else rh.RSYNC, "-ai", "--stats", *opts,
+               "-e", str(rh.FAKESHELL),
+               "--rsync-path=" + (rh.URSYNC if s == "ursync" else rh.RSYNC)]
+        if direction == "push":
+            cmd += [f"{work}/src/", f"localhost:{work}/dst/"]
+        else:
+            cmd += [f"localhost:{work}/src/", f"{work}/dst/"]
+        p = subprocess.run(cmd, capture_output=True, timeout=60)
+        results.append((p.returncode, listing(work / "dst"), stats_lines(p.stdout.decode()),
+                        p.stderr.decode(errors="replace")))
+    assert results[1] == results[0]
