@@ -165,6 +165,8 @@ void ur_engine_fail(struct ur_engine *eng, int code);
 /* --stats: one more entry of the file list ("Number of files", the total
  * size). */
 void ur_engine_count_entry(struct ur_engine *eng, const struct ur_fentry *fe);
+/* --stats: one more created entry of this type ("Number of created files"). */
+void ur_engine_count_created(struct ur_engine *eng, mode_t mode);
 
 /* Read the per-directory rules of the transfer roots once, before the
  * destination is touched. Returns 0 or the exit code (printed). */

@@ -106,7 +106,7 @@ static uint32_t item_flags(struct ur_engine *eng, const struct ur_fentry *fe, mo
 	return iflags;
 }
 
-static void count_created(struct ur_engine *eng, mode_t mode)
+void ur_engine_count_created(struct ur_engine *eng, mode_t mode)
 {
 	struct ur_stats *st = &eng->st;
 	st->created_files++;
@@ -174,7 +174,7 @@ static void report_x(struct ur_engine *eng, const struct ur_flist *fl, const str
 	make_item(eng, fl, fe, mode, iflags, name, local, &it);
 	it.hlink_target = xname;
 	if ((iflags & UR_ITEM_IS_NEW) && !(iflags & UR_ITEM_TRANSFER))
-		count_created(eng, mode);
+		ur_engine_count_created(eng, mode);
 	ur_report_item(eng->o, eng->out, &it);
 	if (eng->chan->itemized)
 		eng->chan->itemized(eng, fl, fe, iflags, xname);
@@ -765,7 +765,7 @@ bool ur_generate(struct ur_engine *eng, const struct ur_flist *fl, struct ur_fen
 	uint32_t iflags = UR_ITEM_TRANSFER | (o->checksum ? UR_ITEM_REPORT_CHANGE : 0);
 	iflags = item_flags(eng, fe, mode, dret == 0 ? &dst : NULL, iflags);
 	if (iflags & UR_ITEM_IS_NEW)
-		count_created(eng, fe->mode);
+		ur_engine_count_created(eng, fe->mode);
 	eng->st.xferred_files++;
 	eng->st.total_transferred_size += fe->size;
 	eng->progress.xfer_num = eng->st.xferred_files;

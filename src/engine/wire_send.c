@@ -89,23 +89,6 @@ struct sender {
 	size_t nsent;  /* bytes of it */
 };
 
-/* --stats: rsync's sender counts what the receiver says it created. */
-static void count_created(struct ur_engine *eng, mode_t mode)
-{
-	struct ur_stats *st = &eng->st;
-	st->created_files++;
-	if (S_ISREG(mode))
-		st->created_reg++;
-	else if (S_ISDIR(mode))
-		st->created_dir++;
-	else if (S_ISLNK(mode))
-		st->created_link++;
-	else if (S_ISCHR(mode) || S_ISBLK(mode))
-		st->created_dev++;
-	else if (!S_ISREG(mode))
-		st->created_special++;
-}
-
 static bool sent_before(const struct sender *sd, int32_t ndx)
 {
 	size_t i = (size_t)ndx / 8;
@@ -979,8 +962,9 @@ static int send_run(struct ur_engine *eng, struct ur_wire *w, struct sender *sd)
 				log_item(sd, fl, fe, wi.iflags, true, 0, NULL);
 			if ((rc = echo_item(w, ndx, &wi)) < 0)
 				return finish_error(eng, w);
+			/* rsync's sender counts what the receiver created */
 			if (wi.iflags & UR_ITEM_IS_NEW)
-				count_created(eng, fe->mode);
+				ur_engine_count_created(eng, fe->mode);
 			if (wi.iflags & UR_ITEM_TRANSFER) {
 				eng->st.xferred_files++;
 				eng->st.total_transferred_size += fe->size;
@@ -1036,10 +1020,8 @@ static int send_run(struct ur_engine *eng, struct ur_wire *w, struct sender *sd)
 		}
 		eng->st.xferred_files++;
 		eng->st.total_transferred_size += fe->size;
-		if ((wi.iflags & UR_ITEM_IS_NEW) && !again) {
-			eng->st.created_files++;
-			eng->st.created_reg++;
-		}
+		if ((wi.iflags & UR_ITEM_IS_NEW) && !again)
+			ur_engine_count_created(eng, S_IFREG);
 		rc = send_data(sd, fl, fe, ndx, &wi, &head, tab, append);
 		ur_delta_sigtab_free(tab);
 		if (rc < 0)

@@ -61,6 +61,23 @@ def run(client, server, direction, work, opts):
     return p.returncode, lines, listing(src), listing(dst)
 
 
+def run_both(tmp_path, client, server, direction, opts, make, env=None):
+    """rsync-to-rsync, then client-to-server, each on its own tree made by
+    make(work) (src/ and dst/ below work): [(process, work), (process, work)]."""
+    runs = []
+    for name, (c, s) in (("ref", ("rsync", "rsync")), ("got", (client, server))):
+        work = tmp_path / name
+        make(work)
+        cmd = [rh.URSYNC if c == "ursync" else rh.RSYNC, *opts, "-e", str(rh.FAKESHELL),
+               "--rsync-path=" + (rh.URSYNC if s == "ursync" else rh.RSYNC)]
+        if direction == "push":
+            cmd += [f"{work}/src/", f"localhost:{work}/dst/"]
+        else:
+            cmd += [f"localhost:{work}/src/", f"{work}/dst/"]
+        runs.append((subprocess.run(cmd, capture_output=True, timeout=60, env=env), work))
+    return runs
+
+
 @pytest.mark.parametrize("direction", ["push", "pull"])
 @pytest.mark.parametrize("client,server", PAIRS, ids=lambda p: p)
 def test_remove_source_files(tmp_path, client, server, direction):
@@ -137,17 +154,8 @@ def test_delta_literal_data(tmp_path, client, server, direction, zopts):
     sent is within 10% of what rsync-to-rsync sends (counted by whichever
     end is the client: both ends agree on it)."""
     results = []
-    for name, (c, s) in (("ref", ("rsync", "rsync")), ("got", (client, server))):
-        work = tmp_path / name
-        make_delta_pair(work)
-        cmd = [rh.URSYNC if c == "ursync" else rh.RSYNC, "-a", "--stats", *zopts,
-               "-e", str(rh.FAKESHELL),
-               "--rsync-path=" + (rh.URSYNC if s == "ursync" else rh.RSYNC)]
-        if direction == "push":
-            cmd += [f"{work}/src/", f"localhost:{work}/dst/"]
-        else:
-            cmd += [f"localhost:{work}/src/", f"{work}/dst/"]
-        p = subprocess.run(cmd, capture_output=True, timeout=60)
+    for p, work in run_both(tmp_path, client, server, direction, ["-a", "--stats", *zopts],
+                            make_delta_pair):
         assert p.returncode == 0, p.stderr.decode(errors="replace")
         results.append((listing(work / "dst"), literal_bytes(p.stdout.decode())))
     (ref_tree, ref_lit), (got_tree, got_lit) = results
@@ -202,17 +210,8 @@ def test_inplace_append(tmp_path, client, server, direction, opts):
     the same items (a redone file twice) and warnings, and move exactly the
     literal and matched data rsync-to-rsync moves."""
     results = []
-    for name, (c, s) in (("ref", ("rsync", "rsync")), ("got", (client, server))):
-        work = tmp_path / name
-        make_append_pair(work)
-        cmd = [rh.URSYNC if c == "ursync" else rh.RSYNC, "-ai", "--stats", *opts,
-               "-e", str(rh.FAKESHELL),
-               "--rsync-path=" + (rh.URSYNC if s == "ursync" else rh.RSYNC)]
-        if direction == "push":
-            cmd += [f"{work}/src/", f"localhost:{work}/dst/"]
-        else:
-            cmd += [f"localhost:{work}/src/", f"{work}/dst/"]
-        p = subprocess.run(cmd, capture_output=True, timeout=60)
+    for p, work in run_both(tmp_path, client, server, direction, ["-ai", "--stats", *opts],
+                            make_append_pair):
         err = sorted(line for line in p.stderr.decode(errors="replace").splitlines()
                      if "verification" in line)
         results.append((p.returncode, listing(work / "dst"), stats_lines(p.stdout.decode()), err))
@@ -265,19 +264,9 @@ def test_stats(tmp_path, client, server, direction, opts):
     """The client's --stats over the wire: the counts of files (by kind),
     created and deleted files, transfers, sizes, literal and matched data
     and the list's size are rsync-to-rsync's."""
-    results = []
-    for name, (c, s) in (("ref", ("rsync", "rsync")), ("got", (client, server))):
-        work = tmp_path / name
-        make_stats_tree(work)
-        cmd = [rh.URSYNC if c == "ursync" else rh.RSYNC, "--stats", *opts,
-               "-e", str(rh.FAKESHELL),
-               "--rsync-path=" + (rh.URSYNC if s == "ursync" else rh.RSYNC)]
-        if direction == "push":
-            cmd += [f"{work}/src/", f"localhost:{work}/dst/"]
-        else:
-            cmd += [f"localhost:{work}/src/", f"{work}/dst/"]
-        p = subprocess.run(cmd, capture_output=True, timeout=60)
-        results.append((p.returncode, stats_block(p.stdout.decode(errors="replace"))))
+    results = [(p.returncode, stats_block(p.stdout.decode(errors="replace")))
+               for p, _ in run_both(tmp_path, client, server, direction, ["--stats", *opts],
+                                    make_stats_tree)]
     (ref_rc, ref), (got_rc, got) = results
     assert got_rc == ref_rc
     single = "--no-inc-recursive" in opts or "--delete-after" in opts
@@ -320,14 +309,9 @@ def test_negotiation_env(tmp_path, client, server, env):
     rsync (--debug=nstr says it), or the same failure and exit code."""
     name, value = env.split("=", 1)
     results = []
-    for tag, (c, s) in (("ref", ("rsync", "rsync")), ("got", (client, server))):
-        work = tmp_path / tag
-        make_tree(str(work / "src"))
-        cmd = [rh.URSYNC if c == "ursync" else rh.RSYNC, "-a", "-z", "--debug=nstr",
-               "-e", str(rh.FAKESHELL),
-               "--rsync-path=" + (rh.URSYNC if s == "ursync" else rh.RSYNC),
-               f"{work}/src/", f"localhost:{work}/dst/"]
-        p = subprocess.run(cmd, capture_output=True, timeout=30, env={**os.environ, name: value})
+    runs = run_both(tmp_path, client, server, "push", ["-a", "-z", "--debug=nstr"],
+                    lambda work: make_tree(str(work / "src")), env={**os.environ, name: value})
+    for tag, (p, work) in zip(("ref", "got"), runs):
         err = _norm_err(p.stderr.decode(errors="replace"))
         if tag == "got" and server == "ursync" and p.returncode == 4:
             assert "rsync error: requested action not supported (code 4) [Receiver]" in err
@@ -371,18 +355,8 @@ def test_partial_dir(tmp_path, client, server, direction, opts):
     """--partial-dir over the wire: the partial copy is the basis (the
     receiver names it to the sender), goes when done, and the implied
     rule travels with the other filters."""
-    results = []
-    for name, (c, s) in (("ref", ("rsync", "rsync")), ("got", (client, server))):
-        work = tmp_path / name
-        make_partial_pair(work)
-        cmd = [rh.URSYNC if c == "ursync" else rh.RSYNC, "-ai", "--stats", *opts,
-               "-e", str(rh.FAKESHELL),
-               "--rsync-path=" + (rh.URSYNC if s == "ursync" else rh.RSYNC)]
-        if direction == "push":
-            cmd += [f"{work}/src/", f"localhost:{work}/dst/"]
-        else:
-            cmd += [f"localhost:{work}/src/", f"{work}/dst/"]
-        p = subprocess.run(cmd, capture_output=True, timeout=60)
-        results.append((p.returncode, listing(work / "dst"), stats_lines(p.stdout.decode()),
-                        p.stderr.decode(errors="replace")))
+    results = [(p.returncode, listing(work / "dst"), stats_lines(p.stdout.decode()),
+                p.stderr.decode(errors="replace"))
+               for p, work in run_both(tmp_path, client, server, direction,
+                                       ["-ai", "--stats", *opts], make_partial_pair)]
     assert results[1] == results[0]
