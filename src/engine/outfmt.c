@@ -605,9 +605,10 @@ void ur_report_item(const struct ur_opts *o, FILE *out, const struct ur_item *it
 	 * Without %i, -vv makes the generator itself name each existing
 	 * non-directory it leaves in place: "NAME" when it fixed attributes,
 	 * "NAME is uptodate" otherwise (always the latter for a hard link
-	 * that is already there).
+	 * that is already there). A sender (a pushing client) is not the
+	 * generator and says nothing of them.
 	 */
-	if (!name2 || has_i || is_dir || (f & UR_ITEM_IS_NEW))
+	if (!name2 || has_i || is_dir || (f & UR_ITEM_IS_NEW) || it->side == UR_SIDE_SENDER)
 		return;
 	if (f & UR_ITEM_LOCAL_CHANGE) {
 		if ((f & UR_ITEM_XNAME_FOLLOWS) && !xname)

@@ -86,6 +86,7 @@ struct sender {
 	uint8_t *sent; /* a bit per index sent once already (a redo's is) */
 	uint8_t sum[UR_SUM_MAX_LEN]; /* %C of the file just sent */
 	int sum_len;
+	int64_t matches, hash_hits, false_alarms; /* --debug=deltasum's total */
 	size_t nsent;  /* bytes of it */
 };
 
@@ -689,6 +690,9 @@ static int send_data(struct sender *sd, const struct ur_flist *fl, const struct 
 		goto out;
 	rc = ur_conn_write(w->c, digest, (size_t)ur_sum_len(sp.kind));
 	int64_t sent = dst.literal;
+	sd->matches += dst.matches;
+	sd->hash_hits += dst.hash_hits;
+	sd->false_alarms += dst.false_alarms;
 	eng->st.matched_data += dst.matched;
 	eng->st.literal_data += sent;
 	memcpy(sd->sum, digest, sizeof(sd->sum));
@@ -1027,6 +1031,10 @@ static int send_run(struct ur_engine *eng, struct ur_wire *w, struct sender *sd)
 		if (rc < 0)
 			return finish_error(eng, w);
 	}
+	if (UR_DEBUG_GTE(o, DELTASUM, 1))
+		ur_info("total: matches=%lld  hash_hits=%lld  false_alarms=%lld data=%lld\n",
+			(long long)sd->matches, (long long)sd->hash_hits, (long long)sd->false_alarms,
+			(long long)eng->st.literal_data);
 	if (w->io_error && w->protocol >= 30)
 		ur_conn_send_msg_int(w->c, UR_MSG_IO_ERROR, w->io_error);
 	if ((rc = ur_conn_write_ndx(w->c, UR_NDX_DONE)) < 0)

@@ -569,9 +569,16 @@ int ur_session_client(struct ur_opts *o, const struct ur_remote_spec *rs)
 		goto out_early;
 	}
 	if (UR_DEBUG_GTE(o, CMD, 1)) {
-		for (int i = 0; i < cmd.n; i++)
-			ur_info("%s%s", i ? " " : "opening connection using: ", cmd.v[i]);
-		ur_info("\n");
+		/* as rsync logs it: words with other characters in quotes, each
+		 * followed by a space, then the count */
+		ur_info("opening connection using: ");
+		for (int i = 0; i < cmd.n; i++) {
+			const char *a = cmd.v[i];
+			bool plain = strspn(a, "abcdefghijklmnopqrstuvwxyzABCDEFGHIJKLMNOPQRSTUVWXYZ"
+					       "0123456789,.-_=+@/") == strlen(a);
+			ur_info(plain ? "%s " : "\"%s\" ", a);
+		}
+		ur_info(" (%d args)\n", cmd.n);
 	}
 	rc = spawn(cmd.v, eng.umask, &fd, &fd_out, &pid);
 	ur_argv_free(&cmd);
