@@ -889,6 +889,17 @@ int ur_delta_patch_token(struct ur_delta_patch *pt, const struct ur_token *tok)
 	}
 }
 
+int ur_delta_patch_flush(struct ur_delta_patch *pt)
+{
+	int rc;
+
+	if (pt->err)
+		return pt->err;
+	if (pt->run_n && (rc = read_run(pt)) < 0)
+		return rc;
+	return flush_out(pt);
+}
+
 int ur_delta_patch_finish(struct ur_delta_patch *pt, uint8_t sum[UR_SUM_MAX_LEN])
 {
 	int rc;

@@ -176,6 +176,10 @@ int ur_delta_patch_match(struct ur_delta_patch *pt, int32_t block);
 /* A token from ur_token_read: a literal piece or a match as above; the end
  * token is -EINVAL (call ur_delta_patch_finish). */
 int ur_delta_patch_token(struct ur_delta_patch *pt, const struct ur_token *tok);
+/* Write what is buffered so far (a stream that broke off: --partial keeps
+ * what arrived, as rsync's receiver, which writes as it reads, does).
+ * 0 or the first error. */
+int ur_delta_patch_flush(struct ur_delta_patch *pt);
 /* Write what is buffered and give the whole-file sum of the output in sum.
  * Returns its length, or the first error of the file. */
 int ur_delta_patch_finish(struct ur_delta_patch *pt, uint8_t sum[UR_SUM_MAX_LEN]);

@@ -766,6 +766,8 @@ static int64_t wire_copy(struct ur_source *s, struct ur_engine *eng, int out, in
 			if (!w->c->err.code)
 				w->c->err.code = rc == -EBADMSG ? UR_EXIT_STREAMIO : UR_EXIT_PROTOCOL;
 			eng->fatal = true;
+			if (!werr && out >= 0 && eng->o->partial)
+				ur_delta_patch_flush(&pt); /* what arrived, for --partial */
 			ur_delta_patch_release(&pt);
 			return rc;
 		}

@@ -556,6 +556,11 @@ DELTA_NEW = DELTA_BASIS + bytes((i * 13 + 5) % 241 for i in range(10000))
 DELTA_CHANGED = bytes((i * 11 + 1) % 239 for i in range(10000))
 
 
+# cut_mid_file: a file whose transfer stops after CUT_AT bytes.
+CUT_DATA = bytes((i * 7 + 3) % 251 for i in range(100_000))
+CUT_AT = 30_000
+
+
 def is_delta(sc):
     return sc.startswith(("delta_", "z_delta", "z_basis_", "z_run_past_"))
 
@@ -612,6 +617,8 @@ def entries_for(sc):
         return [d, Entry("big", S_IFREG | 0o644, DELTA_NEW)]
     if sc.startswith("z_"):
         return benign
+    if sc == "cut_mid_file":
+        return [d, Entry("big", S_IFREG | 0o644, CUT_DATA)]
     if sc == "version29":
         return [d, Entry("sub", S_IFDIR | 0o755, size=4096)]
     if sc == "dotdot":
@@ -748,6 +755,11 @@ class Server:
             self.w.send(enc_int32(0x7FFFFFF0) + b"X" * 100)
             self.w.flush()
             raise PeerEOF("token_huge: done")
+        if sc == "cut_mid_file":
+            # part of the data, then the connection drops
+            self.w.send(enc_int32(CUT_AT) + data[:CUT_AT])
+            self.w.flush()
+            raise PeerEOF("cut_mid_file: done")
         # The tokens: ("lit", bytes) and ("match", block).  On a first
         # attempt against a basis, every block of the head as a match (the
         # new data starts with the basis), then the rest as literal; a

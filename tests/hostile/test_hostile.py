@@ -540,6 +540,31 @@ def reader(data):
     return read
 
 
+@pytest.mark.parametrize("opts", [["--partial-dir=.p"], ["--partial"], []],
+                         ids=lambda o: " ".join(o) or "plain")
+def test_cut_mid_file(work, opts):
+    """The connection drops in the middle of a file: with --partial-dir
+    what arrived is kept as DIR/NAME, with --partial as NAME, without
+    either nothing; the exit code is rsync's."""
+    results = {}
+    for client in CLIENTS:
+        dst = work / "dst"
+        shutil.rmtree(dst, ignore_errors=True)
+        dst.mkdir()
+        r = run_client(client, "cut_mid_file", work, opts=opts)
+        assert not SANITIZER.search(r.stderr.decode("utf-8", "replace")), r.describe()
+        files = {}
+        for p in sorted(dst.rglob("*")):
+            if p.is_file():
+                files[str(p.relative_to(dst))] = p.read_bytes()
+        results[client] = (r.rc, files)
+    rc, files = results["rsync"]
+    assert rc != 0
+    assert results["ursync"] == results["rsync"]
+    if opts:
+        assert list(files.values()) == [peer.CUT_DATA[:peer.CUT_AT]]
+
+
 def test_peer_encoders():
     """peer.py's encoders against the captured examples in docs/protocol.md."""
     for v, hexs in [(0x7F, "7f"), (0x80, "8080"), (0x141, "8141"), (0x1FF, "81ff"),
