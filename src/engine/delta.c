@@ -2,6 +2,7 @@
 #include "engine/delta.h"
 
 #include <errno.h>
+#include <pthread.h>
 #include <stdlib.h>
 #include <string.h>
 #include <unistd.h>
@@ -97,13 +98,208 @@ int ur_delta_sig_head(int64_t size, const struct ur_sig_params *p, struct ur_sum
 	return 0;
 }
 
+int ur_delta_threads(const struct ur_sig_params *p, int64_t size)
+{
+	long ncpu;
+
+	if (p->threads > 0)
+		return p->threads < UR_DELTA_MAX_THREADS ? p->threads : UR_DELTA_MAX_THREADS;
+	if (size < UR_DELTA_PAR_MIN)
+		return 1;
+	ncpu = sysconf(_SC_NPROCESSORS_ONLN);
+	if (ncpu < 1)
+		return 1;
+	return ncpu < UR_DELTA_MAX_THREADS ? (int)ncpu : UR_DELTA_MAX_THREADS;
+}
+
+/*
+ * The signature is cut into segments of about WINDOW bytes (whole blocks);
+ * with T threads, segment s is read and hashed by thread s % T, the
+ * caller's being thread 0, and the caller emits every segment in order.
+ * A helper keeps its results in two slots, so it works one segment ahead
+ * of the caller's emits. Reading (a copy out of the page cache) costs as
+ * much as hashing; both scale with the threads. On the 1 GiB of W4: 0.25 s
+ * on one thread, 0.13 s on two.
+ */
+struct sig_slot {
+	int32_t seg; /* the segment held */
+	bool full;   /* results waiting for the caller */
+	int rc;	     /* a read error of that segment */
+	uint32_t *rolling;
+	uint8_t *strong; /* s2length bytes a block */
+};
+
+struct sig_job;
+
+struct sig_helper {
+	struct sig_job *j;
+	int idx;
+	pthread_t th;
+	uint8_t *buf;
+	struct sig_slot slot[2];
+};
+
+struct sig_job {
+	int fd;
+	int64_t size;
+	const struct ur_sum_head *h;
+	const struct ur_sig_params *p;
+	int32_t seg_blocks, nseg;
+	int nthreads;
+	pthread_mutex_t lock;
+	pthread_cond_t cond; /* a slot filled or emptied, or stop */
+	bool stop;
+	struct sig_helper *helpers; /* nthreads - 1 */
+};
+
+/* The sums of segment seg into rolling and strong, its bytes read into
+ * buf; 0 or a read error. */
+static int sig_segment(const struct sig_job *j, int32_t seg, uint8_t *buf, uint32_t *rolling,
+		       uint8_t *strong)
+{
+	const struct ur_sum_head *h = j->h;
+	const struct ur_sig_params *p = j->p;
+	size_t s2 = (size_t)h->s2length, pos = 0;
+	int64_t off = (int64_t)seg * j->seg_blocks * h->blength;
+	int32_t first = seg * j->seg_blocks, n = h->count - first;
+	size_t want;
+	ssize_t got;
+
+	if (n > j->seg_blocks)
+		n = j->seg_blocks;
+	want = (size_t)n * (size_t)h->blength;
+	if ((int64_t)want > j->size - off)
+		want = (size_t)(j->size - off);
+	got = pread_full(j->fd, buf, want, off);
+	if (got < 0)
+		return (int)got;
+	memset(buf + got, 0, want - (size_t)got);
+	for (int32_t i = 0; i < n && pos < want; i++) {
+		uint8_t d[UR_SUM_MAX_LEN];
+		size_t l = want - pos < (size_t)h->blength ? want - pos : (size_t)h->blength;
+
+		ur_sum_block(p->kind, p->seed, p->seed_fix, buf + pos, l, d);
+		memcpy(strong + s2 * (size_t)i, d, s2);
+		rolling[i] = ur_rolling_sum(buf + pos, l);
+		pos += l;
+	}
+	return 0;
+}
+
+static void *sig_worker(void *arg)
+{
+	struct sig_helper *hp = arg;
+	struct sig_job *j = hp->j;
+
+	for (int32_t k = 0;; k++) {
+		int32_t seg = hp->idx + k * j->nthreads;
+		struct sig_slot *sl = &hp->slot[k & 1];
+		bool stop;
+		int rc;
+
+		if (seg >= j->nseg)
+			break;
+		pthread_mutex_lock(&j->lock);
+		while (sl->full && !j->stop)
+			pthread_cond_wait(&j->cond, &j->lock);
+		stop = j->stop;
+		pthread_mutex_unlock(&j->lock);
+		if (stop)
+			break;
+		rc = sig_segment(j, seg, hp->buf, sl->rolling, sl->strong);
+		pthread_mutex_lock(&j->lock);
+		sl->seg = seg;
+		sl->rc = rc;
+		sl->full = true;
+		pthread_cond_broadcast(&j->cond);
+		pthread_mutex_unlock(&j->lock);
+	}
+	return NULL;
+}
+
+/* Emit n blocks' sums; 0 or emit's error. */
+static int sig_emit(const struct sig_job *j, const uint32_t *rolling, const uint8_t *strong,
+		    int32_t n, ur_delta_sig_fn emit, void *ctx)
+{
+	size_t s2 = (size_t)j->h->s2length;
+
+	for (int32_t i = 0; i < n; i++) {
+		int rc = emit(ctx, rolling[i], strong + s2 * (size_t)i, j->h->s2length);
+
+		if (rc < 0)
+			return rc;
+	}
+	return 0;
+}
+
+static void sig_helper_free(struct sig_helper *hp)
+{
+	free(hp->buf);
+	for (int k = 0; k < 2; k++) {
+		free(hp->slot[k].rolling);
+		free(hp->slot[k].strong);
+	}
+}
+
+/* Buffers for one thread: a segment's bytes and nslots sets of sums. */
+static int sig_bufs(const struct sig_job *j, uint8_t **buf, struct sig_slot *slot, int nslots)
+{
+	size_t bytes = (size_t)j->seg_blocks * (size_t)j->h->blength;
+
+	if ((int64_t)bytes > j->size)
+		bytes = (size_t)j->size;
+	*buf = malloc(bytes ? bytes : 1);
+	if (!*buf)
+		return -ENOMEM;
+	for (int k = 0; k < nslots; k++) {
+		slot[k].rolling = malloc(sizeof(uint32_t) * (size_t)j->seg_blocks);
+		slot[k].strong = malloc((size_t)j->h->s2length * (size_t)j->seg_blocks + 1);
+		if (!slot[k].rolling || !slot[k].strong)
+			return -ENOMEM;
+	}
+	return 0;
+}
+
+/* Start nthreads - 1 helpers; 0, or -errno with none left running. */
+static int sig_start(struct sig_job *j)
+{
+	int started = 0, rc = 0;
+
+	j->helpers = calloc((size_t)j->nthreads - 1, sizeof(*j->helpers));
+	if (!j->helpers)
+		return -ENOMEM;
+	for (int t = 1; t < j->nthreads && rc == 0; t++) {
+		struct sig_helper *hp = &j->helpers[t - 1];
+
+		hp->j = j;
+		hp->idx = t;
+		rc = sig_bufs(j, &hp->buf, hp->slot, 2);
+		if (rc == 0)
+			rc = -pthread_create(&hp->th, NULL, sig_worker, hp);
+		if (rc == 0)
+			started++;
+	}
+	if (rc < 0) {
+		pthread_mutex_lock(&j->lock);
+		j->stop = true;
+		pthread_cond_broadcast(&j->cond);
+		pthread_mutex_unlock(&j->lock);
+		for (int t = 0; t < started; t++)
+			pthread_join(j->helpers[t].th, NULL);
+		for (int t = 1; t < j->nthreads; t++)
+			sig_helper_free(&j->helpers[t - 1]);
+		free(j->helpers);
+		j->helpers = NULL;
+	}
+	return rc;
+}
+
 int ur_delta_sig(int fd, int64_t size, const struct ur_sig_params *p, struct ur_sum_head *head,
 		 ur_delta_sig_fn emit, void *ctx)
 {
-	uint8_t *buf = NULL, strong[UR_SUM_MAX_LEN];
-	size_t cap;
-	int64_t off = 0;
-	int32_t i = 0;
+	struct sig_job j = {.fd = fd, .size = size, .p = p, .h = head};
+	struct sig_slot mine = {0};
+	uint8_t *buf = NULL;
 	int rc;
 
 	rc = ur_delta_sig_head(size, p, head);
@@ -112,37 +308,62 @@ int ur_delta_sig(int fd, int64_t size, const struct ur_sig_params *p, struct ur_
 	if (!ur_sum_supported(p->kind))
 		return -ENOTSUP;
 	/* A whole number of blocks per read, so no block straddles two. */
-	cap = (size_t)head->blength * (WINDOW / (size_t)head->blength + 1);
-	if ((int64_t)cap > size)
-		cap = (size_t)size;
-	buf = malloc(cap);
-	if (!buf)
-		return -ENOMEM;
-	while (i < head->count) {
-		size_t want = size - off < (int64_t)cap ? (size_t)(size - off) : cap;
-		ssize_t got = pread_full(fd, buf, want, off);
-		size_t pos = 0;
+	j.seg_blocks = (int32_t)(WINDOW / (size_t)head->blength) + 1;
+	j.nseg = (int32_t)((head->count + (int64_t)j.seg_blocks - 1) / j.seg_blocks);
+	j.nthreads = ur_delta_threads(p, size);
+	if (j.nthreads > j.nseg)
+		j.nthreads = j.nseg;
+	rc = sig_bufs(&j, &buf, &mine, 1);
+	if (rc < 0)
+		goto out;
+	pthread_mutex_init(&j.lock, NULL);
+	pthread_cond_init(&j.cond, NULL);
+	/* No helper (no memory, no thread): the caller does it all. */
+	if (j.nthreads > 1 && sig_start(&j) < 0)
+		j.nthreads = 1;
+	for (int32_t seg = 0; seg < j.nseg && rc == 0; seg++) {
+		int32_t n = head->count - seg * j.seg_blocks;
+		int t = seg % j.nthreads;
 
-		if (got < 0) {
-			rc = (int)got;
-			goto out;
+		if (n > j.seg_blocks)
+			n = j.seg_blocks;
+		if (t == 0) {
+			rc = sig_segment(&j, seg, buf, mine.rolling, mine.strong);
+			if (rc == 0)
+				rc = sig_emit(&j, mine.rolling, mine.strong, n, emit, ctx);
+			continue;
 		}
-		memset(buf + got, 0, want - (size_t)got);
-		for (; pos < want && i < head->count; i++) {
-			size_t n =
-			    want - pos < (size_t)head->blength ? want - pos : (size_t)head->blength;
+		struct sig_slot *sl = &j.helpers[t - 1].slot[(seg / j.nthreads) & 1];
 
-			ur_sum_block(p->kind, p->seed, p->seed_fix, buf + pos, n, strong);
-			rc = emit(ctx, ur_rolling_sum(buf + pos, n), strong, head->s2length);
-			if (rc < 0)
-				goto out;
-			pos += n;
-		}
-		off += (int64_t)want;
+		pthread_mutex_lock(&j.lock);
+		while (!(sl->full && sl->seg == seg))
+			pthread_cond_wait(&j.cond, &j.lock);
+		pthread_mutex_unlock(&j.lock);
+		rc = sl->rc;
+		if (rc == 0)
+			rc = sig_emit(&j, sl->rolling, sl->strong, n, emit, ctx);
+		pthread_mutex_lock(&j.lock);
+		sl->full = false;
+		pthread_cond_broadcast(&j.cond);
+		pthread_mutex_unlock(&j.lock);
 	}
-	rc = 0;
+	if (j.nthreads > 1) {
+		pthread_mutex_lock(&j.lock);
+		j.stop = true;
+		pthread_cond_broadcast(&j.cond);
+		pthread_mutex_unlock(&j.lock);
+		for (int t = 1; t < j.nthreads; t++) {
+			pthread_join(j.helpers[t - 1].th, NULL);
+			sig_helper_free(&j.helpers[t - 1]);
+		}
+		free(j.helpers);
+	}
+	pthread_mutex_destroy(&j.lock);
+	pthread_cond_destroy(&j.cond);
 out:
 	free(buf);
+	free(mine.rolling);
+	free(mine.strong);
 	return rc;
 }
 

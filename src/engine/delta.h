@@ -29,7 +29,11 @@
  * handshake's seed and CF_CHKSUM_SEED_FIX, the protocol, --block-size
  * (0 = rsync's square-root rule) and the redo pass (full-length strong
  * sums). The match and the patch take the same struct for the kind and
- * the seed of the whole-file sum. */
+ * the seed of the whole-file sum. threads is how many threads may share
+ * the work of one big file (ur_delta_sig): 0 picks (one
+ * per CPU up to UR_DELTA_MAX_THREADS, for files of UR_DELTA_PAR_MIN bytes
+ * or more), 1 keeps to the caller's thread, more forces that many even
+ * for a small file (tests). The results never depend on it. */
 struct ur_sig_params {
 	enum ur_sum_kind kind;
 	int32_t seed;
@@ -37,7 +41,15 @@ struct ur_sig_params {
 	int protocol;
 	int32_t block_size_opt;
 	bool redo;
+	int threads;
 };
+
+#define UR_DELTA_MAX_THREADS 4
+#define UR_DELTA_PAR_MIN ((int64_t)16 << 20)
+
+/* The number of threads the work on a file of size bytes is shared by
+ * under p->threads (1 when it stays on the caller's thread). */
+int ur_delta_threads(const struct ur_sig_params *p, int64_t size);
 
 /* Counters for --stats and --debug=deltasum. literal and matched are bytes
  * of the new file; matches counts block tokens; hash_hits counts offsets
@@ -68,7 +80,9 @@ int ur_delta_sig_head(int64_t size, const struct ur_sig_params *p, struct ur_sum
  * each block with its rolling sum and the first s2length bytes of its
  * strong sum. A file shorter than size reads as zeros past its end, as
  * rsync's map_ptr gives them (the receiver's whole-file check catches the
- * difference). Returns 0, emit's error, -ENOMEM, or a read error. */
+ * difference). Returns 0, emit's error, -ENOMEM, or a read error. emit is
+ * always called on the caller's thread, in block order; helper threads
+ * (ur_delta_threads) read and hash later stretches of the file meanwhile. */
 int ur_delta_sig(int fd, int64_t size, const struct ur_sig_params *p, struct ur_sum_head *head,
 		 ur_delta_sig_fn emit, void *ctx);
 

@@ -65,7 +65,7 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 	static const enum ur_sum_kind kinds[] = {UR_SUM_MD5, UR_SUM_MD4, UR_SUM_XXH3_128,
 						 UR_SUM_XXH64};
 	static uint8_t got[1 << 16];
-	struct ur_sig_params p = {UR_SUM_MD5, 0, true, 32, 0, true};
+	struct ur_sig_params p = {UR_SUM_MD5, 0, true, 32, 0, true, 0};
 	struct ur_sum_head h;
 	struct tab_ctx tc = {NULL, 0};
 	struct ur_delta_patch pt;

@@ -64,7 +64,7 @@ static uint8_t *read_back(int fd, size_t *n)
 	return p;
 }
 
-static const struct ur_sig_params xxh = {UR_SUM_XXH3_128, 12345, true, 32, 0, false};
+static const struct ur_sig_params xxh = {UR_SUM_XXH3_128, 12345, true, 32, 0, false, 0};
 
 static int skip_unsupported(enum ur_sum_kind k)
 {
@@ -173,10 +173,17 @@ static const struct {
 static void test_sig_vs_rsync(void **state)
 {
 	(void)state;
-	for (size_t v = 0; v < sizeof(sig_vectors) / sizeof(sig_vectors[0]); v++) {
-		struct ur_sig_params p = {
-		    sig_vectors[v].kind, sig_vectors[v].seed, true, 32, sig_vectors[v].bopt, false};
-		size_t n = (size_t)sig_vectors[v].size;
+	/* Each vector on the caller's thread and shared with helpers. */
+	for (size_t v = 0; v < 2 * sizeof(sig_vectors) / sizeof(sig_vectors[0]); v++) {
+		int threads = v & 1 ? 3 : 1;
+		struct ur_sig_params p = {sig_vectors[v / 2].kind,
+					  sig_vectors[v / 2].seed,
+					  true,
+					  32,
+					  sig_vectors[v / 2].bopt,
+					  false,
+					  threads};
+		size_t n = (size_t)sig_vectors[v / 2].size;
 		uint8_t *b = malloc(n + 1);
 		struct ur_sum_head h;
 		char hex[33];
@@ -187,12 +194,12 @@ static void test_sig_vs_rsync(void **state)
 		pat(b, n, 7);
 		fd = file_with("basis", b, n);
 		sig_digest(fd, (int64_t)n, &p, &h, hex);
-		if (memcmp(&h, &sig_vectors[v].h, sizeof(h)) != 0)
-			fail_msg("%s: head %d %d %d %d", sig_vectors[v].name, h.count, h.blength,
+		if (memcmp(&h, &sig_vectors[v / 2].h, sizeof(h)) != 0)
+			fail_msg("%s: head %d %d %d %d", sig_vectors[v / 2].name, h.count, h.blength,
 				 h.s2length, h.remainder);
-		if (strcmp(hex, sig_vectors[v].md5) != 0)
-			fail_msg("%s: sums md5 %s, rsync's %s", sig_vectors[v].name, hex,
-				 sig_vectors[v].md5);
+		if (strcmp(hex, sig_vectors[v / 2].md5) != 0)
+			fail_msg("%s: sums md5 %s, rsync's %s", sig_vectors[v / 2].name, hex,
+				 sig_vectors[v / 2].md5);
 		close(fd);
 		free(b);
 	}
@@ -260,7 +267,8 @@ static void test_match_vs_rsync(void **state)
 					  true,
 					  32,
 					  match_vectors[v].bopt,
-					  false};
+					  false,
+					  0};
 		size_t n = (size_t)match_vectors[v].size, cap = 64 * 1024 + 2 * n;
 		uint8_t *b = malloc(n + 4), *wire = malloc(cap), sum[16], d[16];
 		struct ur_wbuf w;
@@ -356,6 +364,96 @@ static void test_sig_short_and_stop(void **state)
 	assert_int_equal(c.blocks, 3);
 	close(fd);
 	close(fz);
+}
+
+/* A signature shared by helper threads (ur_delta_threads) is the one the
+ * caller's thread computes alone: 20 MiB, so several segments of about
+ * 4 MiB go to each thread, with rsync's block size, an odd one and one
+ * that leaves a short last block; a file shorter than its size reads as
+ * zeros the same way; an emit error in a helper's segment stops the walk
+ * after exactly the blocks before it; a read error comes back. */
+static void test_sig_threads(void **state)
+{
+	const size_t n = 20u << 20, have = 9u << 20;
+	const int32_t bopts[] = {0, 1000, 4096 + 7};
+	uint8_t *b = malloc(n);
+	int fd, fshort, fw;
+
+	(void)state;
+	if (skip_unsupported(xxh.kind))
+		return;
+	assert_non_null(b);
+	pat(b, n, 11);
+	fd = file_with("big", b, n);
+	fshort = file_with("bigshort", b, have);
+	for (size_t i = 0; i < sizeof(bopts) / sizeof(bopts[0]); i++) {
+		struct ur_sig_params p = xxh;
+		struct ur_sum_head h1, h;
+		char one[33], hex[33], zero[33];
+
+		p.block_size_opt = bopts[i];
+		p.threads = 1;
+		sig_digest(fd, (int64_t)n, &p, &h1, one);
+		for (int t = 2; t <= UR_DELTA_MAX_THREADS + 1; t++) {
+			p.threads = t;
+			sig_digest(fd, (int64_t)n, &p, &h, hex);
+			assert_memory_equal(&h, &h1, sizeof(h));
+			assert_string_equal(hex, one);
+		}
+		/* short file: the helpers' segments past its end are zeros */
+		memset(b + have, 0, n - have);
+		fw = file_with("bigzeros", b, n);
+		p.threads = 1;
+		sig_digest(fw, (int64_t)n, &p, &h1, zero);
+		p.threads = 3;
+		sig_digest(fshort, (int64_t)n, &p, &h, hex);
+		assert_string_equal(hex, zero);
+		close(fw);
+		pat(b, n, 11);
+	}
+	{
+		struct ur_sig_params p = xxh;
+		struct sig_ctx c = {.fail_at = 9000};
+		struct ur_sum_head h;
+
+		p.block_size_opt = 1000; /* 4195 blocks a segment: 9000 is in the third */
+		p.threads = 2;
+		ur_sum_init(&c.sc, UR_SUM_MD5, 0);
+		assert_int_equal(ur_delta_sig(fd, (int64_t)n, &p, &h, sig_md5, &c), -EIO);
+		assert_int_equal(c.blocks, 9000);
+		c = (struct sig_ctx){.fail_at = 100};
+		ur_sum_init(&c.sc, UR_SUM_MD5, 0);
+		assert_int_equal(ur_delta_sig(fd, (int64_t)n, &p, &h, sig_md5, &c), -EIO);
+		assert_int_equal(c.blocks, 100);
+		/* not open for reading */
+		{
+			char path[128];
+			int wo;
+
+			snprintf(path, sizeof(path), "%s/big", dir);
+			wo = open(path, O_WRONLY);
+			assert_true(wo >= 0);
+			c = (struct sig_ctx){.fail_at = -1};
+			ur_sum_init(&c.sc, UR_SUM_MD5, 0);
+			assert_int_equal(ur_delta_sig(wo, (int64_t)n, &p, &h, sig_md5, &c), -EBADF);
+			close(wo);
+		}
+	}
+	/* the automatic choice: one thread below the threshold */
+	{
+		struct ur_sig_params p = xxh;
+
+		assert_int_equal(ur_delta_threads(&p, UR_DELTA_PAR_MIN - 1), 1);
+		assert_true(ur_delta_threads(&p, UR_DELTA_PAR_MIN) >= 1);
+		assert_true(ur_delta_threads(&p, UR_DELTA_PAR_MIN) <= UR_DELTA_MAX_THREADS);
+		p.threads = 1;
+		assert_int_equal(ur_delta_threads(&p, (int64_t)1 << 40), 1);
+		p.threads = 99;
+		assert_int_equal(ur_delta_threads(&p, 1), UR_DELTA_MAX_THREADS);
+	}
+	close(fd);
+	close(fshort);
+	free(b);
 }
 
 /* ---- round trips ---- */
@@ -691,7 +789,7 @@ static void test_trip_kinds(void **state)
 	memcpy(c, b, n);
 	c[100000] ^= 1;
 	for (size_t k = 0; k < sizeof(kinds) / sizeof(kinds[0]); k++) {
-		struct ur_sig_params p = {kinds[k], -7, k & 1, 32, 0, false};
+		struct ur_sig_params p = {kinds[k], -7, k & 1, 32, 0, false, 0};
 
 		if (!ur_sum_supported(p.kind))
 			continue;
@@ -961,6 +1059,7 @@ int main(void)
 	    cmocka_unit_test(test_match_vs_rsync),
 	    cmocka_unit_test(test_sig_head),
 	    cmocka_unit_test(test_sig_short_and_stop),
+	    cmocka_unit_test(test_sig_threads),
 	    cmocka_unit_test(test_trip_identical),
 	    cmocka_unit_test(test_trip_changed_bytes),
 	    cmocka_unit_test(test_trip_insert_start),
