@@ -30,7 +30,7 @@
  * (0 = rsync's square-root rule) and the redo pass (full-length strong
  * sums). The match and the patch take the same struct for the kind and
  * the seed of the whole-file sum. threads is how many threads may share
- * the work of one big file (ur_delta_sig): 0 picks (one
+ * the work of one big file (ur_delta_sig, ur_delta_local): 0 picks (one
  * per CPU up to UR_DELTA_MAX_THREADS, for files of UR_DELTA_PAR_MIN bytes
  * or more), 1 keeps to the caller's thread, more forces that many even
  * for a small file (tests). The results never depend on it. */
@@ -118,7 +118,8 @@ struct ur_delta_out {
  * and then the strong sum agree and the window has the block's length;
  * among several, the block after the previous match wins; at most 1024
  * equal rolling sums are tried at one offset. Writes the whole-file sum
- * of the bytes (p->kind, p->seed) to sum and returns its length, or
+ * of the bytes (p->kind, p->seed) to sum (NULL: none wanted, 0 is
+ * returned) and returns its length, or
  * -errno (the callbacks' errors, -EINVAL for a table that is not
  * complete, -ENOMEM). Like rsync, a file that cannot be read to size
  * reads as zeros from there on, the digest is spoiled so that the
@@ -169,10 +170,32 @@ int ur_delta_patch_match(struct ur_delta_patch *pt, int32_t block);
 /* A token from ur_token_read: a literal piece or a match as above; the end
  * token is -EINVAL (call ur_delta_patch_finish). */
 int ur_delta_patch_token(struct ur_delta_patch *pt, const struct ur_token *tok);
+/* Write what is buffered, then go on writing at out_off: for threads that
+ * share one output, each patching whole stretches of the token stream
+ * (delta_local.c). The whole-file sum then covers only this patch's
+ * stretches; such patches are made with kind UR_SUM_NONE. 0 or the first
+ * error. */
+int ur_delta_patch_moveto(struct ur_delta_patch *pt, int64_t out_off);
 /* Write what is buffered and give the whole-file sum of the output in sum.
  * Returns its length, or the first error of the file. */
 int ur_delta_patch_finish(struct ur_delta_patch *pt, uint8_t sum[UR_SUM_MAX_LEN]);
 /* Free the buffer; the fds stay the caller's. */
 void ur_delta_patch_release(struct ur_delta_patch *pt);
+
+/* ---- all three, for a local copy (delta_local.c) ---- */
+
+/* Rebuild src_fd (size bytes) into out_fd, written from offset 0, by the
+ * signature of basis_fd (basis_size bytes; -1: none), the match of src_fd
+ * against it and the patch, exactly as the three roles of a remote copy
+ * would (a basis without a usable signature: all literal). For a big file
+ * (ur_delta_threads) the signature is shared by helper threads and the
+ * patch runs on a thread of its own beside the match. Returns the bytes
+ * written, or -errno with *out_failed true for a failure of the output
+ * or the basis and false for a read error of src_fd (st->read_error: a
+ * source that cannot be read to size fails, where the wire would have
+ * sent zeros and a spoiled whole-file sum). No whole-file sum is computed:
+ * nothing would compare it. st gets the match's counters. */
+int64_t ur_delta_local(int src_fd, int64_t size, int basis_fd, int64_t basis_size, int out_fd,
+		       const struct ur_sig_params *p, struct ur_delta_stats *st, bool *out_failed);
 
 #endif

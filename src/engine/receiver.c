@@ -531,30 +531,6 @@ static int delta_open(struct ur_source *s, struct ur_engine *eng, const struct u
 	return 0;
 }
 
-struct sig_fill {
-	struct ur_delta_sigtab *t;
-	int32_t next;
-};
-
-static int sig_add(void *ctx, uint32_t rolling, const uint8_t *strong, int s2len)
-{
-	struct sig_fill *f = ctx;
-	(void)s2len;
-	return ur_delta_sigtab_add(f->t, f->next++, rolling, strong);
-}
-
-static int patch_literal(void *ctx, const uint8_t *p, size_t n)
-{
-	return ur_delta_patch_literal(ctx, p, n);
-}
-
-static int patch_match(void *ctx, int32_t block, const uint8_t *data, size_t len)
-{
-	(void)data;
-	(void)len;
-	return ur_delta_patch_match(ctx, block);
-}
-
 static int64_t delta_copy(struct ur_source *s, struct ur_engine *eng, int out, int64_t size,
 			  int *which, struct ur_item *it)
 {
@@ -564,53 +540,26 @@ static int64_t delta_copy(struct ur_source *s, struct ur_engine *eng, int out, i
 	    .protocol = 32,
 	    .block_size_opt = eng->o->block_size,
 	};
-	struct ur_sum_head h = {0};
-	struct ur_delta_sigtab *tab = NULL;
-	struct ur_delta_patch pt;
-	struct ur_delta_stats st = {0};
-	uint8_t sum[UR_SUM_MAX_LEN];
-	int rc;
+	struct ur_delta_stats st;
+	bool out_failed;
 	(void)it;
 
-	*which = 0;
-	if (ds->basis >= 0 && ur_delta_sig_head(ds->basis_size, &sp, &h) == 0 && h.count > 0 &&
-	    (rc = ur_delta_sigtab_new(&h, &tab)) == 0) {
-		struct ur_sum_head h2;
-		struct sig_fill f = {.t = tab};
-		if (ur_delta_sig(ds->basis, ds->basis_size, &sp, &h2, sig_add, &f) < 0) {
-			ur_delta_sigtab_free(tab);
-			tab = NULL;
-			h = (struct ur_sum_head){0};
-		}
-	} else {
-		h = (struct ur_sum_head){0};
-	}
-	rc = ur_delta_patch_init(&pt, &h, ds->basis, ds->basis_size, out, &sp);
+	int64_t rc = ur_delta_local(ds->in, size, ds->basis, ds->basis_size, out, &sp, &st,
+				    &out_failed);
 	if (rc < 0) {
-		ur_delta_sigtab_free(tab);
-		*which = 1;
-		return rc;
-	}
-	struct ur_delta_out dout = {.literal = patch_literal, .match = patch_match, .ctx = &pt};
-	rc = ur_delta_match(ds->in, size, tab, &sp, &dout, sum, &st);
-	ur_delta_sigtab_free(tab);
-	if (rc >= 0)
-		rc = ur_delta_patch_finish(&pt, sum);
-	int64_t total = pt.out_off;
-	ur_delta_patch_release(&pt);
-	if (rc < 0) {
-		*which = pt.err != 0 || st.read_error == 0;
+		*which = out_failed;
 		if (!*which) {
-			ur_error(-rc, "[sender] read errors mapping \"%s\"", ds->path);
+			ur_error((int)-rc, "[sender] read errors mapping \"%s\"", ds->path);
 			ur_engine_fail(eng, UR_EXIT_PARTIAL);
 		}
 		return rc;
 	}
+	*which = 0;
 	/* The generator counts what arrived as literal data; only the
 	 * literal part was. */
 	eng->st.matched_data += st.matched;
 	eng->st.literal_data -= st.matched;
-	return total;
+	return rc;
 }
 
 static void delta_close(struct ur_source *s)
