@@ -813,7 +813,128 @@ int ur_delta_patch_init(struct ur_delta_patch *pt, const struct ur_sum_head *h, 
 	pt->out_fd = out_fd;
 	pt->cap = PATCH_BUF_MIN;
 	pt->buf = malloc(pt->cap);
+	/* No thread for a small file: its cost would show. */
+	pt->writer_at = p->threads > 1				 ? 0
+			: ur_delta_threads(p, UR_DELTA_PAR_MIN) > 1 ? UR_DELTA_PAR_MIN
+								    : INT64_MAX;
 	return pt->buf ? 0 : -ENOMEM;
+}
+
+/*
+ * The writer: the patch fills one buffer while the other is written, in
+ * order, one at a time. Writing into fresh pages costs more than reading
+ * the basis and summing together (W4 over the wire, tmpfs: pwrite 0.38 s,
+ * pread 0.13 s, XXH3 0.06 s a GiB), and rsync's receiver does all three
+ * on one CPU too, so the sender's CPU is the only other one busy.
+ */
+struct ur_patch_writer {
+	pthread_t th;
+	pthread_mutex_t lock;
+	pthread_cond_t cond; /* a job, its end, or quit */
+	int fd;
+	const uint8_t *buf; /* the job; NULL: idle */
+	size_t len;
+	int64_t off;
+	bool quit;
+	int err; /* the first write error */
+};
+
+static void *writer_main(void *arg)
+{
+	struct ur_patch_writer *w = arg;
+
+	pthread_mutex_lock(&w->lock);
+	for (;;) {
+		while (!w->buf && !w->quit)
+			pthread_cond_wait(&w->cond, &w->lock);
+		if (!w->buf)
+			break;
+		pthread_mutex_unlock(&w->lock);
+		int rc = w->err ? 0 : pwrite_full(w->fd, w->buf, w->len, w->off);
+		pthread_mutex_lock(&w->lock);
+		if (rc < 0 && !w->err)
+			w->err = rc;
+		w->buf = NULL;
+		pthread_cond_broadcast(&w->cond);
+	}
+	pthread_mutex_unlock(&w->lock);
+	return NULL;
+}
+
+static struct ur_patch_writer *writer_start(int fd)
+{
+	struct ur_patch_writer *w = calloc(1, sizeof(*w));
+
+	if (!w)
+		return NULL;
+	w->fd = fd;
+	pthread_mutex_init(&w->lock, NULL);
+	pthread_cond_init(&w->cond, NULL);
+	if (pthread_create(&w->th, NULL, writer_main, w) != 0) {
+		pthread_mutex_destroy(&w->lock);
+		pthread_cond_destroy(&w->cond);
+		free(w);
+		return NULL;
+	}
+	return w;
+}
+
+/* Wait until the writer is idle; its first error or 0. */
+static int writer_wait(struct ur_patch_writer *w)
+{
+	int rc;
+
+	pthread_mutex_lock(&w->lock);
+	while (w->buf)
+		pthread_cond_wait(&w->cond, &w->lock);
+	rc = w->err;
+	pthread_mutex_unlock(&w->lock);
+	return rc;
+}
+
+static void writer_stop(struct ur_patch_writer *w)
+{
+	if (!w)
+		return;
+	pthread_mutex_lock(&w->lock);
+	w->quit = true;
+	pthread_cond_broadcast(&w->cond);
+	pthread_mutex_unlock(&w->lock);
+	pthread_join(w->th, NULL);
+	pthread_mutex_destroy(&w->lock);
+	pthread_cond_destroy(&w->cond);
+	free(w);
+}
+
+/* Hand the buffer to the writer and take the other one; 0 or -errno. */
+static int writer_give(struct ur_delta_patch *pt)
+{
+	uint8_t *b;
+	size_t c;
+	int rc = writer_wait(pt->w);
+
+	if (rc < 0)
+		return rc;
+	if (pt->spare_cap < pt->cap) {
+		free(pt->spare);
+		pt->spare = malloc(pt->cap);
+		pt->spare_cap = pt->spare ? pt->cap : 0;
+		if (!pt->spare)
+			return -ENOMEM;
+	}
+	pthread_mutex_lock(&pt->w->lock);
+	pt->w->buf = pt->buf;
+	pt->w->len = pt->len;
+	pt->w->off = pt->out_off;
+	pthread_cond_broadcast(&pt->w->cond);
+	pthread_mutex_unlock(&pt->w->lock);
+	b = pt->buf;
+	c = pt->cap;
+	pt->buf = pt->spare;
+	pt->cap = pt->spare_cap;
+	pt->spare = b;
+	pt->spare_cap = c;
+	return 0;
 }
 
 static int fail(struct ur_delta_patch *pt, int err)
@@ -827,8 +948,13 @@ static int flush_out(struct ur_delta_patch *pt)
 {
 	int rc = 0;
 
+	if (pt->out_fd >= 0 && pt->len && !pt->w && pt->out_off + (int64_t)pt->len >= pt->writer_at) {
+		pt->w = writer_start(pt->out_fd);
+		if (!pt->w)
+			pt->writer_at = INT64_MAX; /* no thread: write here */
+	}
 	if (pt->out_fd >= 0 && pt->len)
-		rc = pwrite_full(pt->out_fd, pt->buf, pt->len, pt->out_off);
+		rc = pt->w ? writer_give(pt) : pwrite_full(pt->out_fd, pt->buf, pt->len, pt->out_off);
 	if (rc < 0)
 		return fail(pt, rc);
 	pt->out_off += (int64_t)pt->len;
@@ -975,12 +1101,17 @@ int ur_delta_patch_finish(struct ur_delta_patch *pt, uint8_t sum[UR_SUM_MAX_LEN]
 		return rc;
 	if ((rc = flush_out(pt)) < 0)
 		return rc;
+	if (pt->w && (rc = writer_wait(pt->w)) < 0)
+		return fail(pt, rc);
 	return ur_sum_final(&pt->sum, sum);
 }
 
 void ur_delta_patch_release(struct ur_delta_patch *pt)
 {
+	writer_stop(pt->w); /* after its last write: it may hold spare */
+	pt->w = NULL;
 	free(pt->buf);
-	pt->buf = NULL;
-	pt->len = pt->cap = 0;
+	free(pt->spare);
+	pt->buf = pt->spare = NULL;
+	pt->len = pt->cap = pt->spare_cap = 0;
 }

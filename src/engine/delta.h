@@ -130,11 +130,16 @@ int ur_delta_match(int fd, int64_t size, const struct ur_delta_sigtab *t,
 
 /* ---- receiver ---- */
 
+/* A patch's writer thread (delta.c). */
+struct ur_patch_writer;
+
 /* Rebuilding one file: init, then the tokens one at a time, then finish.
  * Writes go to out_fd from offset 0 with pwrite, coalesced in a buffer;
- * runs of consecutive blocks are read from the basis with one pread. st
- * counts literal and matched bytes and matches. Like any running sum, a
- * patch must not be copied once started. */
+ * runs of consecutive blocks are read from the basis with one pread. Once
+ * the output passes UR_DELTA_PAR_MIN bytes (p->threads permitting: see
+ * ur_delta_threads) a writer thread takes the full buffers while the patch
+ * fills another. st counts literal and matched bytes and matches. Like any
+ * running sum, a patch must not be copied once started. */
 struct ur_delta_patch {
 	struct ur_sum_head h;
 	int basis_fd;
@@ -148,6 +153,10 @@ struct ur_delta_patch {
 	int32_t run_n;
 	int err; /* the first error; every later call returns it */
 	struct ur_delta_stats st;
+	int64_t writer_at;	   /* start the writer at this much output */
+	struct ur_patch_writer *w; /* NULL: writes on the caller's thread */
+	uint8_t *spare;		   /* the buffer not being filled */
+	size_t spare_cap;
 };
 
 /* Start rebuilding against the basis basis_fd of basis_size bytes (-1, 0:
@@ -177,9 +186,10 @@ int ur_delta_patch_token(struct ur_delta_patch *pt, const struct ur_token *tok);
  * error. */
 int ur_delta_patch_moveto(struct ur_delta_patch *pt, int64_t out_off);
 /* Write what is buffered and give the whole-file sum of the output in sum.
- * Returns its length, or the first error of the file. */
+ * Returns its length, or the first error of the file (a write error may
+ * show only here: the writer thread's). */
 int ur_delta_patch_finish(struct ur_delta_patch *pt, uint8_t sum[UR_SUM_MAX_LEN]);
-/* Free the buffer; the fds stay the caller's. */
+/* Free the buffers and stop the writer; the fds stay the caller's. */
 void ur_delta_patch_release(struct ur_delta_patch *pt);
 
 /* ---- all three, for a local copy (delta_local.c) ---- */

@@ -321,6 +321,8 @@ int64_t ur_delta_local(int src_fd, int64_t size, int basis_fd, int64_t basis_siz
 	 * do without, which also lets threads patch stretches of the output
 	 * out of order. */
 	pp.kind = UR_SUM_NONE;
+	/* The patch threads are the helpers here, not writer threads. */
+	pp.threads = 1;
 	if (nthreads > 1) {
 		struct patch_args pa = {&h, basis_fd, basis_size, out_fd, &pp};
 		bool patch_failed = false;

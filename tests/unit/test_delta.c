@@ -536,30 +536,38 @@ static void round_trip(const uint8_t *basis, size_t bn, const uint8_t *nw, size_
 	ur_sum_final(&sc, want);
 	assert_memory_equal(sum, want, (size_t)len);
 
-	snprintf(path, sizeof(path), "%s/out", dir);
-	fo = open(path, O_RDWR | O_CREAT | O_TRUNC, 0600);
-	assert_true(fo >= 0);
-	assert_int_equal(ur_delta_patch_init(&pt, &tr->h, fb, (int64_t)bn, fo, p), 0);
-	ur_token_reader_init(&rd, tr->h.count);
-	ur_rbuf_init(&r, wire, t.w.len);
-	for (;;) {
-		struct ur_token tok;
+	/* The patch as given, then with its writer thread from the start. */
+	for (int pass = 0; pass < 2; pass++) {
+		struct ur_sig_params pp = *p;
 
-		assert_int_equal(ur_token_read(&rd, &r, &tok, NULL), 0);
-		if (tok.kind == UR_TOKEN_END)
-			break;
-		assert_int_equal(ur_delta_patch_token(&pt, &tok), 0);
+		pp.threads = pass ? 2 : p->threads;
+		snprintf(path, sizeof(path), "%s/out", dir);
+		fo = open(path, O_RDWR | O_CREAT | O_TRUNC, 0600);
+		assert_true(fo >= 0);
+		assert_int_equal(ur_delta_patch_init(&pt, &tr->h, fb, (int64_t)bn, fo, &pp), 0);
+		ur_token_reader_init(&rd, tr->h.count);
+		ur_rbuf_init(&r, wire, t.w.len);
+		for (;;) {
+			struct ur_token tok;
+
+			assert_int_equal(ur_token_read(&rd, &r, &tok, NULL), 0);
+			if (tok.kind == UR_TOKEN_END)
+				break;
+			assert_int_equal(ur_delta_patch_token(&pt, &tok), 0);
+		}
+		assert_int_equal(ur_delta_patch_finish(&pt, psum), len);
+		assert_memory_equal(psum, want, (size_t)len);
+		tr->pst = pt.st;
+		assert_int_equal(pt.st.literal, tr->st.literal);
+		assert_int_equal(pt.st.matched, tr->st.matched);
+		ur_delta_patch_release(&pt);
+		res = read_back(fo, &got);
+		assert_int_equal(got, nn);
+		assert_memory_equal(res, nw, nn);
+		free(res);
+		if (!pass)
+			close(fo);
 	}
-	assert_int_equal(ur_delta_patch_finish(&pt, psum), len);
-	assert_memory_equal(psum, want, (size_t)len);
-	tr->pst = pt.st;
-	assert_int_equal(pt.st.literal, tr->st.literal);
-	assert_int_equal(pt.st.matched, tr->st.matched);
-	ur_delta_patch_release(&pt);
-	res = read_back(fo, &got);
-	assert_int_equal(got, nn);
-	assert_memory_equal(res, nw, nn);
-	free(res);
 	free(wire);
 	ur_delta_sigtab_free(tab);
 	close(fb);
@@ -962,6 +970,56 @@ static int out_file(void)
 	return fd;
 }
 
+/* The patch's writer thread: a write error comes back (from a later
+ * call or from finish) and sticks; a patch given up half way is released
+ * with a buffer still at the writer; moveto writes where it is told. */
+static void test_patch_writer(void **state)
+{
+	struct ur_sig_params p = params();
+	struct ur_sum_head h = {0, 0, 0, 0};
+	struct ur_delta_patch pt;
+	uint8_t *b = pattern(3u << 20, 21), sum[16], *res;
+	char path[128];
+	int ro, fo = out_file(), rc = 0;
+	size_t n;
+
+	(void)state;
+	p.threads = 2;
+	snprintf(path, sizeof(path), "%s/ro", dir);
+	close(file_with("ro", b, 1));
+	ro = open(path, O_RDONLY);
+	assert_true(ro >= 0);
+	assert_int_equal(ur_delta_patch_init(&pt, &h, -1, 0, ro, &p), 0);
+	for (size_t off = 0; off < (3u << 20) && rc == 0; off += 100000)
+		rc = ur_delta_patch_literal(&pt, b + off, off + 100000 <= (3u << 20) ? 100000 : (3u << 20) - off);
+	if (rc == 0)
+		rc = ur_delta_patch_finish(&pt, sum);
+	assert_int_equal(rc, -EBADF);
+	assert_int_equal(ur_delta_patch_literal(&pt, b, 1), -EBADF);
+	assert_int_equal(ur_delta_patch_finish(&pt, sum), -EBADF);
+	ur_delta_patch_release(&pt);
+	close(ro);
+	/* given up half way */
+	assert_int_equal(ur_delta_patch_init(&pt, &h, -1, 0, fo, &p), 0);
+	assert_int_equal(ur_delta_patch_literal(&pt, b, 2u << 20), 0);
+	ur_delta_patch_release(&pt);
+	/* two stretches written out of order */
+	assert_int_equal(ftruncate(fo, 0), 0);
+	assert_int_equal(ur_delta_patch_init(&pt, &h, -1, 0, fo, &p), 0);
+	assert_int_equal(ur_delta_patch_moveto(&pt, 1u << 20), 0);
+	assert_int_equal(ur_delta_patch_literal(&pt, b + (1u << 20), 2u << 20), 0);
+	assert_int_equal(ur_delta_patch_moveto(&pt, 0), 0);
+	assert_int_equal(ur_delta_patch_literal(&pt, b, 1u << 20), 0);
+	assert_int_equal(ur_delta_patch_finish(&pt, sum), ur_sum_len(p.kind));
+	ur_delta_patch_release(&pt);
+	res = read_back(fo, &n);
+	assert_int_equal(n, 3u << 20);
+	assert_memory_equal(res, b, n);
+	free(res);
+	free(b);
+	close(fo);
+}
+
 static void test_patch_hostile(void **state)
 {
 	struct ur_sig_params p = params();
@@ -1074,6 +1132,7 @@ int main(void)
 	    cmocka_unit_test(test_trip_windows),
 	    cmocka_unit_test(test_match_chain_cap),
 	    cmocka_unit_test(test_sigtab_and_match_errors),
+	    cmocka_unit_test(test_patch_writer),
 	    cmocka_unit_test(test_patch_hostile),
 	};
 
