@@ -113,17 +113,21 @@ int ur_delta_threads(const struct ur_sig_params *p, int64_t size)
 }
 
 /*
- * The signature is cut into segments of about WINDOW bytes (whole blocks);
- * with T threads, segment s is read and hashed by thread s % T, the
- * caller's being thread 0, and the caller emits every segment in order.
- * A helper keeps its results in two slots, so it works one segment ahead
- * of the caller's emits. Reading (a copy out of the page cache) costs as
- * much as hashing; both scale with the threads. On the 1 GiB of W4: 0.25 s
- * on one thread, 0.13 s on two.
+ * The signature is cut into segments of about WINDOW bytes (whole blocks).
+ * Each thread, the caller's too, takes the next segment nobody has taken,
+ * reads and hashes it into one of 2T slots (T threads); the caller emits
+ * the segments in order, taking one itself whenever the next to emit is
+ * not ready. Taking segments as they come, rather than each thread every
+ * T-th, keeps a thread that gets less CPU (the output's preallocation
+ * shares it, or another process) from holding the others up. Reading (a
+ * copy out of the page cache) costs as much as hashing; both scale with
+ * the threads. On the 1 GiB of W4: 0.25 s on one thread, 0.13 s on two.
  */
+enum slot_state { SLOT_FREE, SLOT_WORKING, SLOT_DONE };
+
 struct sig_slot {
+	enum slot_state state;
 	int32_t seg; /* the segment held */
-	bool full;   /* results waiting for the caller */
 	int rc;	     /* a read error of that segment */
 	uint32_t *rolling;
 	uint8_t *strong; /* s2length bytes a block */
@@ -133,10 +137,8 @@ struct sig_job;
 
 struct sig_helper {
 	struct sig_job *j;
-	int idx;
 	pthread_t th;
 	uint8_t *buf;
-	struct sig_slot slot[2];
 };
 
 struct sig_job {
@@ -145,10 +147,12 @@ struct sig_job {
 	const struct ur_sum_head *h;
 	const struct ur_sig_params *p;
 	int32_t seg_blocks, nseg;
-	int nthreads;
+	int nthreads, nslots;
 	pthread_mutex_t lock;
-	pthread_cond_t cond; /* a slot filled or emptied, or stop */
+	pthread_cond_t cond; /* a slot done or freed, or stop */
+	int32_t next;	     /* the next segment nobody has taken */
 	bool stop;
+	struct sig_slot *slots;	    /* nslots; segment s goes to s % nslots */
 	struct sig_helper *helpers; /* nthreads - 1 */
 };
 
@@ -186,34 +190,51 @@ static int sig_segment(const struct sig_job *j, int32_t seg, uint8_t *buf, uint3
 	return 0;
 }
 
+/* Take the next segment if its slot is free (lock held): the slot, or
+ * NULL. */
+static struct sig_slot *sig_take(struct sig_job *j)
+{
+	struct sig_slot *sl;
+
+	if (j->next >= j->nseg)
+		return NULL;
+	sl = &j->slots[j->next % j->nslots];
+	if (sl->state != SLOT_FREE)
+		return NULL;
+	sl->state = SLOT_WORKING;
+	sl->seg = j->next++;
+	return sl;
+}
+
+/* Work on a taken slot with buf, then mark it done (lock held, dropped
+ * meanwhile). */
+static void sig_work(struct sig_job *j, struct sig_slot *sl, uint8_t *buf)
+{
+	int rc;
+
+	pthread_mutex_unlock(&j->lock);
+	rc = sig_segment(j, sl->seg, buf, sl->rolling, sl->strong);
+	pthread_mutex_lock(&j->lock);
+	sl->rc = rc;
+	sl->state = SLOT_DONE;
+	pthread_cond_broadcast(&j->cond);
+}
+
 static void *sig_worker(void *arg)
 {
 	struct sig_helper *hp = arg;
 	struct sig_job *j = hp->j;
 
-	for (int32_t k = 0;; k++) {
-		int32_t seg = hp->idx + k * j->nthreads;
-		struct sig_slot *sl = &hp->slot[k & 1];
-		bool stop;
-		int rc;
+	pthread_mutex_lock(&j->lock);
+	while (!j->stop && j->next < j->nseg) {
+		struct sig_slot *sl = sig_take(j);
 
-		if (seg >= j->nseg)
-			break;
-		pthread_mutex_lock(&j->lock);
-		while (sl->full && !j->stop)
+		if (sl)
+			sig_work(j, sl, hp->buf);
+		else
 			pthread_cond_wait(&j->cond, &j->lock);
-		stop = j->stop;
-		pthread_mutex_unlock(&j->lock);
-		if (stop)
-			break;
-		rc = sig_segment(j, seg, hp->buf, sl->rolling, sl->strong);
-		pthread_mutex_lock(&j->lock);
-		sl->seg = seg;
-		sl->rc = rc;
-		sl->full = true;
-		pthread_cond_broadcast(&j->cond);
-		pthread_mutex_unlock(&j->lock);
 	}
+	pthread_mutex_unlock(&j->lock);
 	return NULL;
 }
 
@@ -232,73 +253,48 @@ static int sig_emit(const struct sig_job *j, const uint32_t *rolling, const uint
 	return 0;
 }
 
-static void sig_helper_free(struct sig_helper *hp)
-{
-	free(hp->buf);
-	for (int k = 0; k < 2; k++) {
-		free(hp->slot[k].rolling);
-		free(hp->slot[k].strong);
-	}
-}
-
-/* Buffers for one thread: a segment's bytes and nslots sets of sums. */
-static int sig_bufs(const struct sig_job *j, uint8_t **buf, struct sig_slot *slot, int nslots)
+/* A segment's read buffer. */
+static uint8_t *sig_buf(const struct sig_job *j)
 {
 	size_t bytes = (size_t)j->seg_blocks * (size_t)j->h->blength;
 
 	if ((int64_t)bytes > j->size)
 		bytes = (size_t)j->size;
-	*buf = malloc(bytes ? bytes : 1);
-	if (!*buf)
-		return -ENOMEM;
-	for (int k = 0; k < nslots; k++) {
-		slot[k].rolling = malloc(sizeof(uint32_t) * (size_t)j->seg_blocks);
-		slot[k].strong = malloc((size_t)j->h->s2length * (size_t)j->seg_blocks + 1);
-		if (!slot[k].rolling || !slot[k].strong)
-			return -ENOMEM;
-	}
-	return 0;
+	return malloc(bytes ? bytes : 1);
 }
 
-/* Start nthreads - 1 helpers; 0, or -errno with none left running. */
-static int sig_start(struct sig_job *j)
+static void sig_stop(struct sig_job *j)
 {
-	int started = 0, rc = 0;
+	pthread_mutex_lock(&j->lock);
+	j->stop = true;
+	pthread_cond_broadcast(&j->cond);
+	pthread_mutex_unlock(&j->lock);
+}
+
+/* Start up to nthreads - 1 helpers; nthreads becomes 1 + those started. */
+static void sig_start(struct sig_job *j)
+{
+	int started = 0;
 
 	j->helpers = calloc((size_t)j->nthreads - 1, sizeof(*j->helpers));
-	if (!j->helpers)
-		return -ENOMEM;
-	for (int t = 1; t < j->nthreads && rc == 0; t++) {
-		struct sig_helper *hp = &j->helpers[t - 1];
+	for (int t = 1; j->helpers && t < j->nthreads; t++) {
+		struct sig_helper *hp = &j->helpers[started];
 
 		hp->j = j;
-		hp->idx = t;
-		rc = sig_bufs(j, &hp->buf, hp->slot, 2);
-		if (rc == 0)
-			rc = -pthread_create(&hp->th, NULL, sig_worker, hp);
-		if (rc == 0)
-			started++;
+		hp->buf = sig_buf(j);
+		if (!hp->buf || pthread_create(&hp->th, NULL, sig_worker, hp) != 0) {
+			free(hp->buf);
+			break;
+		}
+		started++;
 	}
-	if (rc < 0) {
-		pthread_mutex_lock(&j->lock);
-		j->stop = true;
-		pthread_cond_broadcast(&j->cond);
-		pthread_mutex_unlock(&j->lock);
-		for (int t = 0; t < started; t++)
-			pthread_join(j->helpers[t].th, NULL);
-		for (int t = 1; t < j->nthreads; t++)
-			sig_helper_free(&j->helpers[t - 1]);
-		free(j->helpers);
-		j->helpers = NULL;
-	}
-	return rc;
+	j->nthreads = 1 + started;
 }
 
 int ur_delta_sig(int fd, int64_t size, const struct ur_sig_params *p, struct ur_sum_head *head,
 		 ur_delta_sig_fn emit, void *ctx)
 {
 	struct sig_job j = {.fd = fd, .size = size, .p = p, .h = head};
-	struct sig_slot mine = {0};
 	uint8_t *buf = NULL;
 	int rc;
 
@@ -313,57 +309,67 @@ int ur_delta_sig(int fd, int64_t size, const struct ur_sig_params *p, struct ur_
 	j.nthreads = ur_delta_threads(p, size);
 	if (j.nthreads > j.nseg)
 		j.nthreads = j.nseg;
-	rc = sig_bufs(&j, &buf, &mine, 1);
-	if (rc < 0)
+	j.nslots = 2 * j.nthreads;
+	buf = sig_buf(&j);
+	j.slots = calloc((size_t)j.nslots, sizeof(*j.slots));
+	if (!buf || !j.slots) {
+		rc = -ENOMEM;
 		goto out;
+	}
+	for (int k = 0; k < j.nslots; k++) {
+		j.slots[k].rolling = malloc(sizeof(uint32_t) * (size_t)j.seg_blocks);
+		j.slots[k].strong = malloc((size_t)head->s2length * (size_t)j.seg_blocks + 1);
+		if (!j.slots[k].rolling || !j.slots[k].strong) {
+			rc = -ENOMEM;
+			goto out;
+		}
+	}
 	pthread_mutex_init(&j.lock, NULL);
 	pthread_cond_init(&j.cond, NULL);
-	/* No helper (no memory, no thread): the caller does it all. */
-	if (j.nthreads > 1 && sig_start(&j) < 0)
-		j.nthreads = 1;
+	/* Helpers that cannot be had (memory, threads) leave more to us. */
+	if (j.nthreads > 1)
+		sig_start(&j);
 	for (int32_t seg = 0; seg < j.nseg && rc == 0; seg++) {
+		struct sig_slot *sl = &j.slots[seg % j.nslots];
 		int32_t n = head->count - seg * j.seg_blocks;
-		int t = seg % j.nthreads;
 
 		if (n > j.seg_blocks)
 			n = j.seg_blocks;
-		if (t == 0) {
-			rc = sig_segment(&j, seg, buf, mine.rolling, mine.strong);
-			if (rc == 0)
-				rc = sig_emit(&j, mine.rolling, mine.strong, n, emit, ctx);
-			continue;
-		}
-		struct sig_slot *sl = &j.helpers[t - 1].slot[(seg / j.nthreads) & 1];
-
 		pthread_mutex_lock(&j.lock);
-		while (!(sl->full && sl->seg == seg))
-			pthread_cond_wait(&j.cond, &j.lock);
+		while (!(sl->state == SLOT_DONE && sl->seg == seg)) {
+			struct sig_slot *mine = sig_take(&j);
+
+			if (mine)
+				sig_work(&j, mine, buf);
+			else
+				pthread_cond_wait(&j.cond, &j.lock);
+		}
 		pthread_mutex_unlock(&j.lock);
 		rc = sl->rc;
 		if (rc == 0)
 			rc = sig_emit(&j, sl->rolling, sl->strong, n, emit, ctx);
 		pthread_mutex_lock(&j.lock);
-		sl->full = false;
+		sl->state = SLOT_FREE;
 		pthread_cond_broadcast(&j.cond);
 		pthread_mutex_unlock(&j.lock);
 	}
 	if (j.nthreads > 1) {
-		pthread_mutex_lock(&j.lock);
-		j.stop = true;
-		pthread_cond_broadcast(&j.cond);
-		pthread_mutex_unlock(&j.lock);
-		for (int t = 1; t < j.nthreads; t++) {
-			pthread_join(j.helpers[t - 1].th, NULL);
-			sig_helper_free(&j.helpers[t - 1]);
+		sig_stop(&j);
+		for (int t = 0; t < j.nthreads - 1; t++) {
+			pthread_join(j.helpers[t].th, NULL);
+			free(j.helpers[t].buf);
 		}
-		free(j.helpers);
 	}
+	free(j.helpers);
 	pthread_mutex_destroy(&j.lock);
 	pthread_cond_destroy(&j.cond);
 out:
+	for (int k = 0; j.slots && k < j.nslots; k++) {
+		free(j.slots[k].rolling);
+		free(j.slots[k].strong);
+	}
+	free(j.slots);
 	free(buf);
-	free(mine.rolling);
-	free(mine.strong);
 	return rc;
 }
 
