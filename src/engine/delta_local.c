@@ -1,7 +1,10 @@
 /* SPDX-License-Identifier: GPL-3.0-or-later */
 #include "engine/delta.h"
 
+#include "config.h"
+
 #include <errno.h>
+#include <fcntl.h>
 #include <pthread.h>
 #include <stdlib.h>
 #include <string.h>
@@ -90,24 +93,43 @@ static int patch_batch(struct ur_delta_patch *pt, const struct batch *b)
 	return rc;
 }
 
-/* The waiting batch that comes first in the stream, or NULL: patching
- * in order keeps the writes sequential. */
-static struct batch *first_full(struct pipe *q)
+/* The waiting batch that comes first in the stream, if at least `more`
+ * batches wait (or the match is done), else NULL: patching in order keeps
+ * the writes sequential. */
+static struct batch *first_full(struct pipe *q, int more)
 {
 	struct batch *f = NULL;
+	int n = 0;
 
-	for (int i = 0; i < NBATCH; i++)
-		if (q->b[i].state == B_FULL && (!f || q->b[i].seq < f->seq))
+	for (int i = 0; i < NBATCH; i++) {
+		if (q->b[i].state != B_FULL)
+			continue;
+		n++;
+		if (!f || q->b[i].seq < f->seq)
 			f = &q->b[i];
-	return f;
+	}
+	return n >= more || q->done ? f : NULL;
 }
 
-/* A patch thread: batches in stream order, each written at its own
- * offset, so two threads can patch side by side (one reads the basis
- * while the other writes). */
+struct worker {
+	struct pipe *q;
+	int idx;
+	pthread_t th;
+};
+
+/*
+ * A patch thread: batches in stream order, each written at its own
+ * offset, so two threads can patch side by side, one reading the basis
+ * while the other writes (writes to one file take turns on its inode
+ * lock). The second thread only steps in when two batches wait: where
+ * patching keeps up with the match (tmpfs, the output's pages allocated
+ * beforehand) a third busy thread on two CPUs would only take turns
+ * with the match, which then sets the pace.
+ */
 static void *patch_worker(void *arg)
 {
-	struct pipe *q = arg;
+	struct worker *wk = arg;
+	struct pipe *q = wk->q;
 	struct ur_delta_patch pt;
 	uint8_t sum[UR_SUM_MAX_LEN];
 	int rc;
@@ -118,7 +140,7 @@ static void *patch_worker(void *arg)
 	while (rc == 0 && !q->perr) {
 		struct batch *b;
 
-		while (!(b = first_full(q)) && !q->done && !q->perr)
+		while (!(b = first_full(q, 1 + wk->idx)) && !q->done && !q->perr)
 			pthread_cond_wait(&q->cond, &q->lock);
 		if (!b || q->perr)
 			break;
@@ -237,7 +259,7 @@ static int match_piped(int src_fd, int64_t size, const struct ur_delta_sigtab *t
 {
 	struct pipe q = {.pa = *pa};
 	struct ur_delta_out out = {.literal = pipe_literal, .match = pipe_match, .ctx = &q};
-	pthread_t th[MAX_PATCHERS];
+	struct worker wk[MAX_PATCHERS];
 	int started = 0, rc;
 
 	q.b = malloc(sizeof(*q.b) * NBATCH);
@@ -250,8 +272,11 @@ static int match_piped(int src_fd, int64_t size, const struct ur_delta_sigtab *t
 	ship(&q); /* takes the first batch: no error yet */
 	if (npatch > MAX_PATCHERS)
 		npatch = MAX_PATCHERS;
-	while (started < npatch && pthread_create(&th[started], NULL, patch_worker, &q) == 0)
-		started++;
+	for (; started < npatch; started++) {
+		wk[started] = (struct worker){.q = &q, .idx = started};
+		if (pthread_create(&wk[started].th, NULL, patch_worker, &wk[started]) != 0)
+			break;
+	}
 	if (!started) {
 		rc = 1;
 		goto out;
@@ -264,7 +289,7 @@ static int match_piped(int src_fd, int64_t size, const struct ur_delta_sigtab *t
 	pthread_cond_broadcast(&q.cond);
 	pthread_mutex_unlock(&q.lock);
 	for (int i = 0; i < started; i++)
-		pthread_join(th[i], NULL);
+		pthread_join(wk[i].th, NULL);
 	if (q.perr)
 		rc = q.perr;
 	*patch_failed = q.perr != 0;
@@ -274,6 +299,46 @@ out:
 	pthread_cond_destroy(&q.cond);
 	free(q.b);
 	return rc;
+}
+
+struct prealloc {
+	int fd;
+	int64_t len;
+	pthread_t th;
+	bool running;
+};
+
+#if HAVE_FALLOCATE
+static void *prealloc_worker(void *arg)
+{
+	struct prealloc *a = arg;
+
+	/* A hint: where the filesystem cannot, the writes allocate. */
+	(void)fallocate(a->fd, FALLOC_FL_KEEP_SIZE, 0, (off_t)a->len);
+	return NULL;
+}
+#endif
+
+/* Have the output's blocks allocated while the signature is computed.
+ * On tmpfs a write into a fresh page costs three times a write into an
+ * allocated one (1 GiB: 0.38 s against 0.14 s); the allocation is the
+ * same work either way, but the writes take turns on the file's inode
+ * lock, and during the signature nothing else holds it. The size is
+ * kept: a file that ends up shorter (a read error) fails anyway. */
+static void prealloc_start(struct prealloc *a)
+{
+#if HAVE_FALLOCATE
+	a->running = pthread_create(&a->th, NULL, prealloc_worker, a) == 0;
+#else
+	(void)a;
+#endif
+}
+
+static void prealloc_wait(struct prealloc *a)
+{
+	if (a->running)
+		pthread_join(a->th, NULL);
+	a->running = false;
 }
 
 struct sig_fill {
@@ -299,8 +364,12 @@ int64_t ur_delta_local(int src_fd, int64_t size, int basis_fd, int64_t basis_siz
 	int64_t total = 0, rc;
 	int nthreads = ur_delta_threads(p, size);
 
+	struct prealloc pa0 = {.fd = out_fd, .len = size};
+
 	memset(st, 0, sizeof(*st));
 	*out_failed = true;
+	if (nthreads > 1 && out_fd >= 0 && size > 0)
+		prealloc_start(&pa0);
 	/* A basis whose signature cannot be had (too many blocks, a read
 	 * error) leaves no table: everything goes as literal data. */
 	if (basis_fd >= 0 && ur_delta_sig_head(basis_size, p, &h) == 0 && h.count > 0 &&
@@ -328,6 +397,7 @@ int64_t ur_delta_local(int src_fd, int64_t size, int basis_fd, int64_t basis_siz
 		bool patch_failed = false;
 
 		rc = match_piped(src_fd, size, tab, p, &pa, nthreads, st, &total, &patch_failed);
+		prealloc_wait(&pa0);
 		if (rc != 1) {
 			ur_delta_sigtab_free(tab);
 			if (rc >= 0 && st->read_error)
@@ -336,6 +406,7 @@ int64_t ur_delta_local(int src_fd, int64_t size, int basis_fd, int64_t basis_siz
 			return rc < 0 ? rc : total;
 		}
 	}
+	prealloc_wait(&pa0);
 	rc = ur_delta_patch_init(&pt, &h, basis_fd, basis_size, out_fd, &pp);
 	if (rc < 0) {
 		ur_delta_sigtab_free(tab);
