@@ -32,12 +32,13 @@
 #define BATCH_OUT (8u << 20)
 /* Literal bytes a batch carries (a literal piece is at most
  * UR_TOKEN_CHUNK) and tokens; a batch that fills either is sent. */
-#define BATCH_LIT (1u << 20)
+#define BATCH_LIT (256u << 10)
 #define BATCH_TOKS 2048
 /* Patch threads, and batches in flight: each patch thread works on one
- * while the match fills another and a few wait. */
+ * while the match fills another, and the second patch thread wants two
+ * waiting before it starts. */
 #define MAX_PATCHERS 2
-#define NBATCH (2 * MAX_PATCHERS + 2)
+#define NBATCH (2 * MAX_PATCHERS + 1)
 
 struct ptok {
 	int32_t block; /* -1: len literal bytes, the next ones in lit */
