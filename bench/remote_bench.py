@@ -7,17 +7,21 @@ deterministically; runs alternate; medians and the ratio to rsync are
 printed.
 
     bench/remote_bench.py [--root /dev/shm/ursync-rbench] [--runs 5] [--ursync build/ursync]
+                          [--only R5,R6]
 
 R1  5,000 files x 4 KiB in 50 dirs, -a push into an empty dest
 R2  the same again onto an identical dest (nothing to do)
 R3  one 256 MiB file, -a push into an empty dest
 R4  R1 pulled instead of pushed
-R5  (W4 over the wire) a 1 GiB file whose copy in the destination differs by
+R5  a 1 GiB file of periodic data whose copy in the destination differs by
     1,000 scattered 4 KiB blocks: -a push, delta transfer (rsync's default)
+R6  (W4 over the wire) the same with random data: nothing repeats, so every
+    block has one rolling sum and only the changed regions go as literal data
 """
 
 import argparse
 import os
+import random
 import shutil
 import statistics
 import subprocess
@@ -74,6 +78,27 @@ def gen_delta(top: Path, size=1 << 30, changes=1000):
     (top / "done").write_text("")
 
 
+def gen_delta_random(top: Path, size=1 << 30, changes=1000):
+    """R6's src/big and basis/big: 1 GiB of seeded pseudo-random bytes, the
+    source with `changes` 4 KiB blocks replaced at scattered offsets."""
+    src, basis = top / "src", top / "basis"
+    if (top / "done").exists():
+        return
+    src.mkdir(parents=True, exist_ok=True)
+    basis.mkdir(parents=True, exist_ok=True)
+    rnd = random.Random(6)
+    with open(basis / "big", "wb") as out:
+        for _ in range(size >> 24):
+            out.write(rnd.randbytes(1 << 24))
+    shutil.copyfile(basis / "big", src / "big")
+    with open(src / "big", "r+b") as fh:
+        for off in sorted(rnd.randrange(0, size - 4096) for _ in range(changes)):
+            fh.seek(off)
+            fh.write(rnd.randbytes(4096))
+    os.utime(basis / "big", (1500000000, 1500000000))
+    (top / "done").write_text("")
+
+
 def trash(root: Path, p: Path):
     """Move a finished destination aside instead of rm -rf between runs
     (BENCHMARKING.md: deleting on this disk is slow and noisy). A
@@ -103,6 +128,7 @@ def main():
     ap.add_argument("--runs", type=int, default=5)
     ap.add_argument("--ursync", default=str(HERE.parent / "build" / "ursync"))
     ap.add_argument("--rsync", default="/usr/bin/rsync")
+    ap.add_argument("--only", default="", help="comma-separated workloads, e.g. R5,R6 (default all)")
     a = ap.parse_args()
     root = Path(a.root)
     small, big = root / "small", root / "bigsrc"
@@ -110,14 +136,20 @@ def main():
     gen_big(big)
     dl = root / "delta"
     gen_delta(dl)
+    dr = root / "delta-random"
+    gen_delta_random(dr)
     progs = {"ursync": os.path.abspath(a.ursync), "rsync": a.rsync}
     work = {
         "R1 push 5000x4KiB": (small, "push", False),
         "R2 push unchanged": (small, "push", True),
         "R3 push 256 MiB": (big, "push", False),
         "R4 pull 5000x4KiB": (small, "pull", False),
-        "R5 push 1GiB delta": (dl / "src", "push", "basis"),
+        "R5 push 1GiB delta": (dl / "src", "push", dl / "basis"),
+        "R6 push 1GiB rnd delta": (dr / "src", "push", dr / "basis"),
     }
+    if a.only:
+        keep_w = a.only.split(",")
+        work = {k: v for k, v in work.items() if k.split()[0] in keep_w}
     print(f"{'workload':22} {'ursync s':>9} {'rsync s':>9} {'ratio':>6}")
     shutil.rmtree(root / "trash", ignore_errors=True)
     for name, (src, direction, keep) in work.items():
@@ -125,13 +157,13 @@ def main():
         for i in range(a.runs):
             for k, prog in (list(progs.items()) if i % 2 == 0 else list(progs.items())[::-1]):
                 dst = root / f"dst-{k}"
-                if keep == "basis":
+                if isinstance(keep, Path):
                     # one big file: unlinking it is cheap, no trash needed
                     if (dst / "big").exists():
                         (dst / "big").unlink()
                     dst.mkdir(exist_ok=True)
                     # a copy the run may replace (the basis stays intact)
-                    subprocess.run(["cp", "--reflink=auto", str(dl / "basis" / "big"), str(dst / "big")], check=True)
+                    subprocess.run(["cp", "--reflink=auto", str(keep / "big"), str(dst / "big")], check=True)
                     os.utime(dst / "big", (1500000000, 1500000000))
                 elif keep:
                     if not dst.exists():

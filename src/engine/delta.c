@@ -2,6 +2,7 @@
 #include "engine/delta.h"
 
 #include <errno.h>
+#include <pthread.h>
 #include <stdlib.h>
 #include <string.h>
 #include <unistd.h>
@@ -97,13 +98,204 @@ int ur_delta_sig_head(int64_t size, const struct ur_sig_params *p, struct ur_sum
 	return 0;
 }
 
+int ur_delta_threads(const struct ur_sig_params *p, int64_t size)
+{
+	long ncpu;
+
+	if (p->threads > 0)
+		return p->threads < UR_DELTA_MAX_THREADS ? p->threads : UR_DELTA_MAX_THREADS;
+	if (size < UR_DELTA_PAR_MIN)
+		return 1;
+	ncpu = sysconf(_SC_NPROCESSORS_ONLN);
+	if (ncpu < 1)
+		return 1;
+	return ncpu < UR_DELTA_MAX_THREADS ? (int)ncpu : UR_DELTA_MAX_THREADS;
+}
+
+/*
+ * The signature is cut into segments of about WINDOW bytes (whole blocks).
+ * Each thread, the caller's too, takes the next segment nobody has taken,
+ * reads and hashes it into one of 2T slots (T threads); the caller emits
+ * the segments in order, taking one itself whenever the next to emit is
+ * not ready. Taking segments as they come, rather than each thread every
+ * T-th, keeps a thread that gets less CPU (the output's preallocation
+ * shares it, or another process) from holding the others up. Reading (a
+ * copy out of the page cache) costs as much as hashing; both scale with
+ * the threads. On the 1 GiB of W4: 0.25 s on one thread, 0.13 s on two.
+ */
+enum slot_state { SLOT_FREE, SLOT_WORKING, SLOT_DONE };
+
+struct sig_slot {
+	enum slot_state state;
+	int32_t seg; /* the segment held */
+	int rc;	     /* a read error of that segment */
+	uint32_t *rolling;
+	uint8_t *strong; /* s2length bytes a block */
+};
+
+struct sig_job;
+
+struct sig_helper {
+	struct sig_job *j;
+	pthread_t th;
+	uint8_t *buf;
+};
+
+struct sig_job {
+	int fd;
+	int64_t size;
+	const struct ur_sum_head *h;
+	const struct ur_sig_params *p;
+	int32_t seg_blocks, nseg;
+	int nthreads, nslots;
+	pthread_mutex_t lock;
+	pthread_cond_t cond; /* a slot done or freed, or stop */
+	int32_t next;	     /* the next segment nobody has taken */
+	bool stop;
+	struct sig_slot *slots;	    /* nslots; segment s goes to s % nslots */
+	struct sig_helper *helpers; /* nthreads - 1 */
+};
+
+/* The sums of segment seg into rolling and strong, its bytes read into
+ * buf; 0 or a read error. */
+static int sig_segment(const struct sig_job *j, int32_t seg, uint8_t *buf, uint32_t *rolling,
+		       uint8_t *strong)
+{
+	const struct ur_sum_head *h = j->h;
+	const struct ur_sig_params *p = j->p;
+	size_t s2 = (size_t)h->s2length, pos = 0;
+	int64_t off = (int64_t)seg * j->seg_blocks * h->blength;
+	int32_t first = seg * j->seg_blocks, n = h->count - first;
+	size_t want;
+	ssize_t got;
+
+	if (n > j->seg_blocks)
+		n = j->seg_blocks;
+	want = (size_t)n * (size_t)h->blength;
+	if ((int64_t)want > j->size - off)
+		want = (size_t)(j->size - off);
+	got = pread_full(j->fd, buf, want, off);
+	if (got < 0)
+		return (int)got;
+	memset(buf + got, 0, want - (size_t)got);
+	for (int32_t i = 0; i < n && pos < want; i++) {
+		uint8_t d[UR_SUM_MAX_LEN];
+		size_t l = want - pos < (size_t)h->blength ? want - pos : (size_t)h->blength;
+
+		ur_sum_block(p->kind, p->seed, p->seed_fix, buf + pos, l, d);
+		memcpy(strong + s2 * (size_t)i, d, s2);
+		rolling[i] = ur_rolling_sum(buf + pos, l);
+		pos += l;
+	}
+	return 0;
+}
+
+/* Take the next segment if its slot is free (lock held): the slot, or
+ * NULL. */
+static struct sig_slot *sig_take(struct sig_job *j)
+{
+	struct sig_slot *sl;
+
+	if (j->next >= j->nseg)
+		return NULL;
+	sl = &j->slots[j->next % j->nslots];
+	if (sl->state != SLOT_FREE)
+		return NULL;
+	sl->state = SLOT_WORKING;
+	sl->seg = j->next++;
+	return sl;
+}
+
+/* Work on a taken slot with buf, then mark it done (lock held, dropped
+ * meanwhile). */
+static void sig_work(struct sig_job *j, struct sig_slot *sl, uint8_t *buf)
+{
+	int rc;
+
+	pthread_mutex_unlock(&j->lock);
+	rc = sig_segment(j, sl->seg, buf, sl->rolling, sl->strong);
+	pthread_mutex_lock(&j->lock);
+	sl->rc = rc;
+	sl->state = SLOT_DONE;
+	pthread_cond_broadcast(&j->cond);
+}
+
+static void *sig_worker(void *arg)
+{
+	struct sig_helper *hp = arg;
+	struct sig_job *j = hp->j;
+
+	pthread_mutex_lock(&j->lock);
+	while (!j->stop && j->next < j->nseg) {
+		struct sig_slot *sl = sig_take(j);
+
+		if (sl)
+			sig_work(j, sl, hp->buf);
+		else
+			pthread_cond_wait(&j->cond, &j->lock);
+	}
+	pthread_mutex_unlock(&j->lock);
+	return NULL;
+}
+
+/* Emit n blocks' sums; 0 or emit's error. */
+static int sig_emit(const struct sig_job *j, const uint32_t *rolling, const uint8_t *strong,
+		    int32_t n, ur_delta_sig_fn emit, void *ctx)
+{
+	size_t s2 = (size_t)j->h->s2length;
+
+	for (int32_t i = 0; i < n; i++) {
+		int rc = emit(ctx, rolling[i], strong + s2 * (size_t)i, j->h->s2length);
+
+		if (rc < 0)
+			return rc;
+	}
+	return 0;
+}
+
+/* A segment's read buffer. */
+static uint8_t *sig_buf(const struct sig_job *j)
+{
+	size_t bytes = (size_t)j->seg_blocks * (size_t)j->h->blength;
+
+	if ((int64_t)bytes > j->size)
+		bytes = (size_t)j->size;
+	return malloc(bytes ? bytes : 1);
+}
+
+static void sig_stop(struct sig_job *j)
+{
+	pthread_mutex_lock(&j->lock);
+	j->stop = true;
+	pthread_cond_broadcast(&j->cond);
+	pthread_mutex_unlock(&j->lock);
+}
+
+/* Start up to nthreads - 1 helpers; nthreads becomes 1 + those started. */
+static void sig_start(struct sig_job *j)
+{
+	int started = 0;
+
+	j->helpers = calloc((size_t)j->nthreads - 1, sizeof(*j->helpers));
+	for (int t = 1; j->helpers && t < j->nthreads; t++) {
+		struct sig_helper *hp = &j->helpers[started];
+
+		hp->j = j;
+		hp->buf = sig_buf(j);
+		if (!hp->buf || pthread_create(&hp->th, NULL, sig_worker, hp) != 0) {
+			free(hp->buf);
+			break;
+		}
+		started++;
+	}
+	j->nthreads = 1 + started;
+}
+
 int ur_delta_sig(int fd, int64_t size, const struct ur_sig_params *p, struct ur_sum_head *head,
 		 ur_delta_sig_fn emit, void *ctx)
 {
-	uint8_t *buf = NULL, strong[UR_SUM_MAX_LEN];
-	size_t cap;
-	int64_t off = 0;
-	int32_t i = 0;
+	struct sig_job j = {.fd = fd, .size = size, .p = p, .h = head};
+	uint8_t *buf = NULL;
 	int rc;
 
 	rc = ur_delta_sig_head(size, p, head);
@@ -112,36 +304,71 @@ int ur_delta_sig(int fd, int64_t size, const struct ur_sig_params *p, struct ur_
 	if (!ur_sum_supported(p->kind))
 		return -ENOTSUP;
 	/* A whole number of blocks per read, so no block straddles two. */
-	cap = (size_t)head->blength * (WINDOW / (size_t)head->blength + 1);
-	if ((int64_t)cap > size)
-		cap = (size_t)size;
-	buf = malloc(cap);
-	if (!buf)
-		return -ENOMEM;
-	while (i < head->count) {
-		size_t want = size - off < (int64_t)cap ? (size_t)(size - off) : cap;
-		ssize_t got = pread_full(fd, buf, want, off);
-		size_t pos = 0;
-
-		if (got < 0) {
-			rc = (int)got;
+	j.seg_blocks = (int32_t)(WINDOW / (size_t)head->blength) + 1;
+	j.nseg = (int32_t)((head->count + (int64_t)j.seg_blocks - 1) / j.seg_blocks);
+	j.nthreads = ur_delta_threads(p, size);
+	if (j.nthreads > j.nseg)
+		j.nthreads = j.nseg;
+	j.nslots = 2 * j.nthreads;
+	buf = sig_buf(&j);
+	j.slots = calloc((size_t)j.nslots, sizeof(*j.slots));
+	if (!buf || !j.slots) {
+		rc = -ENOMEM;
+		goto out;
+	}
+	for (int k = 0; k < j.nslots; k++) {
+		j.slots[k].rolling = malloc(sizeof(uint32_t) * (size_t)j.seg_blocks);
+		j.slots[k].strong = malloc((size_t)head->s2length * (size_t)j.seg_blocks + 1);
+		if (!j.slots[k].rolling || !j.slots[k].strong) {
+			rc = -ENOMEM;
 			goto out;
 		}
-		memset(buf + got, 0, want - (size_t)got);
-		for (; pos < want && i < head->count; i++) {
-			size_t n =
-			    want - pos < (size_t)head->blength ? want - pos : (size_t)head->blength;
-
-			ur_sum_block(p->kind, p->seed, p->seed_fix, buf + pos, n, strong);
-			rc = emit(ctx, ur_rolling_sum(buf + pos, n), strong, head->s2length);
-			if (rc < 0)
-				goto out;
-			pos += n;
-		}
-		off += (int64_t)want;
 	}
-	rc = 0;
+	pthread_mutex_init(&j.lock, NULL);
+	pthread_cond_init(&j.cond, NULL);
+	/* Helpers that cannot be had (memory, threads) leave more to us. */
+	if (j.nthreads > 1)
+		sig_start(&j);
+	for (int32_t seg = 0; seg < j.nseg && rc == 0; seg++) {
+		struct sig_slot *sl = &j.slots[seg % j.nslots];
+		int32_t n = head->count - seg * j.seg_blocks;
+
+		if (n > j.seg_blocks)
+			n = j.seg_blocks;
+		pthread_mutex_lock(&j.lock);
+		while (!(sl->state == SLOT_DONE && sl->seg == seg)) {
+			struct sig_slot *mine = sig_take(&j);
+
+			if (mine)
+				sig_work(&j, mine, buf);
+			else
+				pthread_cond_wait(&j.cond, &j.lock);
+		}
+		pthread_mutex_unlock(&j.lock);
+		rc = sl->rc;
+		if (rc == 0)
+			rc = sig_emit(&j, sl->rolling, sl->strong, n, emit, ctx);
+		pthread_mutex_lock(&j.lock);
+		sl->state = SLOT_FREE;
+		pthread_cond_broadcast(&j.cond);
+		pthread_mutex_unlock(&j.lock);
+	}
+	if (j.nthreads > 1) {
+		sig_stop(&j);
+		for (int t = 0; t < j.nthreads - 1; t++) {
+			pthread_join(j.helpers[t].th, NULL);
+			free(j.helpers[t].buf);
+		}
+	}
+	free(j.helpers);
+	pthread_mutex_destroy(&j.lock);
+	pthread_cond_destroy(&j.cond);
 out:
+	for (int k = 0; j.slots && k < j.nslots; k++) {
+		free(j.slots[k].rolling);
+		free(j.slots[k].strong);
+	}
+	free(j.slots);
 	free(buf);
 	return rc;
 }
@@ -652,6 +879,10 @@ int ur_delta_match(int fd, int64_t size, const struct ur_delta_sigtab *t,
 	rc = ur_sum_init(&m.sc, p->kind, p->seed);
 	if (rc < 0)
 		return rc;
+	/* No whole-file sum wanted (a local copy): one pass over the file
+	 * fewer, 0.06 s a GiB. */
+	if (!sum)
+		ur_sum_init(&m.sc, UR_SUM_NONE, 0);
 	m.fd = fd;
 	m.size = size;
 	m.out = out;
@@ -679,7 +910,9 @@ int ur_delta_match(int fd, int64_t size, const struct ur_delta_sigtab *t,
 		rc = hash_search(&m, t, p);
 	if (rc >= 0)
 		rc = send_literal(&m, size);
-	if (rc >= 0) {
+	if (rc >= 0 && !sum) {
+		rc = 0;
+	} else if (rc >= 0) {
 		len = ur_sum_final(&m.sc, sum);
 		if (m.st.read_error) {
 			/* rsync's sender spoils the digest of a file it could not
@@ -723,6 +956,12 @@ int ur_delta_patch_init(struct ur_delta_patch *pt, const struct ur_sum_head *h, 
 	pt->buf = malloc(pt->cap);
 	if (!pt->buf)
 		return -ENOMEM;
+	/* No thread for a small file (its cost would show), nor for an
+	 * in-place update, which reads the file it writes. */
+	pt->writer_at = pt->updating				 ? INT64_MAX
+			: p->threads > 1			 ? 0
+			: ur_delta_threads(p, UR_DELTA_PAR_MIN) > 1 ? UR_DELTA_PAR_MIN
+								    : INT64_MAX;
 	if (p->append && p->append_len > 0) {
 		/* The data goes after what the receiver has; --append-verify
 		 * sums that part of the basis first. */
@@ -746,6 +985,123 @@ int ur_delta_patch_init(struct ur_delta_patch *pt, const struct ur_sum_head *h, 
 	return 0;
 }
 
+/*
+ * The writer: the patch fills one buffer while the other is written, in
+ * order, one at a time. Writing into fresh pages costs more than reading
+ * the basis and summing together (W4 over the wire, tmpfs: pwrite 0.38 s,
+ * pread 0.13 s, XXH3 0.06 s a GiB), and rsync's receiver does all three
+ * on one CPU too, so the sender's CPU is the only other one busy.
+ */
+struct ur_patch_writer {
+	pthread_t th;
+	pthread_mutex_t lock;
+	pthread_cond_t cond; /* a job, its end, or quit */
+	int fd;
+	const uint8_t *buf; /* the job; NULL: idle */
+	size_t len;
+	int64_t off;
+	bool quit;
+	int err; /* the first write error */
+};
+
+static void *writer_main(void *arg)
+{
+	struct ur_patch_writer *w = arg;
+
+	pthread_mutex_lock(&w->lock);
+	for (;;) {
+		while (!w->buf && !w->quit)
+			pthread_cond_wait(&w->cond, &w->lock);
+		if (!w->buf)
+			break;
+		pthread_mutex_unlock(&w->lock);
+		int rc = w->err ? 0 : pwrite_full(w->fd, w->buf, w->len, w->off);
+		pthread_mutex_lock(&w->lock);
+		if (rc < 0 && !w->err)
+			w->err = rc;
+		w->buf = NULL;
+		pthread_cond_broadcast(&w->cond);
+	}
+	pthread_mutex_unlock(&w->lock);
+	return NULL;
+}
+
+static struct ur_patch_writer *writer_start(int fd)
+{
+	struct ur_patch_writer *w = calloc(1, sizeof(*w));
+
+	if (!w)
+		return NULL;
+	w->fd = fd;
+	pthread_mutex_init(&w->lock, NULL);
+	pthread_cond_init(&w->cond, NULL);
+	if (pthread_create(&w->th, NULL, writer_main, w) != 0) {
+		pthread_mutex_destroy(&w->lock);
+		pthread_cond_destroy(&w->cond);
+		free(w);
+		return NULL;
+	}
+	return w;
+}
+
+/* Wait until the writer is idle; its first error or 0. */
+static int writer_wait(struct ur_patch_writer *w)
+{
+	int rc;
+
+	pthread_mutex_lock(&w->lock);
+	while (w->buf)
+		pthread_cond_wait(&w->cond, &w->lock);
+	rc = w->err;
+	pthread_mutex_unlock(&w->lock);
+	return rc;
+}
+
+static void writer_stop(struct ur_patch_writer *w)
+{
+	if (!w)
+		return;
+	pthread_mutex_lock(&w->lock);
+	w->quit = true;
+	pthread_cond_broadcast(&w->cond);
+	pthread_mutex_unlock(&w->lock);
+	pthread_join(w->th, NULL);
+	pthread_mutex_destroy(&w->lock);
+	pthread_cond_destroy(&w->cond);
+	free(w);
+}
+
+/* Hand the buffer to the writer and take the other one; 0 or -errno. */
+static int writer_give(struct ur_delta_patch *pt)
+{
+	uint8_t *b;
+	size_t c;
+	int rc = writer_wait(pt->w);
+
+	if (rc < 0)
+		return rc;
+	if (pt->spare_cap < pt->cap) {
+		free(pt->spare);
+		pt->spare = malloc(pt->cap);
+		pt->spare_cap = pt->spare ? pt->cap : 0;
+		if (!pt->spare)
+			return -ENOMEM;
+	}
+	pthread_mutex_lock(&pt->w->lock);
+	pt->w->buf = pt->buf;
+	pt->w->len = pt->len;
+	pt->w->off = pt->out_off;
+	pthread_cond_broadcast(&pt->w->cond);
+	pthread_mutex_unlock(&pt->w->lock);
+	b = pt->buf;
+	c = pt->cap;
+	pt->buf = pt->spare;
+	pt->cap = pt->spare_cap;
+	pt->spare = b;
+	pt->spare_cap = c;
+	return 0;
+}
+
 static int fail(struct ur_delta_patch *pt, int err)
 {
 	if (!pt->err)
@@ -757,8 +1113,13 @@ static int flush_out(struct ur_delta_patch *pt)
 {
 	int rc = 0;
 
+	if (pt->out_fd >= 0 && pt->len && !pt->w && pt->out_off + (int64_t)pt->len >= pt->writer_at) {
+		pt->w = writer_start(pt->out_fd);
+		if (!pt->w)
+			pt->writer_at = INT64_MAX; /* no thread: write here */
+	}
 	if (pt->out_fd >= 0 && pt->len)
-		rc = pwrite_full(pt->out_fd, pt->buf, pt->len, pt->out_off);
+		rc = pt->w ? writer_give(pt) : pwrite_full(pt->out_fd, pt->buf, pt->len, pt->out_off);
 	if (rc < 0)
 		return fail(pt, rc);
 	pt->out_off += (int64_t)pt->len;
@@ -897,7 +1258,25 @@ int ur_delta_patch_flush(struct ur_delta_patch *pt)
 		return pt->err;
 	if (pt->run_n && (rc = read_run(pt)) < 0)
 		return rc;
-	return flush_out(pt);
+	if ((rc = flush_out(pt)) < 0)
+		return rc;
+	if (pt->w && (rc = writer_wait(pt->w)) < 0)
+		return fail(pt, rc);
+	return 0;
+}
+
+int ur_delta_patch_moveto(struct ur_delta_patch *pt, int64_t out_off)
+{
+	int rc;
+
+	if (pt->err)
+		return pt->err;
+	if (pt->run_n && (rc = read_run(pt)) < 0)
+		return rc;
+	if ((rc = flush_out(pt)) < 0)
+		return rc;
+	pt->out_off = out_off;
+	return 0;
 }
 
 int ur_delta_patch_finish(struct ur_delta_patch *pt, uint8_t sum[UR_SUM_MAX_LEN])
@@ -910,12 +1289,17 @@ int ur_delta_patch_finish(struct ur_delta_patch *pt, uint8_t sum[UR_SUM_MAX_LEN]
 		return rc;
 	if ((rc = flush_out(pt)) < 0)
 		return rc;
+	if (pt->w && (rc = writer_wait(pt->w)) < 0)
+		return fail(pt, rc);
 	return ur_sum_final(&pt->sum, sum);
 }
 
 void ur_delta_patch_release(struct ur_delta_patch *pt)
 {
+	writer_stop(pt->w); /* after its last write: it may hold spare */
+	pt->w = NULL;
 	free(pt->buf);
-	pt->buf = NULL;
-	pt->len = pt->cap = 0;
+	free(pt->spare);
+	pt->buf = pt->spare = NULL;
+	pt->len = pt->cap = pt->spare_cap = 0;
 }

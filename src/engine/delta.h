@@ -29,7 +29,11 @@
  * handshake's seed and CF_CHKSUM_SEED_FIX, the protocol, --block-size
  * (0 = rsync's square-root rule) and the redo pass (full-length strong
  * sums). The match and the patch take the same struct for the kind and
- * the seed of the whole-file sum. */
+ * the seed of the whole-file sum. threads is how many threads may share
+ * the work of one big file (ur_delta_sig, ur_delta_local): 0 picks (one
+ * per CPU up to UR_DELTA_MAX_THREADS, for files of UR_DELTA_PAR_MIN bytes
+ * or more), 1 keeps to the caller's thread, more forces that many even
+ * for a small file (tests). The results never depend on it. */
 struct ur_sig_params {
 	enum ur_sum_kind kind;
 	int32_t seed;
@@ -49,7 +53,15 @@ struct ur_sig_params {
 	 * whole-file sum covers the bytes before append_len as well. */
 	int append;
 	int64_t append_len;
+	int threads;
 };
+
+#define UR_DELTA_MAX_THREADS 4
+#define UR_DELTA_PAR_MIN ((int64_t)16 << 20)
+
+/* The number of threads the work on a file of size bytes is shared by
+ * under p->threads (1 when it stays on the caller's thread). */
+int ur_delta_threads(const struct ur_sig_params *p, int64_t size);
 
 /* The length of the basis a sum head describes (rsync's flength). */
 static inline int64_t ur_delta_head_len(const struct ur_sum_head *h)
@@ -88,7 +100,9 @@ int ur_delta_sig_head(int64_t size, const struct ur_sig_params *p, struct ur_sum
  * each block with its rolling sum and the first s2length bytes of its
  * strong sum. A file shorter than size reads as zeros past its end, as
  * rsync's map_ptr gives them (the receiver's whole-file check catches the
- * difference). Returns 0, emit's error, -ENOMEM, or a read error. */
+ * difference). Returns 0, emit's error, -ENOMEM, or a read error. emit is
+ * always called on the caller's thread, in block order; helper threads
+ * (ur_delta_threads) read and hash later stretches of the file meanwhile. */
 int ur_delta_sig(int fd, int64_t size, const struct ur_sig_params *p, struct ur_sum_head *head,
 		 ur_delta_sig_fn emit, void *ctx);
 
@@ -124,7 +138,8 @@ struct ur_delta_out {
  * and then the strong sum agree and the window has the block's length;
  * among several, the block after the previous match wins; at most 1024
  * equal rolling sums are tried at one offset. Writes the whole-file sum
- * of the bytes (p->kind, p->seed) to sum and returns its length, or
+ * of the bytes (p->kind, p->seed) to sum (NULL: none wanted, 0 is
+ * returned) and returns its length, or
  * -errno (the callbacks' errors, -EINVAL for a table that is not
  * complete, -ENOMEM). Like rsync, a file that cannot be read to size
  * reads as zeros from there on, the digest is spoiled so that the
@@ -135,11 +150,16 @@ int ur_delta_match(int fd, int64_t size, const struct ur_delta_sigtab *t,
 
 /* ---- receiver ---- */
 
+/* A patch's writer thread (delta.c). */
+struct ur_patch_writer;
+
 /* Rebuilding one file: init, then the tokens one at a time, then finish.
  * Writes go to out_fd from offset 0 with pwrite, coalesced in a buffer;
- * runs of consecutive blocks are read from the basis with one pread. st
- * counts literal and matched bytes and matches. Like any running sum, a
- * patch must not be copied once started. */
+ * runs of consecutive blocks are read from the basis with one pread. Once
+ * the output passes UR_DELTA_PAR_MIN bytes (p->threads permitting: see
+ * ur_delta_threads) a writer thread takes the full buffers while the patch
+ * fills another. st counts literal and matched bytes and matches. Like any
+ * running sum, a patch must not be copied once started. */
 struct ur_delta_patch {
 	struct ur_sum_head h;
 	int basis_fd;
@@ -154,6 +174,10 @@ struct ur_delta_patch {
 	int32_t run_n;
 	int err; /* the first error; every later call returns it */
 	struct ur_delta_stats st;
+	int64_t writer_at;	   /* start the writer at this much output */
+	struct ur_patch_writer *w; /* NULL: writes on the caller's thread */
+	uint8_t *spare;		   /* the buffer not being filled */
+	size_t spare_cap;
 };
 
 /* Start rebuilding against the basis basis_fd of basis_size bytes (-1, 0:
@@ -180,10 +204,41 @@ int ur_delta_patch_token(struct ur_delta_patch *pt, const struct ur_token *tok);
  * what arrived, as rsync's receiver, which writes as it reads, does).
  * 0 or the first error. */
 int ur_delta_patch_flush(struct ur_delta_patch *pt);
+/* Write what is buffered, then go on writing at out_off: for threads that
+ * share one output, each patching whole stretches of the token stream
+ * (delta_local.c). The whole-file sum then covers only this patch's
+ * stretches; such patches are made with kind UR_SUM_NONE. 0 or the first
+ * error. */
+int ur_delta_patch_moveto(struct ur_delta_patch *pt, int64_t out_off);
 /* Write what is buffered and give the whole-file sum of the output in sum.
- * Returns its length, or the first error of the file. */
+ * Returns its length, or the first error of the file (a write error may
+ * show only here: the writer thread's). */
 int ur_delta_patch_finish(struct ur_delta_patch *pt, uint8_t sum[UR_SUM_MAX_LEN]);
-/* Free the buffer; the fds stay the caller's. */
+/* Free the buffers and stop the writer; the fds stay the caller's. */
 void ur_delta_patch_release(struct ur_delta_patch *pt);
+
+/* ---- all three, for a local copy (delta_local.c) ---- */
+
+/* Rebuild src_fd (size bytes) into out_fd, written from offset 0, by the
+ * signature of basis_fd (basis_size bytes; -1: none), the match of src_fd
+ * against it and the patch, exactly as the three roles of a remote copy
+ * would (a basis without a usable signature: all literal). For a big file
+ * (ur_delta_threads) the signature is shared by helper threads and the
+ * patch runs on a thread of its own beside the match. Returns the bytes
+ * written, or -errno with *out_failed true for a failure of the output
+ * or the basis and false for a read error of src_fd (st->read_error: a
+ * source that cannot be read to size fails, where the wire would have
+ * sent zeros and a spoiled whole-file sum). No whole-file sum is computed:
+ * nothing would compare it. st gets the match's counters. */
+/* The signature of basis_fd as the match's table, its head in h; NULL
+ * (and an empty head) when there is no basis or its signature cannot be
+ * had (too many blocks, a read error): everything goes as literal data. */
+struct ur_delta_sigtab *ur_delta_sig_table(int basis_fd, int64_t basis_size,
+					   const struct ur_sig_params *p, struct ur_sum_head *h);
+/* The match's output into the patch pt, token by token on this thread. */
+struct ur_delta_out ur_delta_patch_out(struct ur_delta_patch *pt);
+
+int64_t ur_delta_local(int src_fd, int64_t size, int basis_fd, int64_t basis_size, int out_fd,
+		       const struct ur_sig_params *p, struct ur_delta_stats *st, bool *out_failed);
 
 #endif

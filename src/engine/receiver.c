@@ -601,30 +601,6 @@ static int delta_open(struct ur_source *s, struct ur_engine *eng, const struct u
 	return 0;
 }
 
-struct sig_fill {
-	struct ur_delta_sigtab *t;
-	int32_t next;
-};
-
-static int sig_add(void *ctx, uint32_t rolling, const uint8_t *strong, int s2len)
-{
-	struct sig_fill *f = ctx;
-	(void)s2len;
-	return ur_delta_sigtab_add(f->t, f->next++, rolling, strong);
-}
-
-static int patch_literal(void *ctx, const uint8_t *p, size_t n)
-{
-	return ur_delta_patch_literal(ctx, p, n);
-}
-
-static int patch_match(void *ctx, int32_t block, const uint8_t *data, size_t len)
-{
-	(void)data;
-	(void)len;
-	return ur_delta_patch_match(ctx, block);
-}
-
 static int64_t delta_copy(struct ur_source *s, struct ur_engine *eng, int out, int64_t size,
 			  int *which, struct ur_item *it)
 {
@@ -647,27 +623,36 @@ static int64_t delta_copy(struct ur_source *s, struct ur_engine *eng, int out, i
 	int rc;
 
 	*which = 0;
-	if (ds->append) {
-		/* no block sums: the receiver keeps what it has */
-	} else if (ds->basis >= 0 && ur_delta_sig_head(ds->basis_size, &sp, &h) == 0 &&
-		   h.count > 0 && (rc = ur_delta_sigtab_new(&h, &tab)) == 0) {
-		struct ur_sum_head h2;
-		struct sig_fill f = {.t = tab};
-		if (ur_delta_sig(ds->basis, ds->basis_size, &sp, &h2, sig_add, &f) < 0) {
-			ur_delta_sigtab_free(tab);
-			tab = NULL;
-			h = (struct ur_sum_head){0};
+	if (!ds->append && !eng->o->inplace && !ds->redo &&
+	    !ur_format_has(ur_stdout_format(eng->o), 'C')) {
+		/* The plain case, on threads for a big file; it computes no
+		 * whole-file sums (nothing here needs them). */
+		bool out_failed;
+		int64_t n = ur_delta_local(ds->in, size, ds->basis, ds->basis_size, out, &sp, &st,
+					   &out_failed);
+		if (n < 0) {
+			*which = out_failed;
+			if (!*which) {
+				ur_error((int)-n, "[sender] read errors mapping \"%s\"", ds->path);
+				ur_engine_fail(eng, UR_EXIT_PARTIAL);
+			}
+			return n;
 		}
-	} else {
-		h = (struct ur_sum_head){0};
+		eng->st.matched_data += st.matched;
+		eng->st.literal_data -= st.matched;
+		it->bytes_xfer = 3 + 16 + st.literal + 4 * (st.pieces + st.matches) + 4 + 16;
+		return n;
 	}
+	/* --append: no block sums, the receiver keeps what it has */
+	if (!ds->append)
+		tab = ur_delta_sig_table(ds->basis, ds->basis_size, &sp, &h);
 	rc = ur_delta_patch_init(&pt, &h, ds->basis, ds->basis_size, out, &sp);
 	if (rc < 0) {
 		ur_delta_sigtab_free(tab);
 		*which = 1;
 		return rc;
 	}
-	struct ur_delta_out dout = {.literal = patch_literal, .match = patch_match, .ctx = &pt};
+	struct ur_delta_out dout = ur_delta_patch_out(&pt);
 	rc = ur_delta_match(ds->in, size, tab, &sp, &dout, sum, &st);
 	ur_delta_sigtab_free(tab);
 	int slen = rc;

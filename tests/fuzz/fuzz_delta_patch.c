@@ -42,7 +42,7 @@ static int temp_fd(void)
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 {
 	static uint8_t basis[BASIS_MAX], model[1 << 20], got[1 << 20];
-	const struct ur_sig_params p = {.kind = UR_SUM_MD5, .seed_fix = true, .protocol = 32};
+	const struct ur_sig_params p = {.kind = UR_SUM_MD5, .seed_fix = true, .protocol = 32, .threads = 1};
 	struct ur_sum_head h;
 	struct ur_delta_patch pt;
 	struct ur_token_reader tr;

@@ -174,13 +174,15 @@ static const struct {
 static void test_sig_vs_rsync(void **state)
 {
 	(void)state;
-	for (size_t v = 0; v < sizeof(sig_vectors) / sizeof(sig_vectors[0]); v++) {
-		struct ur_sig_params p = {.kind = sig_vectors[v].kind,
-					  .seed = sig_vectors[v].seed,
+	/* Each vector on the caller's thread and shared with helpers. */
+	for (size_t v = 0; v < 2 * sizeof(sig_vectors) / sizeof(sig_vectors[0]); v++) {
+		struct ur_sig_params p = {.kind = sig_vectors[v / 2].kind,
+					  .seed = sig_vectors[v / 2].seed,
 					  .seed_fix = true,
 					  .protocol = 32,
-					  .block_size_opt = sig_vectors[v].bopt};
-		size_t n = (size_t)sig_vectors[v].size;
+					  .block_size_opt = sig_vectors[v / 2].bopt,
+					  .threads = v & 1 ? 3 : 1};
+		size_t n = (size_t)sig_vectors[v / 2].size;
 		uint8_t *b = malloc(n + 1);
 		struct ur_sum_head h;
 		char hex[33];
@@ -191,12 +193,12 @@ static void test_sig_vs_rsync(void **state)
 		pat(b, n, 7);
 		fd = file_with("basis", b, n);
 		sig_digest(fd, (int64_t)n, &p, &h, hex);
-		if (memcmp(&h, &sig_vectors[v].h, sizeof(h)) != 0)
-			fail_msg("%s: head %d %d %d %d", sig_vectors[v].name, h.count, h.blength,
+		if (memcmp(&h, &sig_vectors[v / 2].h, sizeof(h)) != 0)
+			fail_msg("%s: head %d %d %d %d", sig_vectors[v / 2].name, h.count, h.blength,
 				 h.s2length, h.remainder);
-		if (strcmp(hex, sig_vectors[v].md5) != 0)
-			fail_msg("%s: sums md5 %s, rsync's %s", sig_vectors[v].name, hex,
-				 sig_vectors[v].md5);
+		if (strcmp(hex, sig_vectors[v / 2].md5) != 0)
+			fail_msg("%s: sums md5 %s, rsync's %s", sig_vectors[v / 2].name, hex,
+				 sig_vectors[v / 2].md5);
 		close(fd);
 		free(b);
 	}
@@ -361,6 +363,96 @@ static void test_sig_short_and_stop(void **state)
 	close(fz);
 }
 
+/* A signature shared by helper threads (ur_delta_threads) is the one the
+ * caller's thread computes alone: 20 MiB, so several segments of about
+ * 4 MiB go to each thread, with rsync's block size, an odd one and one
+ * that leaves a short last block; a file shorter than its size reads as
+ * zeros the same way; an emit error in a helper's segment stops the walk
+ * after exactly the blocks before it; a read error comes back. */
+static void test_sig_threads(void **state)
+{
+	const size_t n = 20u << 20, have = 9u << 20;
+	const int32_t bopts[] = {0, 1000, 4096 + 7};
+	uint8_t *b = malloc(n);
+	int fd, fshort, fw;
+
+	(void)state;
+	if (skip_unsupported(xxh.kind))
+		return;
+	assert_non_null(b);
+	pat(b, n, 11);
+	fd = file_with("big", b, n);
+	fshort = file_with("bigshort", b, have);
+	for (size_t i = 0; i < sizeof(bopts) / sizeof(bopts[0]); i++) {
+		struct ur_sig_params p = xxh;
+		struct ur_sum_head h1, h;
+		char one[33], hex[33], zero[33];
+
+		p.block_size_opt = bopts[i];
+		p.threads = 1;
+		sig_digest(fd, (int64_t)n, &p, &h1, one);
+		for (int t = 2; t <= UR_DELTA_MAX_THREADS + 1; t++) {
+			p.threads = t;
+			sig_digest(fd, (int64_t)n, &p, &h, hex);
+			assert_memory_equal(&h, &h1, sizeof(h));
+			assert_string_equal(hex, one);
+		}
+		/* short file: the helpers' segments past its end are zeros */
+		memset(b + have, 0, n - have);
+		fw = file_with("bigzeros", b, n);
+		p.threads = 1;
+		sig_digest(fw, (int64_t)n, &p, &h1, zero);
+		p.threads = 3;
+		sig_digest(fshort, (int64_t)n, &p, &h, hex);
+		assert_string_equal(hex, zero);
+		close(fw);
+		pat(b, n, 11);
+	}
+	{
+		struct ur_sig_params p = xxh;
+		struct sig_ctx c = {.fail_at = 9000};
+		struct ur_sum_head h;
+
+		p.block_size_opt = 1000; /* 4195 blocks a segment: 9000 is in the third */
+		p.threads = 2;
+		ur_sum_init(&c.sc, UR_SUM_MD5, 0);
+		assert_int_equal(ur_delta_sig(fd, (int64_t)n, &p, &h, sig_md5, &c), -EIO);
+		assert_int_equal(c.blocks, 9000);
+		c = (struct sig_ctx){.fail_at = 100};
+		ur_sum_init(&c.sc, UR_SUM_MD5, 0);
+		assert_int_equal(ur_delta_sig(fd, (int64_t)n, &p, &h, sig_md5, &c), -EIO);
+		assert_int_equal(c.blocks, 100);
+		/* not open for reading */
+		{
+			char path[128];
+			int wo;
+
+			snprintf(path, sizeof(path), "%s/big", dir);
+			wo = open(path, O_WRONLY);
+			assert_true(wo >= 0);
+			c = (struct sig_ctx){.fail_at = -1};
+			ur_sum_init(&c.sc, UR_SUM_MD5, 0);
+			assert_int_equal(ur_delta_sig(wo, (int64_t)n, &p, &h, sig_md5, &c), -EBADF);
+			close(wo);
+		}
+	}
+	/* the automatic choice: one thread below the threshold */
+	{
+		struct ur_sig_params p = xxh;
+
+		assert_int_equal(ur_delta_threads(&p, UR_DELTA_PAR_MIN - 1), 1);
+		assert_true(ur_delta_threads(&p, UR_DELTA_PAR_MIN) >= 1);
+		assert_true(ur_delta_threads(&p, UR_DELTA_PAR_MIN) <= UR_DELTA_MAX_THREADS);
+		p.threads = 1;
+		assert_int_equal(ur_delta_threads(&p, (int64_t)1 << 40), 1);
+		p.threads = 99;
+		assert_int_equal(ur_delta_threads(&p, 1), UR_DELTA_MAX_THREADS);
+	}
+	close(fd);
+	close(fshort);
+	free(b);
+}
+
 /* ---- round trips ---- */
 
 struct tokens {
@@ -441,30 +533,38 @@ static void round_trip(const uint8_t *basis, size_t bn, const uint8_t *nw, size_
 	ur_sum_final(&sc, want);
 	assert_memory_equal(sum, want, (size_t)len);
 
-	snprintf(path, sizeof(path), "%s/out", dir);
-	fo = open(path, O_RDWR | O_CREAT | O_TRUNC, 0600);
-	assert_true(fo >= 0);
-	assert_int_equal(ur_delta_patch_init(&pt, &tr->h, fb, (int64_t)bn, fo, p), 0);
-	ur_token_reader_init(&rd, tr->h.count);
-	ur_rbuf_init(&r, wire, t.w.len);
-	for (;;) {
-		struct ur_token tok;
+	/* The patch as given, then with its writer thread from the start. */
+	for (int pass = 0; pass < 2; pass++) {
+		struct ur_sig_params pp = *p;
 
-		assert_int_equal(ur_token_read(&rd, &r, &tok, NULL), 0);
-		if (tok.kind == UR_TOKEN_END)
-			break;
-		assert_int_equal(ur_delta_patch_token(&pt, &tok), 0);
+		pp.threads = pass ? 2 : p->threads;
+		snprintf(path, sizeof(path), "%s/out", dir);
+		fo = open(path, O_RDWR | O_CREAT | O_TRUNC, 0600);
+		assert_true(fo >= 0);
+		assert_int_equal(ur_delta_patch_init(&pt, &tr->h, fb, (int64_t)bn, fo, &pp), 0);
+		ur_token_reader_init(&rd, tr->h.count);
+		ur_rbuf_init(&r, wire, t.w.len);
+		for (;;) {
+			struct ur_token tok;
+
+			assert_int_equal(ur_token_read(&rd, &r, &tok, NULL), 0);
+			if (tok.kind == UR_TOKEN_END)
+				break;
+			assert_int_equal(ur_delta_patch_token(&pt, &tok), 0);
+		}
+		assert_int_equal(ur_delta_patch_finish(&pt, psum), len);
+		assert_memory_equal(psum, want, (size_t)len);
+		tr->pst = pt.st;
+		assert_int_equal(pt.st.literal, tr->st.literal);
+		assert_int_equal(pt.st.matched, tr->st.matched);
+		ur_delta_patch_release(&pt);
+		res = read_back(fo, &got);
+		assert_int_equal(got, nn);
+		assert_memory_equal(res, nw, nn);
+		free(res);
+		if (!pass)
+			close(fo);
 	}
-	assert_int_equal(ur_delta_patch_finish(&pt, psum), len);
-	assert_memory_equal(psum, want, (size_t)len);
-	tr->pst = pt.st;
-	assert_int_equal(pt.st.literal, tr->st.literal);
-	assert_int_equal(pt.st.matched, tr->st.matched);
-	ur_delta_patch_release(&pt);
-	res = read_back(fo, &got);
-	assert_int_equal(got, nn);
-	assert_memory_equal(res, nw, nn);
-	free(res);
 	free(wire);
 	ur_delta_sigtab_free(tab);
 	close(fb);
@@ -868,6 +968,56 @@ static int out_file(void)
 	return fd;
 }
 
+/* The patch's writer thread: a write error comes back (from a later
+ * call or from finish) and sticks; a patch given up half way is released
+ * with a buffer still at the writer; moveto writes where it is told. */
+static void test_patch_writer(void **state)
+{
+	struct ur_sig_params p = params();
+	struct ur_sum_head h = {0, 0, 0, 0};
+	struct ur_delta_patch pt;
+	uint8_t *b = pattern(3u << 20, 21), sum[16], *res;
+	char path[128];
+	int ro, fo = out_file(), rc = 0;
+	size_t n;
+
+	(void)state;
+	p.threads = 2;
+	snprintf(path, sizeof(path), "%s/ro", dir);
+	close(file_with("ro", b, 1));
+	ro = open(path, O_RDONLY);
+	assert_true(ro >= 0);
+	assert_int_equal(ur_delta_patch_init(&pt, &h, -1, 0, ro, &p), 0);
+	for (size_t off = 0; off < (3u << 20) && rc == 0; off += 100000)
+		rc = ur_delta_patch_literal(&pt, b + off, off + 100000 <= (3u << 20) ? 100000 : (3u << 20) - off);
+	if (rc == 0)
+		rc = ur_delta_patch_finish(&pt, sum);
+	assert_int_equal(rc, -EBADF);
+	assert_int_equal(ur_delta_patch_literal(&pt, b, 1), -EBADF);
+	assert_int_equal(ur_delta_patch_finish(&pt, sum), -EBADF);
+	ur_delta_patch_release(&pt);
+	close(ro);
+	/* given up half way */
+	assert_int_equal(ur_delta_patch_init(&pt, &h, -1, 0, fo, &p), 0);
+	assert_int_equal(ur_delta_patch_literal(&pt, b, 2u << 20), 0);
+	ur_delta_patch_release(&pt);
+	/* two stretches written out of order */
+	assert_int_equal(ftruncate(fo, 0), 0);
+	assert_int_equal(ur_delta_patch_init(&pt, &h, -1, 0, fo, &p), 0);
+	assert_int_equal(ur_delta_patch_moveto(&pt, 1u << 20), 0);
+	assert_int_equal(ur_delta_patch_literal(&pt, b + (1u << 20), 2u << 20), 0);
+	assert_int_equal(ur_delta_patch_moveto(&pt, 0), 0);
+	assert_int_equal(ur_delta_patch_literal(&pt, b, 1u << 20), 0);
+	assert_int_equal(ur_delta_patch_finish(&pt, sum), ur_sum_len(p.kind));
+	ur_delta_patch_release(&pt);
+	res = read_back(fo, &n);
+	assert_int_equal(n, 3u << 20);
+	assert_memory_equal(res, b, n);
+	free(res);
+	free(b);
+	close(fo);
+}
+
 static void test_patch_hostile(void **state)
 {
 	struct ur_sig_params p = params();
@@ -1092,6 +1242,7 @@ int main(void)
 	    cmocka_unit_test(test_match_vs_rsync),
 	    cmocka_unit_test(test_sig_head),
 	    cmocka_unit_test(test_sig_short_and_stop),
+	    cmocka_unit_test(test_sig_threads),
 	    cmocka_unit_test(test_trip_identical),
 	    cmocka_unit_test(test_trip_changed_bytes),
 	    cmocka_unit_test(test_trip_insert_start),
@@ -1106,6 +1257,7 @@ int main(void)
 	    cmocka_unit_test(test_trip_windows),
 	    cmocka_unit_test(test_match_chain_cap),
 	    cmocka_unit_test(test_sigtab_and_match_errors),
+	    cmocka_unit_test(test_patch_writer),
 	    cmocka_unit_test(test_patch_hostile),
 	    cmocka_unit_test(test_patch_basis_shrinks),
 	    cmocka_unit_test(test_patch_basis_rewritten),
