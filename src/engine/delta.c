@@ -1265,6 +1265,19 @@ int ur_delta_patch_flush(struct ur_delta_patch *pt)
 	return 0;
 }
 
+int ur_delta_patch_cut(struct ur_delta_patch *pt, uint8_t sum[UR_SUM_MAX_LEN])
+{
+	int rc;
+
+	if (pt->err)
+		return pt->err;
+	if (pt->run_n && (rc = read_run(pt)) < 0)
+		return rc;
+	rc = ur_sum_final(&pt->sum, sum);
+	ur_sum_init(&pt->sum, pt->sum.kind, 0);
+	return rc;
+}
+
 int ur_delta_patch_moveto(struct ur_delta_patch *pt, int64_t out_off)
 {
 	int rc;

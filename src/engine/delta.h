@@ -210,6 +210,10 @@ int ur_delta_patch_flush(struct ur_delta_patch *pt);
  * stretches; such patches are made with kind UR_SUM_NONE. 0 or the first
  * error. */
 int ur_delta_patch_moveto(struct ur_delta_patch *pt, int64_t out_off);
+/* The sum of the output since the start or the last cut (the blocks
+ * pending read first), and a new sum from here (unseeded: for kinds that
+ * take no seed). Its length, or the first error. */
+int ur_delta_patch_cut(struct ur_delta_patch *pt, uint8_t sum[UR_SUM_MAX_LEN]);
 /* Write what is buffered and give the whole-file sum of the output in sum.
  * Returns its length, or the first error of the file (a write error may
  * show only here: the writer thread's). */
@@ -218,6 +222,14 @@ int ur_delta_patch_finish(struct ur_delta_patch *pt, uint8_t sum[UR_SUM_MAX_LEN]
 void ur_delta_patch_release(struct ur_delta_patch *pt);
 
 /* ---- all three, for a local copy (delta_local.c) ---- */
+
+/* The signature of basis_fd as the match's table, its head in h; NULL
+ * (and an empty head) when there is no basis or its signature cannot be
+ * had (too many blocks, a read error): everything goes as literal data. */
+struct ur_delta_sigtab *ur_delta_sig_table(int basis_fd, int64_t basis_size,
+					   const struct ur_sig_params *p, struct ur_sum_head *h);
+/* The match's output into the patch pt, token by token on this thread. */
+struct ur_delta_out ur_delta_patch_out(struct ur_delta_patch *pt);
 
 /* Rebuild src_fd (size bytes) into out_fd, written from offset 0, by the
  * signature of basis_fd (basis_size bytes; -1: none), the match of src_fd
@@ -228,17 +240,20 @@ void ur_delta_patch_release(struct ur_delta_patch *pt);
  * written, or -errno with *out_failed true for a failure of the output
  * or the basis and false for a read error of src_fd (st->read_error: a
  * source that cannot be read to size fails, where the wire would have
- * sent zeros and a spoiled whole-file sum). No whole-file sum is computed:
- * nothing would compare it. st gets the match's counters. */
-/* The signature of basis_fd as the match's table, its head in h; NULL
- * (and an empty head) when there is no basis or its signature cannot be
- * had (too many blocks, a read error): everything goes as literal data. */
-struct ur_delta_sigtab *ur_delta_sig_table(int basis_fd, int64_t basis_size,
-					   const struct ur_sig_params *p, struct ur_sum_head *h);
-/* The match's output into the patch pt, token by token on this thread. */
-struct ur_delta_out ur_delta_patch_out(struct ur_delta_patch *pt);
-
+ * sent zeros and a spoiled whole-file sum). The output is checked
+ * against the source as it is written (an XXH3 of each stretch on both
+ * sides; no rsync sum, nothing shows it): a basis that changed under us
+ * gives -EBADMSG (*out_failed false), as a whole-file sum that does not
+ * match would. st gets the match's counters. Needs libxxhash (-ENOTSUP
+ * without: the caller's serial path sums as the wire does). */
 int64_t ur_delta_local(int src_fd, int64_t size, int basis_fd, int64_t basis_size, int out_fd,
 		       const struct ur_sig_params *p, struct ur_delta_stats *st, bool *out_failed);
+/* The same from a signature made beforehand (tab and its head h, from
+ * ur_delta_sig_table; tab is freed): for tests, whose basis then changes
+ * under the copy. */
+int64_t ur_delta_local_table(int src_fd, int64_t size, struct ur_delta_sigtab *tab,
+			     const struct ur_sum_head *h, int basis_fd, int64_t basis_size,
+			     int out_fd, const struct ur_sig_params *p, struct ur_delta_stats *st,
+			     bool *out_failed);
 
 #endif

@@ -39,6 +39,10 @@
  * waiting before it starts. */
 #define MAX_PATCHERS 2
 #define NBATCH (2 * MAX_PATCHERS + 1)
+/* What each batch's output is checked with, on both sides: the match sums
+ * the new file's bytes it stands for, the patch what it wrote. They differ
+ * only where the basis changed since its signature was made. */
+#define CHECK_KIND UR_SUM_XXH3_64
 
 struct ptok {
 	int32_t block; /* -1: len literal bytes, the next ones in lit */
@@ -54,6 +58,8 @@ struct batch {
 	int64_t out; /* and its length */
 	int ntok;
 	size_t nlit;
+	struct ur_sum_ctx sc;		/* the match's check, while filling */
+	uint8_t want[UR_SUM_MAX_LEN]; /* and once full */
 	struct ptok tok[BATCH_TOKS];
 	uint8_t lit[BATCH_LIT];
 };
@@ -78,9 +84,11 @@ struct pipe {
 	int perr;	     /* the patches' first error */
 };
 
+/* 0, -EBADMSG for output that is not what the match sent, or an error. */
 static int patch_batch(struct ur_delta_patch *pt, const struct batch *b)
 {
 	const uint8_t *lit = b->lit;
+	uint8_t got[UR_SUM_MAX_LEN];
 	int rc = ur_delta_patch_moveto(pt, b->at);
 
 	for (int i = 0; i < b->ntok && rc == 0; i++) {
@@ -91,6 +99,8 @@ static int patch_batch(struct ur_delta_patch *pt, const struct batch *b)
 			rc = ur_delta_patch_match(pt, b->tok[i].block);
 		}
 	}
+	if (rc == 0 && (rc = ur_delta_patch_cut(pt, got)) > 0)
+		rc = memcmp(got, b->want, (size_t)rc) ? -EBADMSG : 0;
 	return rc;
 }
 
@@ -174,6 +184,7 @@ static void *patch_worker(void *arg)
 static int ship_locked(struct pipe *q, bool last)
 {
 	if (q->cur && q->cur->ntok) {
+		ur_sum_final(&q->cur->sc, q->cur->want);
 		q->cur->state = B_FULL;
 		q->at += q->cur->out;
 		q->cur = NULL;
@@ -196,6 +207,7 @@ static int ship_locked(struct pipe *q, bool last)
 	q->cur->out = 0;
 	q->cur->ntok = 0;
 	q->cur->nlit = 0;
+	ur_sum_init(&q->cur->sc, CHECK_KIND, 0);
 	return 0;
 }
 
@@ -219,6 +231,7 @@ static int pipe_literal(void *ctx, const uint8_t *p, size_t n)
 		return rc;
 	b = q->cur;
 	memcpy(b->lit + b->nlit, p, n);
+	ur_sum_update(&b->sc, p, n);
 	b->nlit += n;
 	b->out += (int64_t)n;
 	b->tok[b->ntok++] = (struct ptok){.block = -1, .len = (uint32_t)n};
@@ -229,8 +242,8 @@ static int pipe_match(void *ctx, int32_t block, const uint8_t *data, size_t len)
 {
 	struct pipe *q = ctx;
 	struct batch *b = q->cur;
-	(void)data;
 
+	ur_sum_update(&b->sc, data, len);
 	b->tok[b->ntok++] = (struct ptok){.block = block};
 	b->out += (int64_t)len;
 	if (b->ntok == BATCH_TOKS || b->out >= BATCH_OUT)
@@ -380,31 +393,47 @@ struct ur_delta_sigtab *ur_delta_sig_table(int basis_fd, int64_t basis_size,
 	return tab;
 }
 
-int64_t ur_delta_local(int src_fd, int64_t size, int basis_fd, int64_t basis_size, int out_fd,
-		       const struct ur_sig_params *p, struct ur_delta_stats *st, bool *out_failed)
+/* The serial path's check: the match's output summed on its way to the
+ * patch. */
+struct checked_out {
+	struct ur_sum_ctx sc;
+	struct ur_delta_patch *pt;
+};
+
+static int checked_literal(void *ctx, const uint8_t *p, size_t n)
 {
-	struct ur_sum_head h = {0};
-	struct ur_delta_sigtab *tab = NULL;
+	struct checked_out *c = ctx;
+
+	ur_sum_update(&c->sc, p, n);
+	return ur_delta_patch_literal(c->pt, p, n);
+}
+
+static int checked_match(void *ctx, int32_t block, const uint8_t *data, size_t len)
+{
+	struct checked_out *c = ctx;
+
+	ur_sum_update(&c->sc, data, len);
+	return ur_delta_patch_match(c->pt, block);
+}
+
+/* ur_delta_local from the signature on; takes tab (and frees it) and
+ * waits for pa0. */
+static int64_t local_run(int src_fd, int64_t size, struct ur_delta_sigtab *tab,
+			 const struct ur_sum_head *hp, int basis_fd, int64_t basis_size, int out_fd,
+			 const struct ur_sig_params *p, struct ur_delta_stats *st, bool *out_failed,
+			 struct prealloc *pa0)
+{
+	struct ur_sum_head h = *hp;
 	struct ur_delta_patch pt;
 	struct ur_sig_params pp = *p;
-	uint8_t sum[UR_SUM_MAX_LEN];
+	uint8_t want[UR_SUM_MAX_LEN], got[UR_SUM_MAX_LEN];
 	int64_t total = 0, rc;
 	int nthreads = ur_delta_threads(p, size);
 
-	struct prealloc pa0 = {.fd = out_fd, .len = size};
-
-	memset(st, 0, sizeof(*st));
-	*out_failed = true;
-	if (nthreads > 1 && out_fd >= 0 && size > 0)
-		prealloc_start(&pa0);
-	/* A basis whose signature cannot be had (too many blocks, a read
-	 * error) leaves no table: everything goes as literal data. */
-	tab = ur_delta_sig_table(basis_fd, basis_size, p, &h);
-	/* Nothing compares the whole-file sums of a local copy (over the
-	 * wire the receiver checks the sender's): the match and the patch
-	 * do without, which also lets threads patch stretches of the output
-	 * out of order. */
-	pp.kind = UR_SUM_NONE;
+	/* The patches sum what they write with the check, not with rsync's
+	 * kind: a local copy has no peer to compare whole-file sums with, and
+	 * threads patch stretches of the output out of order. */
+	pp.kind = CHECK_KIND;
 	/* The patch threads are the helpers here, not writer threads. */
 	pp.threads = 1;
 	if (nthreads > 1) {
@@ -412,35 +441,79 @@ int64_t ur_delta_local(int src_fd, int64_t size, int basis_fd, int64_t basis_siz
 		bool patch_failed = false;
 
 		rc = match_piped(src_fd, size, tab, p, &pa, nthreads, st, &total, &patch_failed);
-		prealloc_wait(&pa0);
+		prealloc_wait(pa0);
 		if (rc != 1) {
 			ur_delta_sigtab_free(tab);
 			if (rc >= 0 && st->read_error)
 				rc = st->read_error;
-			*out_failed = patch_failed || st->read_error == 0;
+			*out_failed = rc != -EBADMSG && (patch_failed || st->read_error == 0);
 			return rc < 0 ? rc : total;
 		}
 	}
-	prealloc_wait(&pa0);
+	prealloc_wait(pa0);
 	rc = ur_delta_patch_init(&pt, &h, basis_fd, basis_size, out_fd, &pp);
 	if (rc < 0) {
 		ur_delta_sigtab_free(tab);
 		return rc;
 	}
-	struct ur_delta_out out = ur_delta_patch_out(&pt);
+	struct checked_out co = {.pt = &pt};
+	struct ur_delta_out out = {.literal = checked_literal, .match = checked_match, .ctx = &co};
 
+	ur_sum_init(&co.sc, CHECK_KIND, 0);
 	rc = ur_delta_match(src_fd, size, tab, p, &out, NULL, st);
 	ur_delta_sigtab_free(tab);
 	if (rc >= 0)
-		rc = ur_delta_patch_finish(&pt, sum);
+		rc = ur_delta_patch_finish(&pt, got);
 	/* Over the wire the spoiled whole-file sum makes the receiver reject
-	 * a file the sender could not read; here nothing compares sums, so
-	 * the read error itself fails the file. */
+	 * a file the sender could not read; here the read error itself
+	 * fails the file. */
 	if (rc >= 0 && st->read_error)
 		rc = st->read_error;
 	*out_failed = pt.err != 0 || st->read_error == 0;
+	if (rc > 0) {
+		int n = ur_sum_final(&co.sc, want);
+
+		if (memcmp(got, want, (size_t)n) != 0) {
+			rc = -EBADMSG; /* the basis changed under us */
+			*out_failed = false;
+		}
+	}
 	if (rc >= 0)
 		rc = pt.out_off;
 	ur_delta_patch_release(&pt);
 	return rc;
+}
+
+int64_t ur_delta_local(int src_fd, int64_t size, int basis_fd, int64_t basis_size, int out_fd,
+		       const struct ur_sig_params *p, struct ur_delta_stats *st, bool *out_failed)
+{
+	struct ur_sum_head h;
+	struct prealloc pa0 = {.fd = out_fd, .len = size};
+
+	memset(st, 0, sizeof(*st));
+	*out_failed = true;
+	if (!ur_sum_supported(CHECK_KIND))
+		return -ENOTSUP;
+	if (ur_delta_threads(p, size) > 1 && out_fd >= 0 && size > 0)
+		prealloc_start(&pa0);
+	struct ur_delta_sigtab *tab = ur_delta_sig_table(basis_fd, basis_size, p, &h);
+	return local_run(src_fd, size, tab, &h, basis_fd, basis_size, out_fd, p, st, out_failed,
+			 &pa0);
+}
+
+int64_t ur_delta_local_table(int src_fd, int64_t size, struct ur_delta_sigtab *tab,
+			     const struct ur_sum_head *h, int basis_fd, int64_t basis_size,
+			     int out_fd, const struct ur_sig_params *p, struct ur_delta_stats *st,
+			     bool *out_failed)
+{
+	struct prealloc none = {.fd = -1};
+
+	memset(st, 0, sizeof(*st));
+	*out_failed = true;
+	if (!ur_sum_supported(CHECK_KIND)) {
+		ur_delta_sigtab_free(tab);
+		return -ENOTSUP;
+	}
+	return local_run(src_fd, size, tab, h, basis_fd, basis_size, out_fd, p, st, out_failed,
+			 &none);
 }

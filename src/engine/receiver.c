@@ -623,25 +623,31 @@ static int64_t delta_copy(struct ur_source *s, struct ur_engine *eng, int out, i
 	int rc;
 
 	*which = 0;
-	if (!ds->append && !eng->o->inplace && !ds->redo &&
+	if (!ds->append && !eng->o->inplace && !ds->redo && ur_delta_threads(&sp, size) > 1 &&
 	    !ur_format_has(ur_stdout_format(eng->o), 'C')) {
-		/* The plain case, on threads for a big file; it computes no
-		 * whole-file sums (nothing here needs them). */
+		/* A big file, the plain case: on threads, checked as it is
+		 * written rather than by whole-file sums (%C wants those). */
 		bool out_failed;
 		int64_t n = ur_delta_local(ds->in, size, ds->basis, ds->basis_size, out, &sp, &st,
 					   &out_failed);
-		if (n < 0) {
-			*which = out_failed;
-			if (!*which) {
-				ur_error((int)-n, "[sender] read errors mapping \"%s\"", ds->path);
-				ur_engine_fail(eng, UR_EXIT_PARTIAL);
+		if (n != -ENOTSUP) { /* (else no libxxhash: the serial path) */
+			if (n < 0 && n != -EBADMSG) {
+				*which = out_failed;
+				if (!*which) {
+					ur_error((int)-n, "[sender] read errors mapping \"%s\"",
+						 ds->path);
+					ur_engine_fail(eng, UR_EXIT_PARTIAL);
+				}
+				return n;
 			}
+			/* -EBADMSG: the basis changed under us, and the file
+			 * comes again, as when whole-file sums differ */
+			ds->verify_failed = n == -EBADMSG;
+			eng->st.matched_data += st.matched;
+			eng->st.literal_data += st.literal - (n >= 0 ? n : 0);
+			it->bytes_xfer = 3 + 16 + st.literal + 4 * (st.pieces + st.matches) + 4 + 16;
 			return n;
 		}
-		eng->st.matched_data += st.matched;
-		eng->st.literal_data -= st.matched;
-		it->bytes_xfer = 3 + 16 + st.literal + 4 * (st.pieces + st.matches) + 4 + 16;
-		return n;
 	}
 	/* --append: no block sums, the receiver keeps what it has */
 	if (!ds->append)

@@ -221,6 +221,60 @@ static void test_local_errors(void **state)
 	free(b);
 }
 
+/* A basis that changes after its signature was made: each thread count
+ * notices (-EBADMSG, not the output's fault), whether a matched block was
+ * rewritten or the basis shrank (the patch reads zeros); the same basis
+ * left alone copies. */
+static void test_local_basis_changed(void **state)
+{
+	const size_t bn = 20u << 20;
+	uint8_t *b = malloc(bn), *n = malloc(bn);
+
+	(void)state;
+	if (!ur_sum_supported(base.kind)) {
+		skip();
+		return;
+	}
+	assert_non_null(b);
+	assert_non_null(n);
+	pat(b, bn, 7);
+	memcpy(n, b, bn);
+	memset(n + 3000, 0x11, 50); /* some literal data too */
+	for (int change = 0; change < 3; change++) {
+		for (int t = 1; t <= 3; t++) {
+			struct ur_sig_params p = base;
+			struct ur_delta_stats st;
+			struct ur_sum_head h;
+			int fb = file_with("basis", b, bn, O_RDWR);
+			int fs = file_with("new", n, bn, O_RDONLY);
+			int out = empty_out();
+			bool failed = true;
+
+			p.threads = t;
+			struct ur_delta_sigtab *tab = ur_delta_sig_table(fb, (int64_t)bn, &p, &h);
+			assert_non_null(tab);
+			if (change == 1) /* a block far in, after the first batches */
+				assert_int_equal(pwrite(fb, "changed", 7, (off_t)(bn - 9000)), 7);
+			if (change == 2)
+				assert_int_equal(ftruncate(fb, (off_t)(bn / 2)), 0);
+			int64_t rc = ur_delta_local_table(fs, (int64_t)bn, tab, &h, fb, (int64_t)bn,
+							  out, &p, &st, &failed);
+			if (change == 0) {
+				assert_int_equal(rc, (int64_t)bn);
+				assert_file_is(out, n, bn);
+			} else {
+				assert_int_equal(rc, -EBADMSG);
+				assert_false(failed);
+			}
+			close(out);
+			close(fb);
+			close(fs);
+		}
+	}
+	free(b);
+	free(n);
+}
+
 static int setup(void **state)
 {
 	(void)state;
@@ -239,6 +293,7 @@ int main(void)
 	    cmocka_unit_test(test_local_changes),
 	    cmocka_unit_test(test_local_small_and_literal),
 	    cmocka_unit_test(test_local_errors),
+	    cmocka_unit_test(test_local_basis_changed),
 	};
 
 	return cmocka_run_group_tests(tests, setup, teardown);
