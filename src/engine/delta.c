@@ -1250,7 +1250,9 @@ int ur_delta_patch_token(struct ur_delta_patch *pt, const struct ur_token *tok)
 	}
 }
 
-int ur_delta_patch_flush(struct ur_delta_patch *pt)
+/* Read the pending run of blocks and, with flush, write what is buffered;
+ * 0 or the first error. */
+static int settle(struct ur_delta_patch *pt, bool flush)
 {
 	int rc;
 
@@ -1258,20 +1260,23 @@ int ur_delta_patch_flush(struct ur_delta_patch *pt)
 		return pt->err;
 	if (pt->run_n && (rc = read_run(pt)) < 0)
 		return rc;
-	if ((rc = flush_out(pt)) < 0)
-		return rc;
-	if (pt->w && (rc = writer_wait(pt->w)) < 0)
+	return flush ? flush_out(pt) : 0;
+}
+
+int ur_delta_patch_flush(struct ur_delta_patch *pt)
+{
+	int rc = settle(pt, true);
+
+	if (rc == 0 && pt->w && (rc = writer_wait(pt->w)) < 0)
 		return fail(pt, rc);
-	return 0;
+	return rc;
 }
 
 int ur_delta_patch_cut(struct ur_delta_patch *pt, uint8_t sum[UR_SUM_MAX_LEN])
 {
-	int rc;
+	int rc = settle(pt, false);
 
-	if (pt->err)
-		return pt->err;
-	if (pt->run_n && (rc = read_run(pt)) < 0)
+	if (rc < 0)
 		return rc;
 	rc = ur_sum_final(&pt->sum, sum);
 	ur_sum_init(&pt->sum, pt->sum.kind, 0);
@@ -1280,27 +1285,18 @@ int ur_delta_patch_cut(struct ur_delta_patch *pt, uint8_t sum[UR_SUM_MAX_LEN])
 
 int ur_delta_patch_moveto(struct ur_delta_patch *pt, int64_t out_off)
 {
-	int rc;
+	int rc = settle(pt, true);
 
-	if (pt->err)
-		return pt->err;
-	if (pt->run_n && (rc = read_run(pt)) < 0)
-		return rc;
-	if ((rc = flush_out(pt)) < 0)
-		return rc;
-	pt->out_off = out_off;
-	return 0;
+	if (rc == 0)
+		pt->out_off = out_off;
+	return rc;
 }
 
 int ur_delta_patch_finish(struct ur_delta_patch *pt, uint8_t sum[UR_SUM_MAX_LEN])
 {
-	int rc;
+	int rc = settle(pt, true);
 
-	if (pt->err)
-		return pt->err;
-	if (pt->run_n && (rc = read_run(pt)) < 0)
-		return rc;
-	if ((rc = flush_out(pt)) < 0)
+	if (rc < 0)
 		return rc;
 	if (pt->w && (rc = writer_wait(pt->w)) < 0)
 		return fail(pt, rc);
