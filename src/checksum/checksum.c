@@ -19,6 +19,25 @@ _Static_assert(sizeof(XXH3_state_t) + 63 <= sizeof(((struct ur_sum_ctx *)0)->u.x
 _Static_assert(sizeof(XXH64_state_t) + 63 <= sizeof(((struct ur_sum_ctx *)0)->u.xxh),
 	       "ur_sum_ctx too small for XXH64_state_t");
 
+#if UR_XXH3_AVX2
+#include "checksum/avx2/xxh3_avx2.h"
+/* XXH3 built for AVX2 where the CPU has it (avx2/xxh3_avx2.c). */
+static bool xxh3_avx2(void)
+{
+	return __builtin_cpu_supports("avx2");
+}
+#else
+static bool xxh3_avx2(void)
+{
+	return false;
+}
+#define ur_xxh3_update_avx2(s, w, p, n) ((void)0)
+#define ur_xxh3_digest64_avx2(s) ((uint64_t)0)
+#define ur_xxh3_digest128_avx2(s, lo, hi) ((void)0)
+#define ur_xxh3_64_avx2(p, n, seed) ((uint64_t)0)
+#define ur_xxh3_128_avx2(p, n, seed, lo, hi) ((void)0)
+#endif
+
 /* The state at the first 64-byte boundary in the context. */
 static void *xxh_state(struct ur_sum_ctx *c)
 {
@@ -159,10 +178,13 @@ void ur_sum_update(struct ur_sum_ctx *c, const void *p, size_t n)
 		XXH64_update(xxh_state(c), p, n);
 		break;
 	case UR_SUM_XXH3_64:
-		XXH3_64bits_update(xxh_state(c), p, n);
-		break;
 	case UR_SUM_XXH3_128:
-		XXH3_128bits_update(xxh_state(c), p, n);
+		if (xxh3_avx2())
+			ur_xxh3_update_avx2(xxh_state(c), c->kind == UR_SUM_XXH3_128, p, n);
+		else if (c->kind == UR_SUM_XXH3_64)
+			XXH3_64bits_update(xxh_state(c), p, n);
+		else
+			XXH3_128bits_update(xxh_state(c), p, n);
 		break;
 #else
 	default:
@@ -191,11 +213,19 @@ int ur_sum_final(struct ur_sum_ctx *c, uint8_t out[UR_SUM_MAX_LEN])
 		put_le64(out, XXH64_digest(xxh_state(c)));
 		break;
 	case UR_SUM_XXH3_64:
-		put_le64(out, XXH3_64bits_digest(xxh_state(c)));
+		put_le64(out, xxh3_avx2() ? ur_xxh3_digest64_avx2(xxh_state(c))
+					  : XXH3_64bits_digest(xxh_state(c)));
 		break;
-	case UR_SUM_XXH3_128:
-		put_xxh128(out, XXH3_128bits_digest(xxh_state(c)));
+	case UR_SUM_XXH3_128: {
+		XXH128_hash_t h;
+
+		if (xxh3_avx2())
+			ur_xxh3_digest128_avx2(xxh_state(c), &h.low64, &h.high64);
+		else
+			h = XXH3_128bits_digest(xxh_state(c));
+		put_xxh128(out, h);
 		break;
+	}
 #else
 	default:
 		return -ENOTSUP;
@@ -246,12 +276,24 @@ int ur_sum_block(enum ur_sum_kind k, int32_t seed, bool seed_fix, const void *bu
 	case UR_SUM_XXH64:
 		put_le64(out, XXH64(buf, len, (uint64_t)(int64_t)seed));
 		break;
-	case UR_SUM_XXH3_64:
-		put_le64(out, XXH3_64bits_withSeed(buf, len, (uint64_t)(int64_t)seed));
+	case UR_SUM_XXH3_64: {
+		uint64_t sd = (uint64_t)(int64_t)seed;
+
+		put_le64(out, xxh3_avx2() ? ur_xxh3_64_avx2(buf, len, sd)
+					  : XXH3_64bits_withSeed(buf, len, sd));
 		break;
-	case UR_SUM_XXH3_128:
-		put_xxh128(out, XXH3_128bits_withSeed(buf, len, (uint64_t)(int64_t)seed));
+	}
+	case UR_SUM_XXH3_128: {
+		uint64_t sd = (uint64_t)(int64_t)seed;
+		XXH128_hash_t h;
+
+		if (xxh3_avx2())
+			ur_xxh3_128_avx2(buf, len, sd, &h.low64, &h.high64);
+		else
+			h = XXH3_128bits_withSeed(buf, len, sd);
+		put_xxh128(out, h);
 		break;
+	}
 #else
 	default:
 		return -ENOTSUP;

@@ -34,6 +34,10 @@
 
 #include "checksum/checksum.h"
 
+#if HAVE_XXHASH
+#include <xxhash.h>
+#endif
+
 static uint8_t *pat(size_t n)
 {
 	uint8_t *p = malloc(n ? n : 1);
@@ -207,6 +211,60 @@ static void test_xxh3_rsync_selfcheck(void **state)
 	for (int i = 7; i >= 0; i--)
 		v = v << 8 | d[i];
 	assert_true(v == 0xadbcf16d4678d1deull);
+}
+
+#if HAVE_XXHASH
+static void le64(uint8_t *p, uint64_t v)
+{
+	for (int i = 0; i < 8; i++)
+		p[i] = (uint8_t)(v >> (8 * i));
+}
+#endif
+
+/* ur_sum's XXH3 (built for AVX2 where the CPU has it) agrees with the
+ * system's libxxhash at every length class XXH3 treats apart (0, 1-3,
+ * 4-8, 9-16, 17-128, 129-240, stripes, blocks of 1 KiB and more), seeded
+ * block sums and whole-file sums fed in uneven pieces. */
+static void test_xxh3_vs_library(void **state)
+{
+#if HAVE_XXHASH
+	const size_t max = 70000;
+	uint8_t *buf = pat(max), got[UR_SUM_MAX_LEN], want[UR_SUM_MAX_LEN];
+
+	(void)state;
+	for (size_t n = 0; n <= max; n = n < 300 ? n + 1 : n * 5 / 4 + 7) {
+		const int32_t seeds[] = {0, 1, -7, 305419896};
+
+		for (size_t i = 0; i < 4; i++) {
+			uint64_t sd = (uint64_t)(int64_t)seeds[i];
+			XXH128_hash_t h = XXH3_128bits_withSeed(buf, n, sd);
+
+			assert_int_equal(ur_sum_block(UR_SUM_XXH3_64, seeds[i], true, buf, n, got), 8);
+			le64(want, XXH3_64bits_withSeed(buf, n, sd));
+			assert_memory_equal(got, want, 8);
+			assert_int_equal(ur_sum_block(UR_SUM_XXH3_128, seeds[i], true, buf, n, got),
+					 16);
+			le64(want, h.low64);
+			le64(want + 8, h.high64);
+			assert_memory_equal(got, want, 16);
+		}
+		for (int wide = 0; wide < 2; wide++) {
+			struct ur_sum_ctx c;
+			XXH128_hash_t h = XXH3_128bits(buf, n);
+
+			ur_sum_init(&c, wide ? UR_SUM_XXH3_128 : UR_SUM_XXH3_64, 0);
+			feed(&c, buf, n);
+			ur_sum_final(&c, got);
+			le64(want, wide ? h.low64 : XXH3_64bits(buf, n));
+			le64(want + 8, h.high64);
+			assert_memory_equal(got, want, wide ? 16 : 8);
+		}
+	}
+	free(buf);
+#else
+	(void)state;
+	skip();
+#endif
 }
 
 struct legacy_case {
@@ -661,6 +719,7 @@ int main(void)
 	    cmocka_unit_test(test_rfc_vectors),
 	    cmocka_unit_test(test_whole_file_vs_rsync),
 	    cmocka_unit_test(test_xxh3_rsync_selfcheck),
+	    cmocka_unit_test(test_xxh3_vs_library),
 	    cmocka_unit_test(test_ctx_any_alignment),
 	    cmocka_unit_test(test_legacy_md4_whole_file),
 	    cmocka_unit_test(test_legacy_md4_long),
