@@ -9,14 +9,14 @@
 
 /* Files are read in windows of this size: big enough that a syscall costs
  * nothing next to the hashing, small enough to stay in L3. */
-#define WINDOW (4u << 20)
+#define WINDOW (512u << 10)
 /* rsync gives up on an offset after this many blocks with its rolling sum
  * (match.c MAX_CHAIN_LEN): the bytes go as literal data instead. */
 #define MAX_CHAIN 1024
 /* The patch's output buffer starts small (most files are) and doubles up
  * to this. */
 #define PATCH_BUF_MIN (256u << 10)
-#define PATCH_BUF_MAX (4u << 20)
+#define PATCH_BUF_MAX (512u << 10)
 
 /* pread until n bytes or the end of the file; returns bytes read or -errno. */
 static ssize_t pread_full(int fd, void *buf, size_t n, int64_t off)
@@ -524,6 +524,7 @@ struct mstate {
 	uint8_t *same;
 	int64_t aligned_off;
 	int32_t aligned_i;
+	uint8_t strong[UR_SUM_MAX_LEN]; /* find_block's, of the block it found */
 };
 
 /* Make the window reach `to` (<= size; to - last well below cap). */
@@ -595,8 +596,10 @@ static int32_t find_block(struct mstate *m, const struct ur_delta_sigtab *t,
 		if (block_len(&t->h, want) == l) {
 			ur_sum_block(p->kind, p->seed, p->seed_fix, data, (size_t)l, strong);
 			hashed = true;
-			if (memcmp(strong, t->strong + s2 * (size_t)want, s2) == 0)
+			if (memcmp(strong, t->strong + s2 * (size_t)want, s2) == 0) {
+				memcpy(m->strong, strong, sizeof(strong));
 				return want;
+			}
 			m->st.false_alarms++;
 		}
 	}
@@ -615,8 +618,10 @@ static int32_t find_block(struct mstate *m, const struct ur_delta_sigtab *t,
 			ur_sum_block(p->kind, p->seed, p->seed_fix, data, (size_t)l, strong);
 			hashed = true;
 		}
-		if (memcmp(strong, t->strong + s2 * (size_t)i, s2) == 0)
+		if (memcmp(strong, t->strong + s2 * (size_t)i, s2) == 0) {
+			memcpy(m->strong, strong, sizeof(strong));
 			return i;
+		}
 		m->st.false_alarms++;
 	}
 	return -1;
@@ -805,6 +810,11 @@ static int hash_search(struct mstate *m, const struct ur_delta_sigtab *t,
 				if (rc < 0)
 					return rc;
 				ur_sum_update(&m->sc, w, (size_t)l);
+				if (m->out->strong && m->same)
+					ur_sum_block(p->kind, p->seed, p->seed_fix, w, (size_t)l,
+						     m->out->strong);
+				else if (m->out->strong)
+					memcpy(m->out->strong, m->strong, sizeof(m->strong));
 				rc = m->out->match(m->out->ctx, i, w, (size_t)l);
 				if (rc < 0)
 					return rc;
@@ -1135,6 +1145,28 @@ static int flush_out(struct ur_delta_patch *pt)
 	return 0;
 }
 
+/* The strong sums of the whole blocks in p (n bytes, from a block's
+ * start; the last may be the file's short one) into the sum. */
+static void sum_blocks(struct ur_delta_patch *pt, const uint8_t *p, size_t n)
+{
+	const struct ur_sig_params *bp = pt->blocks;
+	uint8_t d[UR_SUM_MAX_LEN];
+
+	for (size_t at = 0; at < n;) {
+		size_t l = n - at < (size_t)pt->h.blength ? n - at : (size_t)pt->h.blength;
+		int dn = ur_sum_block(bp->kind, bp->seed, bp->seed_fix, p + at, l, d);
+
+		if (dn > 0)
+			ur_sum_update(&pt->sum, d, (size_t)dn);
+		at += l;
+	}
+}
+
+void ur_delta_patch_sum_blocks(struct ur_delta_patch *pt, const struct ur_sig_params *p)
+{
+	pt->blocks = p;
+}
+
 /* Read the pending run of consecutive blocks from the basis into the
  * output, in as few preads as the buffer allows. */
 static int read_run(struct ur_delta_patch *pt)
@@ -1151,13 +1183,18 @@ static int read_run(struct ur_delta_patch *pt)
 	if (in_place && (rc = flush_out(pt)) < 0)
 		return rc;
 	while (off < end) {
-		size_t n;
+		size_t n, room;
 		ssize_t got;
 
-		if (pt->len == pt->cap && (rc = flush_out(pt)) < 0)
+		/* (whole blocks at a time when their sums are taken) */
+		room = pt->cap - pt->len;
+		if ((room == 0 || (pt->blocks && room < (size_t)pt->h.blength && end - off > (int64_t)room)) &&
+		    (rc = flush_out(pt)) < 0)
 			return rc;
-		n = end - off < (int64_t)(pt->cap - pt->len) ? (size_t)(end - off)
-							     : pt->cap - pt->len;
+		room = pt->cap - pt->len;
+		if (pt->blocks && end - off > (int64_t)room)
+			room -= room % (size_t)pt->h.blength;
+		n = end - off < (int64_t)room ? (size_t)(end - off) : room;
 		got = pread_full(pt->basis_fd, pt->buf + pt->len, n, off);
 		if (got < 0)
 			return fail(pt, (int)got);
@@ -1169,7 +1206,10 @@ static int read_run(struct ur_delta_patch *pt)
 			if (!pt->st.read_error)
 				pt->st.read_error = -ENODATA;
 		}
-		ur_sum_update(&pt->sum, pt->buf + pt->len, n);
+		if (pt->blocks)
+			sum_blocks(pt, pt->buf + pt->len, n);
+		else
+			ur_sum_update(&pt->sum, pt->buf + pt->len, n);
 		if (in_place)
 			pt->out_off += (int64_t)n;
 		else

@@ -131,6 +131,9 @@ struct ur_delta_out {
 	int (*literal)(void *ctx, const uint8_t *p, size_t n);
 	int (*match)(void *ctx, int32_t block, const uint8_t *data, size_t len);
 	void *ctx;
+	/* NULL, or where each match call finds the full strong sum of the
+	 * matched bytes (the signature's kind and seed, all of its length) */
+	uint8_t *strong;
 };
 
 /* Match the file fd (size bytes) against t (NULL or no blocks: all
@@ -178,6 +181,8 @@ struct ur_delta_patch {
 	struct ur_patch_writer *w; /* NULL: writes on the caller's thread */
 	uint8_t *spare;		   /* the buffer not being filled */
 	size_t spare_cap;
+	/* ur_delta_patch_sum_blocks: what the blocks' strong sums are */
+	const struct ur_sig_params *blocks;
 };
 
 /* Start rebuilding against the basis basis_fd of basis_size bytes (-1, 0:
@@ -210,6 +215,12 @@ int ur_delta_patch_flush(struct ur_delta_patch *pt);
  * stretches; such patches are made with kind UR_SUM_NONE. 0 or the first
  * error. */
 int ur_delta_patch_moveto(struct ur_delta_patch *pt, int64_t out_off);
+/* From here on the sum takes, for each block copied from the basis, the
+ * full strong sum of its bytes (p's kind and seed, as ur_delta_out's
+ * strong gives them) instead of the bytes; literal data goes in as it is.
+ * A local copy compares that with what the match saw (delta_local.c)
+ * without hashing the matched bytes twice. p is borrowed. */
+void ur_delta_patch_sum_blocks(struct ur_delta_patch *pt, const struct ur_sig_params *p);
 /* The sum of the output since the start or the last cut (the blocks
  * pending read first), and a new sum from here (unseeded: for kinds that
  * take no seed). Its length, or the first error. */

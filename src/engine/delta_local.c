@@ -39,9 +39,11 @@
  * waiting before it starts. */
 #define MAX_PATCHERS 2
 #define NBATCH (2 * MAX_PATCHERS + 1)
-/* What each batch's output is checked with, on both sides: the match sums
- * the new file's bytes it stands for, the patch what it wrote. They differ
- * only where the basis changed since its signature was made. */
+/* What each batch's output is checked with, on both sides: the literal
+ * bytes, and for each block copied from the basis the full strong sum of
+ * its bytes, which the match has computed anyway to confirm the block and
+ * the patch computes of what it read. They differ only where the basis
+ * changed since its signature was made. */
 #define CHECK_KIND UR_SUM_XXH3_64
 
 struct ptok {
@@ -70,11 +72,14 @@ struct patch_args {
 	int basis_fd;
 	int64_t basis_size;
 	int out_fd;
-	const struct ur_sig_params *p;
+	const struct ur_sig_params *p;	    /* the patch's (its sum: the check) */
+	const struct ur_sig_params *strong; /* the signature's */
 };
 
 struct pipe {
 	struct patch_args pa;
+	uint8_t strong[UR_SUM_MAX_LEN]; /* the match's, of the block it found */
+	size_t strong_len;
 	struct batch *b; /* NBATCH */
 	struct batch *cur; /* the one the match fills */
 	int64_t seq, at;
@@ -147,6 +152,7 @@ static void *patch_worker(void *arg)
 
 	rc = ur_delta_patch_init(&pt, q->pa.h, q->pa.basis_fd, q->pa.basis_size, q->pa.out_fd,
 				 q->pa.p);
+	ur_delta_patch_sum_blocks(&pt, q->pa.strong);
 	pthread_mutex_lock(&q->lock);
 	while (rc == 0 && !q->perr) {
 		struct batch *b;
@@ -242,8 +248,9 @@ static int pipe_match(void *ctx, int32_t block, const uint8_t *data, size_t len)
 {
 	struct pipe *q = ctx;
 	struct batch *b = q->cur;
+	(void)data;
 
-	ur_sum_update(&b->sc, data, len);
+	ur_sum_update(&b->sc, q->strong, q->strong_len);
 	b->tok[b->ntok++] = (struct ptok){.block = block};
 	b->out += (int64_t)len;
 	if (b->ntok == BATCH_TOKS || b->out >= BATCH_OUT)
@@ -276,8 +283,9 @@ static int match_piped(int src_fd, int64_t size, const struct ur_delta_sigtab *t
 		       const struct ur_sig_params *p, const struct patch_args *pa, int npatch,
 		       struct ur_delta_stats *st, int64_t *total, bool *patch_failed)
 {
-	struct pipe q = {.pa = *pa};
-	struct ur_delta_out out = {.literal = pipe_literal, .match = pipe_match, .ctx = &q};
+	struct pipe q = {.pa = *pa, .strong_len = (size_t)ur_sum_len(p->kind)};
+	struct ur_delta_out out = {
+	    .literal = pipe_literal, .match = pipe_match, .ctx = &q, .strong = q.strong};
 	struct worker wk[MAX_PATCHERS];
 	int started = 0, rc;
 
@@ -394,10 +402,12 @@ struct ur_delta_sigtab *ur_delta_sig_table(int basis_fd, int64_t basis_size,
 }
 
 /* The serial path's check: the match's output summed on its way to the
- * patch. */
+ * patch, as a batch's is. */
 struct checked_out {
 	struct ur_sum_ctx sc;
 	struct ur_delta_patch *pt;
+	uint8_t strong[UR_SUM_MAX_LEN];
+	size_t strong_len;
 };
 
 static int checked_literal(void *ctx, const uint8_t *p, size_t n)
@@ -411,8 +421,10 @@ static int checked_literal(void *ctx, const uint8_t *p, size_t n)
 static int checked_match(void *ctx, int32_t block, const uint8_t *data, size_t len)
 {
 	struct checked_out *c = ctx;
+	(void)data;
+	(void)len;
 
-	ur_sum_update(&c->sc, data, len);
+	ur_sum_update(&c->sc, c->strong, c->strong_len);
 	return ur_delta_patch_match(c->pt, block);
 }
 
@@ -437,7 +449,7 @@ static int64_t local_run(int src_fd, int64_t size, struct ur_delta_sigtab *tab,
 	/* The patch threads are the helpers here, not writer threads. */
 	pp.threads = 1;
 	if (nthreads > 1) {
-		struct patch_args pa = {&h, basis_fd, basis_size, out_fd, &pp};
+		struct patch_args pa = {&h, basis_fd, basis_size, out_fd, &pp, p};
 		bool patch_failed = false;
 
 		rc = match_piped(src_fd, size, tab, p, &pa, nthreads, st, &total, &patch_failed);
@@ -456,8 +468,11 @@ static int64_t local_run(int src_fd, int64_t size, struct ur_delta_sigtab *tab,
 		ur_delta_sigtab_free(tab);
 		return rc;
 	}
-	struct checked_out co = {.pt = &pt};
-	struct ur_delta_out out = {.literal = checked_literal, .match = checked_match, .ctx = &co};
+	struct checked_out co = {.pt = &pt, .strong_len = (size_t)ur_sum_len(p->kind)};
+	struct ur_delta_out out = {
+	    .literal = checked_literal, .match = checked_match, .ctx = &co, .strong = co.strong};
+
+	ur_delta_patch_sum_blocks(&pt, p);
 
 	ur_sum_init(&co.sc, CHECK_KIND, 0);
 	rc = ur_delta_match(src_fd, size, tab, p, &out, NULL, st);

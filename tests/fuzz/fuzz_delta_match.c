@@ -69,7 +69,7 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 	struct ur_sum_head h;
 	struct tab_ctx tc = {NULL, 0};
 	struct ur_delta_patch pt;
-	struct ur_delta_out out = {lit, match, &pt};
+	struct ur_delta_out out = {.literal = lit, .match = match, .ctx = &pt};
 	struct ur_delta_stats st;
 	uint8_t s1[UR_SUM_MAX_LEN], s2[UR_SUM_MAX_LEN];
 	size_t split, nn;

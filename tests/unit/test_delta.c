@@ -269,7 +269,7 @@ static void test_match_vs_rsync(void **state)
 		size_t n = (size_t)match_vectors[v].size, cap = 64 * 1024 + 2 * n;
 		uint8_t *b = malloc(n + 4), *wire = malloc(cap), sum[16], d[16];
 		struct ur_wbuf w;
-		struct ur_delta_out out = {put_literal, put_match, &w};
+		struct ur_delta_out out = {.literal = put_literal, .match = put_match, .ctx = &w};
 		struct ur_sum_head h;
 		struct tab_ctx tc = {NULL, 0};
 		struct ur_sum_ctx sc;
@@ -502,7 +502,7 @@ static void round_trip(const uint8_t *basis, size_t bn, const uint8_t *nw, size_
 	struct ur_token_reader rd;
 	struct ur_rbuf r;
 	struct tokens t = {.matches = tr->matches};
-	struct ur_delta_out out = {tok_literal, tok_match, &t};
+	struct ur_delta_out out = {.literal = tok_literal, .match = tok_match, .ctx = &t};
 	size_t cap = nn + (nn / UR_TOKEN_CHUNK + 2) * 4 + (bn / 600 + 2) * 4 + 64, got;
 	uint8_t *wire = malloc(cap), sum[16], psum[16], want[16], *res;
 	struct ur_sum_ctx sc;
@@ -921,9 +921,9 @@ static void test_sigtab_and_match_errors(void **state)
 	struct ur_delta_sigtab *t;
 	struct ur_delta_stats st;
 	uint8_t s[2] = {0}, sum[16], *b = pattern(800, 14);
-	struct ur_delta_out fail_lit = {lit_fail, match_fail, NULL};
+	struct ur_delta_out fail_lit = {.literal = lit_fail, .match = match_fail, .ctx = NULL};
 	size_t count = 0;
-	struct ur_delta_out counting = {lit_count, match_fail, &count};
+	struct ur_delta_out counting = {.literal = lit_count, .match = match_fail, .ctx = &count};
 	int fd = file_with("m", b, 800);
 
 	(void)state;
@@ -1115,7 +1115,7 @@ static void patch_after_change(enum basis_change how)
 	struct tab_ctx tc;
 	int32_t m[64];
 	struct tokens t = {.matches = m};
-	struct ur_delta_out out = {tok_literal, tok_match, &t};
+	struct ur_delta_out out = {.literal = tok_literal, .match = tok_match, .ctx = &t};
 	struct ur_delta_stats st;
 	struct ur_delta_patch pt;
 	struct ur_token_reader rd;
