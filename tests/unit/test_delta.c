@@ -483,6 +483,25 @@ static int tok_match(void *ctx, int32_t block, const uint8_t *data, size_t len)
 	return ur_token_put_match(&t->w, block);
 }
 
+/* Every token of the stream wire (len bytes, for count blocks) into pt,
+ * each taken. */
+static void patch_all(struct ur_delta_patch *pt, int32_t count, const uint8_t *wire, size_t len)
+{
+	struct ur_token_reader rd;
+	struct ur_rbuf r;
+
+	ur_token_reader_init(&rd, count);
+	ur_rbuf_init(&r, wire, len);
+	for (;;) {
+		struct ur_token tok;
+
+		assert_int_equal(ur_token_read(&rd, &r, &tok, NULL), 0);
+		if (tok.kind == UR_TOKEN_END)
+			break;
+		assert_int_equal(ur_delta_patch_token(pt, &tok), 0);
+	}
+}
+
 struct trip {
 	struct ur_delta_stats st, pst;
 	int32_t matches[64];
@@ -499,8 +518,6 @@ static void round_trip(const uint8_t *basis, size_t bn, const uint8_t *nw, size_
 	struct ur_delta_sigtab *tab = NULL;
 	struct tab_ctx tc;
 	struct ur_delta_patch pt;
-	struct ur_token_reader rd;
-	struct ur_rbuf r;
 	struct tokens t = {.matches = tr->matches};
 	struct ur_delta_out out = {.literal = tok_literal, .match = tok_match, .ctx = &t};
 	size_t cap = nn + (nn / UR_TOKEN_CHUNK + 2) * 4 + (bn / 600 + 2) * 4 + 64, got;
@@ -542,16 +559,7 @@ static void round_trip(const uint8_t *basis, size_t bn, const uint8_t *nw, size_
 		fo = open(path, O_RDWR | O_CREAT | O_TRUNC, 0600);
 		assert_true(fo >= 0);
 		assert_int_equal(ur_delta_patch_init(&pt, &tr->h, fb, (int64_t)bn, fo, &pp), 0);
-		ur_token_reader_init(&rd, tr->h.count);
-		ur_rbuf_init(&r, wire, t.w.len);
-		for (;;) {
-			struct ur_token tok;
-
-			assert_int_equal(ur_token_read(&rd, &r, &tok, NULL), 0);
-			if (tok.kind == UR_TOKEN_END)
-				break;
-			assert_int_equal(ur_delta_patch_token(&pt, &tok), 0);
-		}
+		patch_all(&pt, tr->h.count, wire, t.w.len);
 		assert_int_equal(ur_delta_patch_finish(&pt, psum), len);
 		assert_memory_equal(psum, want, (size_t)len);
 		tr->pst = pt.st;
@@ -1118,8 +1126,6 @@ static void patch_after_change(enum basis_change how)
 	struct ur_delta_out out = {.literal = tok_literal, .match = tok_match, .ctx = &t};
 	struct ur_delta_stats st;
 	struct ur_delta_patch pt;
-	struct ur_token_reader rd;
-	struct ur_rbuf r;
 	size_t cap = nn * 2 + 4096;
 	uint8_t *wire = malloc(cap);
 	int fb, fn, fo, len;
@@ -1166,18 +1172,9 @@ static void patch_after_change(enum basis_change how)
 	fo = out_file();
 	/* The size the receiver saw when it sent the sums. */
 	assert_int_equal(ur_delta_patch_init(&pt, &h, fb, (int64_t)bn, fo, &p), 0);
-	ur_token_reader_init(&rd, h.count);
-	ur_rbuf_init(&r, wire, t.w.len);
-	for (;;) {
-		struct ur_token tok;
-
-		assert_int_equal(ur_token_read(&rd, &r, &tok, NULL), 0);
-		if (tok.kind == UR_TOKEN_END)
-			break;
-		/* A block past the shrunken end is not the peer's fault: it
-		 * reads as zeros, the stream goes on. */
-		assert_int_equal(ur_delta_patch_token(&pt, &tok), 0);
-	}
+	/* A block past the shrunken end is not the peer's fault: it reads as
+	 * zeros, the stream goes on. */
+	patch_all(&pt, h.count, wire, t.w.len);
 	assert_int_equal(ur_delta_patch_finish(&pt, psum), len);
 	if (how == BASIS_GROWS) {
 		assert_memory_equal(psum, sum, (size_t)len);
