@@ -3,8 +3,8 @@
 """Remote-shell transfers side by side: ursync on both ends against rsync
 3.5.0 on both ends, over the interop suite's fake shell (no network, no ssh
 crypto: what is measured is the programs). Workloads are generated
-deterministically; runs alternate; medians and the ratio to rsync are
-printed.
+deterministically; runs alternate; the median wall time, the ratio to
+rsync and the median CPU (user+sys summed over both ends) are printed.
 
     bench/remote_bench.py [--root /dev/shm/ursync-rbench] [--runs 5] [--ursync build/ursync]
                           [--only R5,R6]
@@ -22,6 +22,7 @@ R6  (W4 over the wire) the same with random data: nothing repeats, so every
 import argparse
 import os
 import random
+import resource
 import shutil
 import statistics
 import subprocess
@@ -113,13 +114,17 @@ def trash(root: Path, p: Path):
 
 
 def run(prog, args):
+    """Wall time and CPU (user+sys of the client, the fake shell and the
+    server: every descendant is waited for before run() returns)."""
+    r0 = resource.getrusage(resource.RUSAGE_CHILDREN)
     t0 = time.monotonic()
     p = subprocess.run([prog, "-e", str(FAKESHELL), f"--rsync-path={prog}", *args],
                        capture_output=True)
     dt = time.monotonic() - t0
+    r1 = resource.getrusage(resource.RUSAGE_CHILDREN)
     if p.returncode:
         sys.exit(f"{prog} {args}: exit {p.returncode}: {p.stderr.decode()[:500]}")
-    return dt
+    return dt, (r1.ru_utime - r0.ru_utime) + (r1.ru_stime - r0.ru_stime)
 
 
 def main():
@@ -150,7 +155,7 @@ def main():
     if a.only:
         keep_w = a.only.split(",")
         work = {k: v for k, v in work.items() if k.split()[0] in keep_w}
-    print(f"{'workload':22} {'ursync s':>9} {'rsync s':>9} {'ratio':>6}")
+    print(f"{'workload':22} {'ursync s':>9} {'rsync s':>9} {'ratio':>6} {'ursync cpu':>11} {'rsync cpu':>10}")
     shutil.rmtree(root / "trash", ignore_errors=True)
     for name, (src, direction, keep) in work.items():
         times = {k: [] for k in progs}
@@ -173,8 +178,11 @@ def main():
                 args = (["-a", f"{src}/", f"localhost:{dst}/"] if direction == "push"
                         else ["-a", f"localhost:{src}/", f"{dst}/"])
                 times[k].append(run(prog, args))
-        u, r = statistics.median(times["ursync"]), statistics.median(times["rsync"])
-        print(f"{name:22} {u:9.3f} {r:9.3f} {u / r:6.2f}", flush=True)
+        u = statistics.median(x[0] for x in times["ursync"])
+        r = statistics.median(x[0] for x in times["rsync"])
+        uc = statistics.median(x[1] for x in times["ursync"])
+        rc = statistics.median(x[1] for x in times["rsync"])
+        print(f"{name:22} {u:9.3f} {r:9.3f} {u / r:6.2f} {uc:11.3f} {rc:10.3f}", flush=True)
     shutil.rmtree(root / "trash", ignore_errors=True)
 
 
