@@ -113,6 +113,18 @@ def test_remote_listing(tmp_path, client, server, opts):
     assert outs[1] == outs[0]
 
 
+def settle_dir_times(top):
+    """Every directory of top/dst an old time and of top/src a newer one:
+    whether a "./" or "d/" line is printed must not depend on two mkdirs
+    falling in one clock tick (rsync-to-rsync and the pair under test each
+    make their own trees)."""
+    for side, t in (("dst", 1500000000), ("src", 1600000000)):
+        root = top / side
+        if root.is_dir():
+            for d in [root, *(p for p in root.rglob("*") if p.is_dir() and not p.is_symlink())]:
+                os.utime(d, (t, t))
+
+
 def make_delta_pair(top):
     """Sources and older destinations that differ by scattered rewrites, an
     insertion, a deletion, truncation and growth."""
@@ -134,6 +146,7 @@ def make_delta_pair(top):
         (src / name).write_bytes(s)
         (dst / name).write_bytes(d)
         os.utime(dst / name, (1500000000, 1500000000))
+    settle_dir_times(top)
 
 
 def literal_bytes(out):
@@ -189,6 +202,7 @@ def make_append_pair(top):
         # an old time: a redone file then always shows "t" (its first
         # attempt keeps the time of the write)
         os.utime(f, (1600000000, 1600000000))
+    settle_dir_times(top)
 
 
 def stats_lines(out):
@@ -235,9 +249,7 @@ def make_stats_tree(top):
     (dst / "gone").write_bytes(b"extra\n")
     (dst / "gone-dir").mkdir()
     (dst / "gone-dir" / "x").write_bytes(b"x\n")
-    # The top directories' times must differ in every run, or whether -v
-    # prints "./" depends on the two mkdirs falling in one clock tick.
-    os.utime(dst, (1600000000, 1600000000))
+    settle_dir_times(top)
 
 
 def stats_block(out):
@@ -347,6 +359,7 @@ def make_partial_pair(top):
         if p.is_file():
             os.utime(p, (1500000000, 1500000000) if "dst" in p.parts else (1600000000, 1600000000))
     os.utime(src / "same", (1500000000, 1500000000))
+    settle_dir_times(top)
 
 
 @pytest.mark.parametrize("opts", [["--partial-dir=.part"], ["--partial-dir=.part", "--delete"],
