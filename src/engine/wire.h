@@ -107,6 +107,10 @@ void ur_wire_free(struct ur_wire *w);
  * names and basis descriptors go. */
 void ur_wire_pend_release(struct ur_wire *w);
 
+/* A new directory slot at the end of w->dirs, zeroed (the array grows as
+ * needed; ndirs counts it): NULL when out of memory. */
+struct ur_wdir *ur_wire_add_dir(struct ur_wire *w);
+
 /* Keep seg as the newest live list (0 or -ENOMEM). */
 int ur_wire_push_seg(struct ur_wire *w, struct ur_wseg *seg);
 

@@ -95,6 +95,21 @@ int ur_cz_of(enum ur_cpres c)
 	}
 }
 
+struct ur_wdir *ur_wire_add_dir(struct ur_wire *w)
+{
+	if (w->ndirs == w->capdirs) {
+		size_t nc = w->capdirs ? w->capdirs * 2 : 64;
+		struct ur_wdir *nd = realloc(w->dirs, nc * sizeof(*nd));
+		if (!nd)
+			return NULL;
+		w->dirs = nd;
+		w->capdirs = nc;
+	}
+	struct ur_wdir *d = &w->dirs[w->ndirs++];
+	memset(d, 0, sizeof(*d));
+	return d;
+}
+
 int ur_wire_push_seg(struct ur_wire *w, struct ur_wseg *seg)
 {
 	if (w->nsegs == w->capsegs) {

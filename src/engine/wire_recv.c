@@ -198,19 +198,13 @@ static int decode_entry(struct ur_wire *w, struct ur_wentry *we, int32_t *ioerr)
 
 static int add_dir(struct ur_wire *w, const char *name)
 {
-	if (w->ndirs == w->capdirs) {
-		size_t nc = w->capdirs ? w->capdirs * 2 : 64;
-		struct ur_wdir *nd = realloc(w->dirs, nc * sizeof(*nd));
-		if (!nd)
-			return -ENOMEM;
-		w->dirs = nd;
-		w->capdirs = nc;
-	}
-	struct ur_wdir *d = &w->dirs[w->ndirs];
-	memset(d, 0, sizeof(*d));
-	if (!(d->name = strdup(name)))
+	struct ur_wdir *d = ur_wire_add_dir(w);
+	if (!d)
 		return -ENOMEM;
-	w->ndirs++;
+	if (!(d->name = strdup(name))) {
+		w->ndirs--; /* as if never added */
+		return -ENOMEM;
+	}
 	return 0;
 }
 

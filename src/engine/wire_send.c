@@ -246,21 +246,12 @@ static int add_dirs(struct ur_wire *w, struct ur_wseg *seg, int32_t segid)
 		const struct ur_fentry *fe = &seg->fl.e[i];
 		if (!S_ISDIR(fe->mode))
 			continue;
-		if (w->ndirs == w->capdirs) {
-			size_t nc = w->capdirs ? w->capdirs * 2 : 64;
-			struct ur_wdir *nd = realloc(w->dirs, nc * sizeof(*nd));
-			if (!nd)
-				return -ENOMEM;
-			w->dirs = nd;
-			w->capdirs = nc;
-		}
-		const char *name = ur_fentry_name(&seg->fl, fe);
-		w->dirs[w->ndirs++] = (struct ur_wdir){
-		    .name = NULL,
-		    .recurse = strcmp(name, ".") != 0,
-		    .seg = segid,
-		    .entry = i,
-		};
+		struct ur_wdir *d = ur_wire_add_dir(w);
+		if (!d)
+			return -ENOMEM;
+		d->recurse = strcmp(ur_fentry_name(&seg->fl, fe), ".") != 0;
+		d->seg = segid;
+		d->entry = i;
 	}
 	return 0;
 }
