@@ -3,8 +3,6 @@
 
 #include "compress/cz.h"
 
-#include <stdarg.h>
-#include <stdio.h>
 
 #include <errno.h>
 #include <stdlib.h>
@@ -18,23 +16,6 @@
 #endif
 #if HAVE_LZ4
 #include <lz4.h>
-
-/* A bad stream: the message for the user and rsync's exit code (a stream
- * that does not decode is 12, a value it may not hold 2). */
-static int cz_fail(struct ur_err *err, int errnum, const char *fmt, ...)
-	__attribute__((format(printf, 3, 4)));
-static int cz_fail(struct ur_err *err, int errnum, const char *fmt, ...)
-{
-	if (err) {
-		va_list ap;
-		va_start(ap, fmt);
-		vsnprintf(err->msg, sizeof(err->msg), fmt, ap);
-		va_end(ap);
-		err->errnum = errnum;
-		err->code = errnum == EBADMSG ? UR_EXIT_STREAMIO : UR_EXIT_PROTOCOL;
-	}
-	return -errnum;
-}
 #endif
 
 /* rsync's sender hands its compressor at most this much at a time. */
@@ -679,14 +660,14 @@ void ur_cz_dec_set_nblocks(struct ur_cz_dec *d, int32_t nblocks)
 static int fail(struct ur_cz_dec *d, struct ur_err *err, int errnum, const char *what)
 {
 	d->state = D_BROKEN;
-	return cz_fail(err, errnum, "%s", what);
+	return ur_err_stream(err, errnum, "%s", what);
 }
 
 static int match(struct ur_cz_dec *d, struct ur_cz_tok *tok, struct ur_err *err)
 {
 	if (d->rx_token >= d->nblocks) {
 		d->state = D_BROKEN;
-		return cz_fail(err, EPROTO, "invalid block index %ld (of %ld)",
+		return ur_err_stream(err, EPROTO, "invalid block index %ld (of %ld)",
 				     (long)d->rx_token, (long)d->nblocks);
 	}
 	tok->kind = UR_CZ_MATCH;
@@ -839,7 +820,7 @@ int ur_cz_dec_next(struct ur_cz_dec *d, struct ur_rbuf *r, struct ur_cz_tok *tok
 	for (;;) {
 		switch (d->state) {
 		case D_BROKEN:
-			return cz_fail(err, EBADMSG,
+			return ur_err_stream(err, EBADMSG,
 					     "compressed token stream already failed");
 		case D_INIT:
 #if HAVE_ZLIB
@@ -919,7 +900,7 @@ int ur_cz_dec_see(struct ur_cz_dec *d, const void *data, size_t len, struct ur_e
 	if (d->alg != UR_CZ_ZLIB)
 		return 0;
 	if (d->state == D_BROKEN)
-		return cz_fail(err, EBADMSG, "compressed token stream already failed");
+		return ur_err_stream(err, EBADMSG, "compressed token stream already failed");
 	/* The block goes into zlib's window as a stored block of up to 64 KiB
 	 * pieces, as the sender's history got it. */
 	z->avail_in = 0;

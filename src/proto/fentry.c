@@ -302,7 +302,7 @@ static int get_owner_name(struct ur_rbuf *r, char *buf, const char **out, struct
 	if (rc < 0)
 		return rc;
 	if (memchr(buf, 0, len))
-		return ur_proto_fail(err, EBADMSG, "NUL byte in a user or group name");
+		return ur_err_stream(err, EBADMSG, "NUL byte in a user or group name");
 	buf[len] = '\0';
 	*out = len ? buf : NULL;
 	return 0;
@@ -345,7 +345,7 @@ int ur_fentry_decode(struct ur_fentry_state *s, struct ur_rbuf *r, struct ur_wen
 		}
 		if (x == (UR_XMIT_EXTENDED_FLAGS | UR_XMIT_IO_ERROR_ENDLIST)) {
 			if (!c->safe_flist) {
-				rc = ur_proto_fail(err, EPROTO, "Invalid flist flag: %x", x);
+				rc = ur_err_stream(err, EPROTO, "Invalid flist flag: %x", x);
 				goto fail;
 			}
 			NEED(ur_get_varint(r, &v, err));
@@ -369,14 +369,14 @@ int ur_fentry_decode(struct ur_fentry_state *s, struct ur_rbuf *r, struct ur_wen
 		l2 = b;
 	}
 	if (l1 > s->name_len[s->cur] || l2 >= UR_FNAME_MAX - l1) {
-		rc = ur_proto_fail(err, EBADMSG, "overflow: xflags=0x%x l1=%zu l2=%zu", x, l1,
+		rc = ur_err_stream(err, EBADMSG, "overflow: xflags=0x%x l1=%zu l2=%zu", x, l1,
 				   l2 == SIZE_MAX ? (size_t)0 : l2);
 		goto fail;
 	}
 	memcpy(name, s->names[s->cur], l1);
 	NEED(ur_get_bytes(r, name + l1, l2));
 	if (memchr(name + l1, 0, l2)) {
-		rc = ur_proto_fail(err, EBADMSG, "NUL byte in a file name");
+		rc = ur_err_stream(err, EBADMSG, "NUL byte in a file name");
 		goto fail;
 	}
 	e->name = name;
@@ -388,7 +388,7 @@ int ur_fentry_decode(struct ur_fentry_state *s, struct ur_rbuf *r, struct ur_wen
 
 		NEED(ur_get_varint(r, &first, err));
 		if (first < 0 || first >= e->ndx) {
-			rc = ur_proto_fail(err, EPROTO,
+			rc = ur_err_stream(err, EPROTO,
 					   "hard-link reference out of range: %ld (%ld)",
 					   (long)first, (long)e->ndx);
 			goto fail;
@@ -400,7 +400,7 @@ int ur_fentry_decode(struct ur_fentry_state *s, struct ur_rbuf *r, struct ur_wen
 
 			memset(&f, 0, sizeof(f));
 			if (!s->lookup || s->lookup(s->lookup_ctx, first, &f) < 0) {
-				rc = ur_proto_fail(err, EPROTO, "hard-link reference %ld not found",
+				rc = ur_err_stream(err, EPROTO, "hard-link reference %ld not found",
 						   (long)first);
 				goto fail;
 			}
@@ -445,7 +445,7 @@ int ur_fentry_decode(struct ur_fentry_state *s, struct ur_rbuf *r, struct ur_wen
 
 		NEED(ur_get_varlong(r, 3, &size, err));
 		if (size < 0) {
-			rc = ur_proto_fail(err, EPROTO, "negative file length %lld",
+			rc = ur_err_stream(err, EPROTO, "negative file length %lld",
 					   (long long)size);
 			goto fail;
 		}
@@ -456,7 +456,7 @@ int ur_fentry_decode(struct ur_fentry_state *s, struct ur_rbuf *r, struct ur_wen
 	if (x & UR_XMIT_MOD_NSEC) {
 		NEED(ur_get_varint(r, &v, err));
 		if (v < 0 || v > MAX_NSEC) {
-			rc = ur_proto_fail(err, EPROTO, "modtime_nsec out of range: %ld", (long)v);
+			rc = ur_err_stream(err, EPROTO, "modtime_nsec out of range: %ld", (long)v);
 			goto fail;
 		}
 		e->mtime_nsec = (uint32_t)v;
@@ -474,7 +474,7 @@ int ur_fentry_decode(struct ur_fentry_state *s, struct ur_rbuf *r, struct ur_wen
 	/* Checked after XMIT_SAME_MODE too: a first entry that claims the
 	 * previous mode would otherwise get mode 0. */
 	if ((mode & ~0177777u) || (!valid_type(mode) && !(mode == 0 && c->allow_mode0))) {
-		rc = ur_proto_fail(err, EPROTO, "invalid file mode 0%o", (unsigned)mode);
+		rc = ur_err_stream(err, EPROTO, "invalid file mode 0%o", (unsigned)mode);
 		goto fail;
 	}
 	if (c->preserve_atimes && !IS_TYPE(mode, W_IFDIR) && !(x & UR_XMIT_SAME_ATIME))
@@ -505,7 +505,7 @@ int ur_fentry_decode(struct ur_fentry_state *s, struct ur_rbuf *r, struct ur_wen
 	if (c->preserve_links && IS_TYPE(mode, W_IFLNK)) {
 		NEED(ur_get_varint(r, &v, err));
 		if (v < 0 || v >= UR_FNAME_MAX) {
-			rc = ur_proto_fail(err, EBADMSG, "overflow: linkname_len=%ld", (long)v);
+			rc = ur_err_stream(err, EBADMSG, "overflow: linkname_len=%ld", (long)v);
 			goto fail;
 		}
 		NEED(ur_get_bytes(r, s->link, (size_t)v));
@@ -566,7 +566,7 @@ int ur_fentry_name_check(const char *name, size_t len, bool relative_paths, stru
 	}
 	return 0;
 bad:
-	return ur_proto_fail(err, EPROTO, "unsafe pathname from sender: %.*s",
+	return ur_err_stream(err, EPROTO, "unsafe pathname from sender: %.*s",
 			     (int)(len > 200 ? 200 : len), name);
 }
 
@@ -616,7 +616,7 @@ int ur_idlist_decode(struct ur_rbuf *r, bool id0_names, uint32_t *id, char *name
 	}
 	if (memchr(name, 0, len)) {
 		r->pos = start;
-		return ur_proto_fail(err, EBADMSG, "NUL byte in a user or group name");
+		return ur_err_stream(err, EBADMSG, "NUL byte in a user or group name");
 	}
 	name[len] = '\0';
 	*name_len = len;

@@ -45,7 +45,7 @@ int ur_hs_get_version(struct ur_rbuf *r, int *version, struct ur_err *err)
 		return rc;
 	if (v < UR_PEER_MIN_PROTOCOL || v > UR_PEER_MAX_PROTOCOL) {
 		r->pos = start;
-		return ur_proto_fail(err, EPROTO,
+		return ur_err_stream(err, EPROTO,
 				     "protocol version mismatch -- is your shell clean? (got %ld)",
 				     (long)v);
 	}
@@ -58,7 +58,7 @@ int ur_hs_agree(struct ur_caps *c, int ours, int theirs, struct ur_err *err)
 	c->remote_protocol = theirs;
 	c->protocol = ours < theirs ? ours : theirs;
 	if (c->protocol < UR_MIN_PROTOCOL)
-		return ur_proto_fail(err, EPROTO, "protocol %d is too old (need %d or later)",
+		return ur_err_stream(err, EPROTO, "protocol %d is too old (need %d or later)",
 				     c->protocol, UR_MIN_PROTOCOL);
 	c->mod_nsec = c->protocol >= 31;
 	c->specials_rdev = c->protocol < 31;
@@ -349,7 +349,7 @@ int ur_nstr_choose(enum ur_nstr_kind kind, const char *ours, const char *peer, s
 		i = j;
 	}
 	if (best < 0)
-		return ur_proto_fail(err, EPROTO, "Failed to negotiate a %s choice.",
+		return ur_err_stream(err, EPROTO, "Failed to negotiate a %s choice.",
 				     kind == UR_NSTR_CHECKSUM ? "checksum" : "compress");
 	return best;
 }

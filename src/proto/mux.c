@@ -78,9 +78,9 @@ int ur_mux_hdr_check(int tag, uint32_t len, struct ur_err *err)
 	const struct ur_msg_info *m = ur_msg_lookup(tag);
 
 	if (!m)
-		return ur_proto_fail(err, EPROTO, "unexpected tag %d", tag);
+		return ur_err_stream(err, EPROTO, "unexpected tag %d", tag);
 	if ((len < m->min_len || len > m->max_len) && !(m->alt_len && len == m->alt_len))
-		return ur_proto_fail(err, EPROTO, "invalid length %u for %s", (unsigned)len,
+		return ur_err_stream(err, EPROTO, "invalid length %u for %s", (unsigned)len,
 				     m->name);
 	return 0;
 }

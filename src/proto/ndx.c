@@ -93,7 +93,7 @@ int ur_ndx_decode(struct ur_ndx_state *s, struct ur_rbuf *r, int32_t *ndx, struc
 	}
 	/* A relative step past INT32_MAX is a hostile or broken peer. */
 	if (val > (uint32_t)INT32_MAX)
-		return ur_proto_fail(err, EPROTO, "invalid file index: %lu", (unsigned long)val);
+		return ur_err_stream(err, EPROTO, "invalid file index: %lu", (unsigned long)val);
 	r->pos += used;
 	*prev = (int32_t)val;
 	*ndx = prev == &s->prev_neg ? -(int32_t)val : (int32_t)val;

@@ -26,7 +26,7 @@ int ur_xfer_stats_decode(struct ur_rbuf *r, struct ur_xfer_stats *s, struct ur_e
 	for (int i = 0; i < 5; i++) {
 		rc = ur_get_varlong(r, 3, &v[i], err);
 		if (rc == 0 && v[i] < 0)
-			rc = ur_proto_fail(err, EPROTO, "negative transfer statistic");
+			rc = ur_err_stream(err, EPROTO, "negative transfer statistic");
 		if (rc < 0) {
 			r->pos = start;
 			return rc;
@@ -65,7 +65,7 @@ int ur_del_stats_decode(struct ur_rbuf *r, struct ur_del_stats *s, struct ur_err
 	for (int i = 0; i < 5; i++) {
 		rc = ur_get_varint(r, &v[i], err);
 		if (rc == 0 && (v[i] < 0 || v[i] > UR_MAX_DEL_STAT))
-			rc = ur_proto_fail(err, EPROTO, "deletion count out of range: %ld",
+			rc = ur_err_stream(err, EPROTO, "deletion count out of range: %ld",
 					   (long)v[i]);
 		if (rc < 0) {
 			r->pos = start;

@@ -47,7 +47,7 @@ int ur_sum_head_decode(struct ur_rbuf *r, int max_s2length, struct ur_sum_head *
 	bad = bad_field(&t, max_s2length);
 	if (bad) {
 		r->pos -= 16;
-		return ur_proto_fail(
+		return ur_err_stream(
 		    err, EPROTO,
 		    "Invalid %s in sum head (count %ld, blength %ld, s2length %ld, "
 		    "remainder %ld)",

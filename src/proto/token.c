@@ -28,7 +28,7 @@ int ur_token_read(struct ur_token_reader *t, struct ur_rbuf *r, struct ur_token 
 
 			if (block >= t->nblocks) {
 				r->pos = start;
-				return ur_proto_fail(err, EPROTO,
+				return ur_err_stream(err, EPROTO,
 						     "invalid block index %lld (of %ld)",
 						     (long long)block, (long)t->nblocks);
 			}

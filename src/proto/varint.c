@@ -2,24 +2,7 @@
 #include "proto/varint.h"
 
 #include <errno.h>
-#include <stdarg.h>
-#include <stdio.h>
 #include <string.h>
-
-int ur_proto_fail(struct ur_err *err, int errnum, const char *fmt, ...)
-{
-	if (err) {
-		va_list ap;
-
-		va_start(ap, fmt);
-		vsnprintf(err->msg, sizeof(err->msg), fmt, ap);
-		va_end(ap);
-		err->errnum = errnum;
-		/* A malformed stream is rsync's RERR_STREAMIO; a forbidden value RERR_PROTOCOL. */
-		err->code = errnum == EBADMSG ? UR_EXIT_STREAMIO : UR_EXIT_PROTOCOL;
-	}
-	return -errnum;
-}
 
 int ur_get_u8(struct ur_rbuf *r, uint8_t *v)
 {
@@ -77,7 +60,7 @@ static int get_var(struct ur_rbuf *r, int width, int min, uint64_t *out, struct 
 		return -ENODATA;
 	extra = lead_extra(s[0]);
 	if (min + extra > width + 1)
-		return ur_proto_fail(err, EBADMSG, "overflow in %s (lead byte 0x%02x)",
+		return ur_err_stream(err, EBADMSG, "overflow in %s (lead byte 0x%02x)",
 				     width == 4 ? "varint" : "varlong", s[0]);
 	if (left < (size_t)(min + extra))
 		return -ENODATA;
@@ -132,7 +115,7 @@ int ur_get_vstring(struct ur_rbuf *r, char *buf, size_t cap, size_t *len, struct
 	}
 	if (n >= cap) {
 		r->pos = start;
-		return ur_proto_fail(err, EPROTO, "over-long vstring received (%zu > %zu)", n,
+		return ur_err_stream(err, EPROTO, "over-long vstring received (%zu > %zu)", n,
 				     cap ? cap - 1 : 0);
 	}
 	if (ur_get_bytes(r, buf, n) < 0) {

@@ -24,10 +24,6 @@
 #include "util/err.h"
 
 
-/* Record a decoding failure in err; returns -errnum (-EBADMSG or -EPROTO). */
-int ur_proto_fail(struct ur_err *err, int errnum, const char *fmt, ...)
-    __attribute__((format(printf, 3, 4)));
-
 /* Readers: 0, -ENODATA, or -EBADMSG/-EPROTO with detail in err (may be NULL). */
 int ur_get_u8(struct ur_rbuf *r, uint8_t *v);
 int ur_get_bytes(struct ur_rbuf *r, void *dst, size_t n);

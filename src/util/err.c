@@ -1,6 +1,7 @@
 /* SPDX-License-Identifier: GPL-3.0-or-later */
 #include "util/err.h"
 
+#include <errno.h>
 #include <stdarg.h>
 #include <stdio.h>
 
@@ -54,4 +55,18 @@ int ur_err_set(struct ur_err *err, int code, int errnum, const char *fmt, ...)
 		err->errnum = errnum;
 	}
 	return errnum ? -errnum : -1;
+}
+
+int ur_err_stream(struct ur_err *err, int errnum, const char *fmt, ...)
+{
+	if (err) {
+		va_list ap;
+
+		va_start(ap, fmt);
+		vsnprintf(err->msg, sizeof(err->msg), fmt, ap);
+		va_end(ap);
+		err->errnum = errnum;
+		err->code = errnum == EBADMSG ? UR_EXIT_STREAMIO : UR_EXIT_PROTOCOL;
+	}
+	return -errnum;
 }

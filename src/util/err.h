@@ -48,4 +48,12 @@ struct ur_err {
 int ur_err_set(struct ur_err *err, int code, int errnum, const char *fmt, ...)
 	__attribute__((format(printf, 4, 5)));
 
+/* A stream that failed to decode (the wire codec's, a compressed token
+ * stream's): the message in err and rsync's exit code for it, 12
+ * (RERR_STREAMIO) for errnum EBADMSG, a malformed stream, and 2
+ * (RERR_PROTOCOL) for EPROTO, a value it may not hold. Returns -errnum;
+ * err may be NULL. */
+int ur_err_stream(struct ur_err *err, int errnum, const char *fmt, ...)
+	__attribute__((format(printf, 3, 4)));
+
 #endif
