@@ -20,11 +20,12 @@
  * the literal pieces (copied: the match's pointers are borrowed) and the
  * block numbers in order.
  *
- * On W4 (1 GiB, 1,000 changed 4 KiB blocks, tmpfs) the match costs about
- * 0.4 s of CPU (reading the new file, rolling, strong and whole-file
- * sums) and the patch 0.55 s (reading the basis again, writing 1 GiB into
- * fresh pages, the whole-file sum): one after the other they were most of
- * the 1.5 s; side by side the patch alone sets the pace.
+ * On W4 (1 GiB, 1,000 changed 4 KiB blocks, tmpfs) the match and the
+ * patch each cost about 0.4 s of CPU (the match reading the new file,
+ * rolling and confirming blocks by their strong sums; the patch reading
+ * the basis again and writing 1 GiB): one after the other they were most
+ * of the copy's time, side by side the match sets the pace
+ * (docs/benchmarks.md, W4).
  */
 
 /* A batch stands for at most this much output, so the patch starts soon

@@ -601,6 +601,22 @@ static int delta_open(struct ur_source *s, struct ur_engine *eng, const struct u
 	return 0;
 }
 
+/* The counters and %b of a delta copy that wrote `written` bytes (0 for
+ * one that failed). */
+static void delta_account(struct ur_engine *eng, struct ur_item *it,
+			  const struct ur_delta_stats *st, int64_t written, bool redo)
+{
+	/* The generator counts what arrived as literal data; only the
+	 * literal part was (not the matches, nor what --append kept). */
+	eng->st.matched_data += st->matched;
+	eng->st.literal_data += st->literal - written;
+	/* %b: what rsync's sender writes for it (index and flags, sum head,
+	 * a header per literal piece, a token per match, end and file sum) */
+	it->bytes_xfer = 3 + 16 + st->literal + 4 * (st->pieces + st->matches) + 4 + 16;
+	if (redo)
+		it->bytes_xfer += 4; /* an index behind the last: its long form */
+}
+
 static int64_t delta_copy(struct ur_source *s, struct ur_engine *eng, int out, int64_t size,
 			  int *which, struct ur_item *it)
 {
@@ -643,9 +659,7 @@ static int64_t delta_copy(struct ur_source *s, struct ur_engine *eng, int out, i
 			/* -EBADMSG: the basis changed under us, and the file
 			 * comes again, as when whole-file sums differ */
 			ds->verify_failed = n == -EBADMSG;
-			eng->st.matched_data += st.matched;
-			eng->st.literal_data += st.literal - (n >= 0 ? n : 0);
-			it->bytes_xfer = 3 + 16 + st.literal + 4 * (st.pieces + st.matches) + 4 + 16;
+			delta_account(eng, it, &st, n >= 0 ? n : 0, ds->redo);
 			return n;
 		}
 	}
@@ -674,15 +688,7 @@ static int64_t delta_copy(struct ur_source *s, struct ur_engine *eng, int out, i
 	}
 	int64_t total = pt.out_off;
 	ur_delta_patch_release(&pt);
-	/* The generator counts what arrived as literal data; only the
-	 * literal part was (not the matches, nor what --append kept). */
-	eng->st.matched_data += st.matched;
-	eng->st.literal_data += st.literal - (rc >= 0 ? total : 0);
-	/* %b: what rsync's sender writes for it (index and flags, sum head,
-	 * a header per literal piece, a token per match, end and file sum) */
-	it->bytes_xfer = 3 + 16 + st.literal + 4 * (st.pieces + st.matches) + 4 + 16;
-	if (ds->redo)
-		it->bytes_xfer += 4; /* an index behind the last: its long form */
+	delta_account(eng, it, &st, rc >= 0 ? total : 0, ds->redo);
 	if (st.read_error) {
 		/* The source read short: its sum was spoiled, so the file
 		 * failed verification above and comes again. */
