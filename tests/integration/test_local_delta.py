@@ -50,6 +50,34 @@ def test_delta_stats(rr, opts):
     rr.check(["-ai", "--stats", *opts, "src/", "dst/"], delta_tree)
 
 
+def big_delta_tree(t):
+    """Files past the size where a local delta runs on threads (16 MiB):
+    scattered rewrites, an insertion and a truncation across several of
+    its batches, and one small file beside them that takes the serial
+    path."""
+    base = _base(20 << 20, "big-base")
+    scattered = bytearray(base)
+    for off in range(123_457, len(base) - 5000, 1_300_000):
+        scattered[off:off + 4096] = _base(4096, off)
+    variants = {
+        "big-scattered": (bytes(scattered), base),
+        "big-inserted": (base[:9 << 20] + b"INSERTED" * 700 + base[9 << 20:], base),
+        "big-truncated": (base[:(17 << 20) + 333], base),
+        "small": (scattered[:300_000], base[:300_000]),
+    }
+    for name, (s, d) in variants.items():
+        t.file("src/" + name, s, mtime=T1)
+        t.file("dst/" + name, d, mtime=T0)
+
+
+@pytest.mark.parametrize("opts", [["--stats"], ["--out-format=%i %n %l %b"]],
+                         ids=lambda o: " ".join(o))
+def test_delta_big_files(rr, opts):
+    """The threaded local delta: the same files, literal/matched split and
+    %b as rsync's (which runs the same delta in three processes)."""
+    rr.check(["-ai", "--no-W", *opts, "src/", "dst/"], big_delta_tree)
+
+
 def append_tree(t):
     tail = b"B" * 50_000
     t.file("src/grow", b"A" * 100_000 + tail, mtime=T1)
