@@ -13,7 +13,7 @@
 /* A "name9" level means name4, as in rsync. */
 #define UR_MAX_OUT_LEVEL 4
 
-/* The --info or --debug flag family: names in enum order (cli/opts.h). */
+/* The --info or --debug flag family: names in enum order (opts/opts.h). */
 struct ur_out_words {
 	const char *opt;	  /* "--info" or "--debug" */
 	const char *const *names; /* [count], upper case */

@@ -5,7 +5,7 @@
  * plus our own --io-uring/--no-io-uring.
  */
 #include "cli/cli_int.h"
-#include "cli/opts.h"
+#include "opts/opts.h"
 
 #include <ctype.h>
 #include <stdbool.h>

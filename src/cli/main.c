@@ -1,5 +1,5 @@
 /* SPDX-License-Identifier: GPL-3.0-or-later */
-#include "cli/opts.h"
+#include "cli/cli.h"
 #include "session/session.h"
 #include "util/log.h"
 

@@ -48,9 +48,10 @@
  * refuses it (no way to set a creation time there).
  */
 #include "config.h"
-#include "cli/opts.h"
+#include "cli/cli.h"
+#include "opts/opts.h"
 #include "cli/cli_int.h"
-#include "engine/report.h"
+#include "report/report.h"
 #include "meta/chmod.h"
 #include "util/err.h"
 #include "util/log.h"
@@ -77,7 +78,6 @@
 
 #define PATH_CAP	  4096 /* rsync's MAXPATHLEN on Linux */
 #define MAX_BATCH_NAME	  256
-#define DEFAULT_MAX_ALLOC ((int64_t)1 << 30)
 
 enum { PRIO_DEFAULT = 0, PRIO_USER = 2 };
 
@@ -2031,36 +2031,6 @@ static void ctx_init(struct pctx *c, struct ur_opts *o, int argc, char **argv, b
 	c->human = 1;
 	c->max_delete = INT_MIN;
 	c->protocol = UR_PROTOCOL_VERSION;
-}
-
-void ur_opts_init(struct ur_opts *o)
-{
-	memset(o, 0, sizeof(*o));
-	o->implied_dirs = true;
-	o->inc_recursive = -1;
-	o->am_root = -1;
-	o->whole_file = -1;
-	o->min_size = -1;
-	o->max_size = -1;
-	o->max_delete = -1;
-	o->compress_level = -1;
-	o->human_level = 1;
-	o->max_alloc = DEFAULT_MAX_ALLOC;
-	o->info[UR_INFO_NONREG] = 1;
-	o->io_policy = UR_IO_AUTO;
-}
-
-void ur_opts_release(struct ur_opts *o)
-{
-	ur_chmod_free(o->chmod);
-	o->chmod = NULL;
-	free(o->usermap);
-	o->usermap = NULL;
-	free(o->groupmap);
-	o->groupmap = NULL;
-	free(o->filters);
-	o->filters = NULL;
-	o->filter_count = 0;
 }
 
 int ur_opts_parse(struct ur_opts *o, int argc, char **argv)

@@ -5,7 +5,7 @@
  * BACKUP_DIR/NAME+SUFFIX (the backup dir is relative to the destination).
  */
 #include "engine/engine.h"
-#include "engine/eio_int.h"
+#include "io/io_sys.h"
 #include "util/err.h"
 #include "util/log.h"
 

@@ -1,7 +1,7 @@
 /* SPDX-License-Identifier: GPL-3.0-or-later */
 /* Deleting extraneous destination files (--delete and friends). */
 #include "engine/engine.h"
-#include "engine/eio_int.h"
+#include "io/io_sys.h"
 #include "filter/filter.h"
 #include "util/err.h"
 #include "util/log.h"

@@ -1,7 +1,7 @@
 /* SPDX-License-Identifier: GPL-3.0-or-later */
 /* The run loop shared by the roles: walk segment by segment, depth first. */
 #include "engine/engine.h"
-#include "engine/eio_int.h"
+#include "io/io_sys.h"
 #include "engine/hlink.h"
 #include "filter/filter.h"
 #include "util/err.h"
@@ -503,4 +503,22 @@ int ur_engine_run(struct ur_engine *eng, struct ur_flist *top)
 	if (!eng->fatal)
 		ur_generator_finish(eng);
 	return 0;
+}
+
+enum ur_sum_kind ur_sum_kind_of(enum ur_csum c)
+{
+	switch (c) {
+	case UR_CSUM_MD4:
+		return UR_SUM_MD4;
+	case UR_CSUM_MD5:
+		return UR_SUM_MD5;
+	case UR_CSUM_XXH64:
+		return UR_SUM_XXH64;
+	case UR_CSUM_XXH3_64:
+		return UR_SUM_XXH3_64;
+	case UR_CSUM_XXH3_128:
+		return UR_SUM_XXH3_128;
+	default:
+		return UR_SUM_NONE;
+	}
 }

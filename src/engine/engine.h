@@ -24,9 +24,10 @@
 #include <sys/stat.h>
 
 #include "checksum/checksum.h"
-#include "cli/opts.h"
-#include "engine/report.h"
+#include "opts/opts.h"
+#include "report/report.h"
 #include "flist/flist.h"
+#include "proto/handshake.h"
 
 struct ur_io;
 struct ur_dir;
@@ -40,7 +41,6 @@ struct ur_root {
 };
 
 struct ur_engine;
-struct ur_wire;
 struct ur_hlinks;
 
 /* How the generator asks for a regular file (see top of file). */
@@ -150,7 +150,11 @@ struct ur_engine {
 	bool filter_walking;      /* per-directory merge files are being read */
 	uint32_t walk_root;       /* ...under this root */
 
-	struct ur_wire *wire;     /* the connection when a role runs over the wire */
+	/* A role run over the wire: the connection's state, which the engine
+	 * never looks into (wire/ owns it and reaches the roles through chan),
+	 * and the checksum the two ends negotiated. NULL for a local copy. */
+	void *chan_state;
+	enum ur_sum_kind xfer_sum;
 	struct ur_hlinks *hl;     /* -H in a local copy: groups by device and inode */
 	int64_t hl_seq;           /* -H in a local copy: walk order of non-directories */
 };
@@ -196,6 +200,10 @@ bool ur_generate(struct ur_engine *eng, const struct ur_flist *fl, struct ur_fen
 int ur_partial_name(const struct ur_engine *eng, const char *dname, char *buf, size_t cap);
 /* Remove it, and its directory if that is now empty (a relative one). */
 void ur_partial_drop(struct ur_engine *eng, const char *pname);
+
+/* The whole-file checksum kind of a negotiated checksum (protocol 30+:
+ * the modern, unseeded MD4). */
+enum ur_sum_kind ur_sum_kind_of(enum ur_csum c);
 
 /* The checksum of the transfer: the negotiated one over the wire; locally
  * --checksum-choice's first name, or what two rsync 3.5.0 peers agree on. */

@@ -11,7 +11,7 @@
  * with the messages the synchronous path prints.
  */
 #include "engine/engine.h"
-#include "engine/eio_int.h"
+#include "io/io_sys.h"
 #include "util/err.h"
 #include "util/log.h"
 

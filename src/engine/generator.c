@@ -1,7 +1,7 @@
 /* SPDX-License-Identifier: GPL-3.0-or-later */
 /* The generating role: compare each entry with the destination and act. */
 #include "engine/engine.h"
-#include "engine/eio_int.h"
+#include "io/io_sys.h"
 #include "meta/symlink.h"
 #include "util/err.h"
 #include "util/log.h"
@@ -159,7 +159,7 @@ static void make_item(struct ur_engine *eng, const struct ur_flist *fl, const st
 		.iflags = iflags,
 		.local_name = local,
 		.skip_group = !ur_can_chgrp(eng, fe->gid),
-		.side = eng->wire ? UR_SIDE_RECEIVER : UR_SIDE_LOCAL,
+		.side = eng->chan_state ? UR_SIDE_RECEIVER : UR_SIDE_LOCAL,
 		.checksum_len = ur_sum_len(ur_engine_xfer_kind(eng)),
 	};
 }

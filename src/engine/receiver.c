@@ -6,9 +6,8 @@
  */
 #include "config.h"
 #include "engine/engine.h"
-#include "engine/delta.h"
-#include "engine/eio_int.h"
-#include "engine/wire.h"
+#include "delta/delta.h"
+#include "io/io_sys.h"
 #include "proto/handshake.h"
 #include "util/err.h"
 #include "util/log.h"
@@ -140,14 +139,14 @@ void ur_partial_drop(struct ur_engine *eng, const char *pname)
 enum ur_sum_kind ur_engine_xfer_kind(const struct ur_engine *eng)
 {
 	const char *cc = eng->o->checksum_choice;
-	if (eng->wire)
-		return ur_wire_sum_kind(eng->wire->caps.checksum);
+	if (eng->chan_state)
+		return eng->xfer_sum;
 	if (cc) {
 		/* --checksum-choice=XFER[,FILE]: the transfer's is the first */
 		const char *comma = strchr(cc, ',');
 		int id = ur_nstr_lookup(UR_NSTR_CHECKSUM, cc, comma ? (size_t)(comma - cc) : strlen(cc));
 		if (id >= 0)
-			return ur_wire_sum_kind((enum ur_csum)id);
+			return ur_sum_kind_of((enum ur_csum)id);
 	}
 	/* what two rsync 3.5.0 peers agree on (md5 without libxxhash) */
 	return ur_sum_supported(UR_SUM_XXH3_128) ? UR_SUM_XXH3_128 : UR_SUM_MD5;
@@ -555,7 +554,7 @@ out:
 
 /*
  * --no-whole-file on a local copy: the same delta code as over the wire
- * (engine/delta.c), the destination's file the basis. Its block sums go
+ * (delta/delta.c), the destination's file the basis. Its block sums go
  * into a table, the source is matched against it, and the result is
  * rebuilt into the temporary file from the basis and the literal data.
  */

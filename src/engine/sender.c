@@ -1,7 +1,7 @@
 /* SPDX-License-Identifier: GPL-3.0-or-later */
 /* The sending role: walk the source into file-list segments. */
 #include "engine/engine.h"
-#include "engine/eio_int.h"
+#include "io/io_sys.h"
 #include "filter/filter.h"
 #include "meta/chmod.h"
 #include "meta/symlink.h"

@@ -5,7 +5,7 @@
 /*
  * Which fastio backend a run asks for (docs/fastio.md "Choosing the
  * backend"): --io-uring, --no-io-uring, or the default, auto. Its own
- * header so cli/opts.h can carry the choice without io/ depending on cli/.
+ * header so opts/opts.h can carry the choice without io/ depending on cli/.
  */
 enum ur_io_policy { UR_IO_AUTO = 0, UR_IO_URING, UR_IO_POSIX };
 

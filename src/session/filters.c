@@ -6,7 +6,7 @@
  */
 #include "session/filters.h"
 #include "engine/engine.h"
-#include "engine/eio_int.h"
+#include "io/io_sys.h"
 #include "filter/filter.h"
 #include "util/err.h"
 #include "util/log.h"

@@ -2,7 +2,7 @@
 #ifndef UR_SESSION_REMOTE_H
 #define UR_SESSION_REMOTE_H
 
-#include "cli/opts.h"
+#include "opts/opts.h"
 
 struct ur_remote_spec;
 

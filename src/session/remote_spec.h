@@ -5,7 +5,7 @@
 #include <stdbool.h>
 #include <stddef.h>
 
-#include "cli/opts.h"
+#include "opts/opts.h"
 #include "util/err.h"
 
 /*

@@ -7,7 +7,7 @@
  * named "rsync" unless --rsync-path says otherwise.
  */
 #include "session/rsh.h"
-#include "engine/report.h"
+#include "report/report.h"
 #include "proto/handshake.h"
 #include "session/remote_spec.h"
 

@@ -17,7 +17,7 @@
 #include <stddef.h>
 #include <sys/types.h>
 
-#include "cli/opts.h"
+#include "opts/opts.h"
 #include "util/err.h"
 
 /* A growable argv. v is NULL-terminated once anything was pushed; the

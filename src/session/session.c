@@ -3,7 +3,7 @@
 #include "session/session.h"
 #include "session/rsh.h"
 #include "engine/engine.h"
-#include "engine/eio_int.h"
+#include "io/io_sys.h"
 #include "session/filters.h"
 #include "session/remote.h"
 #include "session/remote_spec.h"

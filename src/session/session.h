@@ -2,7 +2,7 @@
 #ifndef UR_SESSION_H
 #define UR_SESSION_H
 
-#include "cli/opts.h"
+#include "opts/opts.h"
 
 /* Classify the operands, run the transfer they describe, print the closing
  * error line; returns the process exit code. */

@@ -1,6 +1,6 @@
 /* SPDX-License-Identifier: GPL-3.0-or-later */
 /*
- * libFuzzer target for the whole delta (src/engine/delta.c): signature of
+ * libFuzzer target for the whole delta (src/delta/delta.c): signature of
  * a basis, the sender's match of a new file against it, and the patch
  * from that stream must give back the new file, with the sender's and the
  * receiver's whole-file sums equal. Byte 0 is the block size (1..128, so
@@ -15,7 +15,7 @@
 #include <string.h>
 #include <unistd.h>
 
-#include "engine/delta.h"
+#include "delta/delta.h"
 
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size);
 

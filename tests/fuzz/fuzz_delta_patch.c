@@ -1,6 +1,6 @@
 /* SPDX-License-Identifier: GPL-3.0-or-later */
 /*
- * libFuzzer target for the receiver's side of the delta (src/engine/
+ * libFuzzer target for the receiver's side of the delta (src/delta/
  * delta.c): a sum head and a token stream from the peer applied to a
  * basis file. Bytes 0-7 choose the chunk size the token reader is fed in,
  * the head (count, block length, remainder) and the basis's length (its
@@ -19,7 +19,7 @@
 #include <string.h>
 #include <unistd.h>
 
-#include "engine/delta.h"
+#include "delta/delta.h"
 
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size);
 

@@ -12,7 +12,7 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "proto/stats.h"
+#include "proto/xfer_stats.h"
 #include "proto/varint.h"
 
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size);

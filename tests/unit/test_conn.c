@@ -1,6 +1,6 @@
 /* SPDX-License-Identifier: GPL-3.0-or-later */
 /*
- * engine/conn.c, the buffered multiplexed connection, over socket pairs:
+ * wire/conn.c, the buffered multiplexed connection, over socket pairs:
  * frames written are rsync's frames, messages reach the handler in order
  * with the data, bytes read ahead before multiplexing starts are parsed as
  * frames afterwards, a peer that closes is an error with rsync's wording,
@@ -19,7 +19,7 @@
 
 #include <cmocka.h>
 
-#include "engine/conn.h"
+#include "wire/conn.h"
 
 static void pair(int sv[2])
 {

@@ -1,6 +1,6 @@
 /* SPDX-License-Identifier: GPL-3.0-or-later */
 /*
- * The delta engine (src/engine/delta.c): signatures against the block sums
+ * The delta engine (src/delta/delta.c): signatures against the block sums
  * rsync 3.5.0's generator sent, and round trips signature -> match ->
  * token stream -> patch for the usual kinds of change, with the amount of
  * literal data checked; hostile token streams refused.
@@ -26,7 +26,7 @@
 
 #include <cmocka.h>
 
-#include "engine/delta.h"
+#include "delta/delta.h"
 #include "scratch.h"
 
 static char dir[64];

@@ -1,6 +1,6 @@
 /* SPDX-License-Identifier: GPL-3.0-or-later */
 /*
- * The local delta copy (src/engine/delta_local.c): signature, match and
+ * The local delta copy (src/delta/delta_local.c): signature, match and
  * patch in one call, on the caller's thread or shared with helpers. The
  * output must be the new file byte for byte and the counters the same
  * whatever the number of threads: small files, files of several batches
@@ -20,7 +20,7 @@
 
 #include <cmocka.h>
 
-#include "engine/delta.h"
+#include "delta/delta.h"
 #include "scratch.h"
 
 static char dir[64];

@@ -17,7 +17,7 @@
 #include <string.h>
 #include <unistd.h>
 
-#include "cli/opts.h"
+#include "cli/cli.h"
 
 enum ftype { F_END = 0, F_INT, F_BOOL, F_I64, F_STR, F_INFO, F_DEBUG, F_ARG, F_NARGS, F_PTR };
 

@@ -20,7 +20,7 @@
 #include "proto/item.h"
 #include "proto/mux.h"
 #include "proto/ndx.h"
-#include "proto/stats.h"
+#include "proto/xfer_stats.h"
 #include "proto/sumhead.h"
 #include "proto/token.h"
 #include "data/proto_vectors.h"

@@ -24,7 +24,7 @@
 
 #include <cmocka.h>
 
-#include "engine/report.h"
+#include "report/report.h"
 
 #define N_ELEMS(a) (sizeof(a) / sizeof((a)[0]))
 

@@ -19,7 +19,8 @@
 #include <string.h>
 #include <unistd.h>
 
-#include "cli/opts.h"
+#include "cli/cli.h"
+#include "opts/opts.h"
 #include "session/remote_spec.h"
 #include "session/rsh.h"
 #include "util/err.h"

@@ -5,8 +5,8 @@
  */
 #include "config.h"
 #include "checksum/checksum.h"
-#include "engine/delta.h"
-#include "engine/wire.h"
+#include "delta/delta.h"
+#include "wire/wire.h"
 #include "filter/filter.h"
 #include "proto/item.h"
 #include "proto/sumhead.h"
@@ -530,7 +530,7 @@ static void sig_params(const struct ur_engine *eng, const struct ur_wire *w, boo
 {
 	const struct ur_opts *o = eng->o;
 	*p = (struct ur_sig_params){
-		.kind = ur_wire_sum_kind(w->caps.checksum),
+		.kind = ur_sum_kind_of(w->caps.checksum),
 		.seed = w->caps.checksum_seed,
 		.seed_fix = w->caps.seed_fix,
 		.protocol = w->protocol,
@@ -547,7 +547,7 @@ static bool wants_delta(const struct ur_engine *eng)
 {
 	const struct ur_opts *o = eng->o;
 	/* rsync sends whole files when the checksum is "none" */
-	return (o->whole_file != 1 || o->append) && eng->wire->caps.checksum != UR_CSUM_NONE;
+	return (o->whole_file != 1 || o->append) && ur_wire_of(eng)->caps.checksum != UR_CSUM_NONE;
 }
 
 struct sig_out {
@@ -563,26 +563,6 @@ static int put_block_sum(void *ctx, uint32_t rolling, const uint8_t *strong, int
 	if (rc == 0 && (rc = ur_sum_block_put(&b, rolling, strong, s2len)) == 0)
 		ur_conn_commit(so->c, &b);
 	return rc;
-}
-
-/* The whole-file checksum kind for the negotiated checksum (protocol 30+:
- * the modern, unseeded MD4). */
-enum ur_sum_kind ur_wire_sum_kind(enum ur_csum c)
-{
-	switch (c) {
-	case UR_CSUM_MD4:
-		return UR_SUM_MD4;
-	case UR_CSUM_MD5:
-		return UR_SUM_MD5;
-	case UR_CSUM_XXH64:
-		return UR_SUM_XXH64;
-	case UR_CSUM_XXH3_64:
-		return UR_SUM_XXH3_64;
-	case UR_CSUM_XXH3_128:
-		return UR_SUM_XXH3_128;
-	default:
-		return UR_SUM_NONE;
-	}
 }
 
 static int item_request(struct ur_wire *w, int32_t ndx, uint16_t iflags, uint8_t basis_type)
@@ -813,7 +793,7 @@ static int64_t wire_copy(struct ur_source *s, struct ur_engine *eng, int out, in
 		}
 	}
 	uint8_t mine[UR_SUM_MAX_LEN], theirs[UR_SUM_MAX_LEN];
-	int slen = ur_sum_len(ur_wire_sum_kind(w->caps.checksum));
+	int slen = ur_sum_len(ur_sum_kind_of(w->caps.checksum));
 	if (!werr && out >= 0 && (rc = ur_delta_patch_finish(&pt, mine)) < 0)
 		werr = -rc;
 	int64_t total = pt.out_off;
@@ -835,7 +815,7 @@ static int64_t wire_copy(struct ur_source *s, struct ur_engine *eng, int out, in
 		ws->redo = true;
 		return -EBADMSG;
 	}
-	ur_item_set_sum(eng, it, ur_wire_sum_kind(w->caps.checksum), mine, slen);
+	ur_item_set_sum(eng, it, ur_sum_kind_of(w->caps.checksum), mine, slen);
 	return total;
 }
 
@@ -956,7 +936,7 @@ static int receive_one(struct ur_engine *eng, struct wire_src *ws, const struct 
  * ur_generate() would have. */
 static int wire_drain(struct ur_engine *eng)
 {
-	struct ur_wire *w = eng->wire;
+	struct ur_wire *w = ur_wire_of(eng);
 	const struct ur_opts *o = eng->o;
 	int64_t saved = eng->cur_index;
 	while (w->phead < w->npend && !eng->fatal) {
@@ -1044,7 +1024,7 @@ static int wire_send_file(struct ur_engine *eng, const struct ur_flist *fl,
 			  const struct ur_fentry *fe, const char *dname, bool dst_exists,
 			  struct ur_item *it, int64_t *bytes)
 {
-	struct ur_wire *w = eng->wire;
+	struct ur_wire *w = ur_wire_of(eng);
 	struct wire_src ws = {
 	    .base = {.open = wire_open,
 		     .copy = wire_copy,
@@ -1103,7 +1083,7 @@ static int wire_send_file(struct ur_engine *eng, const struct ur_flist *fl,
 static bool wire_same_contents(struct ur_engine *eng, const struct ur_flist *fl,
 			       const struct ur_fentry *fe, const char *dname)
 {
-	struct ur_wire *w = eng->wire;
+	struct ur_wire *w = ur_wire_of(eng);
 	if (!fe->sum)
 		return false;
 	int fd = openat(eng->dest_fd, dname, O_RDONLY | O_CLOEXEC | O_NOFOLLOW);
@@ -1111,7 +1091,7 @@ static bool wire_same_contents(struct ur_engine *eng, const struct ur_flist *fl,
 		return false;
 	struct ur_sum_ctx sum;
 	bool same = false;
-	if (ur_sum_init(&sum, ur_wire_sum_kind(w->caps.file_checksum), w->caps.checksum_seed) >= 0) {
+	if (ur_sum_init(&sum, ur_sum_kind_of(w->caps.file_checksum), w->caps.checksum_seed) >= 0) {
 		static uint8_t buf[1 << 16];
 		ssize_t n;
 		while ((n = read(fd, buf, sizeof(buf))) > 0)
@@ -1131,13 +1111,13 @@ static void wire_done(struct ur_engine *eng, const struct ur_flist *fl, const st
 	(void)fl;
 	if (eng->o->dry_run || S_ISDIR(fe->mode))
 		return;
-	ur_conn_send_msg_int(eng->wire->c, UR_MSG_SUCCESS, (int32_t)eng->cur_index);
+	ur_conn_send_msg_int(ur_wire_of(eng)->c, UR_MSG_SUCCESS, (int32_t)eng->cur_index);
 }
 
 static void wire_itemized(struct ur_engine *eng, const struct ur_flist *fl,
 			  const struct ur_fentry *fe, uint32_t iflags, const char *xname)
 {
-	struct ur_wire *w = eng->wire;
+	struct ur_wire *w = ur_wire_of(eng);
 	const struct ur_opts *o = eng->o;
 	(void)fl;
 	(void)fe;
@@ -1156,7 +1136,7 @@ static void wire_itemized(struct ur_engine *eng, const struct ur_flist *fl,
 
 static void wire_deleted(struct ur_engine *eng, const char *dname, mode_t mode)
 {
-	struct ur_wire *w = eng->wire;
+	struct ur_wire *w = ur_wire_of(eng);
 	if (!w->am_server)
 		return;
 	size_t n = strlen(dname);
@@ -1381,7 +1361,7 @@ int ur_wire_receive(struct ur_engine *eng, struct ur_wire *w, char *dest,
 	int rc;
 
 	eng->chan = &wire_chan;
-	eng->wire = w;
+	ur_wire_attach(eng, w);
 	w->fs.lookup = hlink_lookup;
 	w->fs.lookup_ctx = w;
 	w->hl.waiting = hlink_waiting;

@@ -1,6 +1,6 @@
 /* SPDX-License-Identifier: GPL-3.0-or-later */
-#ifndef UR_ENGINE_CONN_H
-#define UR_ENGINE_CONN_H
+#ifndef UR_WIRE_CONN_H
+#define UR_WIRE_CONN_H
 
 /*
  * One end of an rsync connection: two descriptors (a remote shell's pipes

@@ -1,6 +1,6 @@
 /* SPDX-License-Identifier: GPL-3.0-or-later */
-#ifndef UR_PROTO_STATS_H
-#define UR_PROTO_STATS_H
+#ifndef UR_PROTO_XFER_STATS_H
+#define UR_PROTO_XFER_STATS_H
 
 /*
  * Counts exchanged at the end of a run.

@@ -5,8 +5,8 @@
  * then the data of every file the generator asks for (wire.h).
  */
 #include "config.h"
-#include "engine/delta.h"
-#include "engine/wire.h"
+#include "delta/delta.h"
+#include "wire/wire.h"
 #include "proto/item.h"
 #include "proto/sumhead.h"
 #include "proto/token.h"
@@ -200,7 +200,7 @@ static int send_entry(struct sender *sd, const struct ur_flist *fl, const struct
 			     ? open(path, O_RDONLY | O_CLOEXEC | O_NOCTTY)
 			     : -1;
 		struct ur_sum_ctx sum;
-		if (fd >= 0 && ur_sum_init(&sum, ur_wire_sum_kind(w->caps.file_checksum),
+		if (fd >= 0 && ur_sum_init(&sum, ur_sum_kind_of(w->caps.file_checksum),
 					   w->caps.checksum_seed) >= 0) {
 			static uint8_t buf[1 << 16];
 			ssize_t n;
@@ -634,7 +634,7 @@ static int send_data(struct sender *sd, const struct ur_flist *fl, const struct 
 	/* The delta against the generator's block sums (none: all literal),
 	 * then the end token and the whole-file checksum. */
 	struct ur_sig_params sp = {
-	    .kind = ur_wire_sum_kind(w->caps.checksum),
+	    .kind = ur_sum_kind_of(w->caps.checksum),
 	    .seed = w->caps.checksum_seed,
 	    .seed_fix = w->caps.seed_fix,
 	    .protocol = w->protocol,
@@ -789,7 +789,7 @@ static int send_run(struct ur_engine *eng, struct ur_wire *w, struct sender *sd)
 	int rc;
 	int64_t t0 = ur_now_ns();
 
-	eng->wire = w;
+	ur_wire_attach(eng, w);
 	w->c->ctx = eng;
 	w->c->on_msg = ur_wire_on_msg;
 	memset(&g_walk, 0, sizeof(g_walk));

@@ -1,6 +1,6 @@
 /* SPDX-License-Identifier: GPL-3.0-or-later */
 /* Buffered, multiplexed connection I/O (see conn.h). */
-#include "engine/conn.h"
+#include "wire/conn.h"
 
 #include <errno.h>
 #include <fcntl.h>

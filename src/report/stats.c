@@ -1,6 +1,6 @@
 /* SPDX-License-Identifier: GPL-3.0-or-later */
 #include "config.h"
-#include "engine/report.h"
+#include "report/report.h"
 
 #include <math.h>
 #include <string.h>

@@ -1,5 +1,5 @@
 /* SPDX-License-Identifier: GPL-3.0-or-later */
-#include "proto/stats.h"
+#include "proto/xfer_stats.h"
 
 #include <errno.h>
 

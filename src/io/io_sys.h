@@ -1,11 +1,11 @@
 /* SPDX-License-Identifier: GPL-3.0-or-later */
-#ifndef UR_EIO_INT_H
-#define UR_EIO_INT_H
+#ifndef UR_IO_SYS_H
+#define UR_IO_SYS_H
 
 /*
- * The engine's file operations, all through io/ (docs/fastio.md "The
- * engine on io/"). io/ returns -errno; the engine's error paths were
- * written against libc and read errno for rsync's messages, so these thin
+ * io/'s calls in libc's shape, for the layers above whose error paths
+ * read errno for rsync's messages (the engine, the session's rule files;
+ * docs/fastio.md "The engine on io/"). io/ returns -errno; these thin
  * adapters keep the libc shape: the same arguments after the backend,
  * -1 with errno set on failure. Batches (a directory's stats, a file's
  * close and rename) call ur_io_submit directly.

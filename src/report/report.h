@@ -15,7 +15,7 @@
 #include <sys/stat.h>
 #include <sys/types.h>
 
-#include "cli/opts.h"
+#include "opts/opts.h"
 #include "proto/item.h"
 
 /* Item flags: the 16 that cross the wire are rsync's values, defined with

@@ -1,5 +1,5 @@
 /* SPDX-License-Identifier: GPL-3.0-or-later */
-#include "engine/delta.h"
+#include "delta/delta.h"
 
 #include <errno.h>
 #include <pthread.h>

@@ -1,6 +1,6 @@
 /* SPDX-License-Identifier: GPL-3.0-or-later */
 /* What both wire roles share: set-up, messages from the peer, filter lists. */
-#include "engine/wire.h"
+#include "wire/wire.h"
 #include "filter/filter.h"
 #include "util/log.h"
 
@@ -9,6 +9,12 @@
 #include <stdlib.h>
 #include <string.h>
 #include <unistd.h>
+
+void ur_wire_attach(struct ur_engine *eng, struct ur_wire *w)
+{
+	eng->chan_state = w;
+	eng->xfer_sum = ur_sum_kind_of(w->caps.checksum);
+}
 
 int ur_wire_init(struct ur_wire *w, struct ur_conn *c, const struct ur_caps *caps,
 		 const struct ur_opts *o, bool am_server, bool am_sender)
@@ -71,7 +77,7 @@ int ur_wire_s2_max(const struct ur_wire *w)
 	 * no sum (docs/protocol.md, "Checksums"). */
 	if (w->caps.checksum == UR_CSUM_SHA1)
 		return 20;
-	return ur_sum_len(ur_wire_sum_kind(w->caps.checksum));
+	return ur_sum_len(ur_sum_kind_of(w->caps.checksum));
 }
 
 int ur_wire_cz(const struct ur_wire *w)
@@ -139,7 +145,7 @@ static void show(int tag, const uint8_t *data, size_t len)
 int ur_wire_on_msg(struct ur_conn *c, int tag, const uint8_t *data, size_t len)
 {
 	struct ur_engine *eng = c->ctx;
-	struct ur_wire *w = eng->wire;
+	struct ur_wire *w = ur_wire_of(eng);
 
 	switch (tag) {
 	case UR_MSG_INFO:

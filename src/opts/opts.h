@@ -269,18 +269,13 @@ struct ur_opts {
 #define UR_INFO_GTE(o, f, n) ((o)->info[UR_INFO_##f] >= (n))
 #define UR_DEBUG_GTE(o, f, n) ((o)->debug[UR_DEBUG_##f] >= (n))
 
+/* --max-alloc when none is given (rsync's default, 1 GiB). */
+#define UR_DEFAULT_MAX_ALLOC ((int64_t)1 << 30)
+
 /* Set rsync's defaults (everything off, implied dirs on, tri-states -1). */
 void ur_opts_init(struct ur_opts *o);
 /* Free what ur_opts owns (chmod list, usermap, groupmap, filters); o
  * itself is the caller's. */
 void ur_opts_release(struct ur_opts *o);
-
-/*
- * Parse argv with rsync 3.5.0's rules into o. Returns 0 when the caller
- * should go on, a positive exit code after printing the reason (usage
- * error: 1; not supported yet: 4), or -1 when the run is already complete
- * (--help, --version printed; exit 0).
- */
-int ur_opts_parse(struct ur_opts *o, int argc, char **argv);
 
 #endif

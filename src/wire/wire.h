@@ -1,6 +1,6 @@
 /* SPDX-License-Identifier: GPL-3.0-or-later */
-#ifndef UR_ENGINE_WIRE_H
-#define UR_ENGINE_WIRE_H
+#ifndef UR_WIRE_H
+#define UR_WIRE_H
 
 /*
  * The roles over rsync's wire protocol (docs/protocol.md, docs/engine.md
@@ -23,7 +23,7 @@
 
 #include "checksum/checksum.h"
 #include "compress/cz.h"
-#include "engine/conn.h"
+#include "wire/conn.h"
 #include "engine/engine.h"
 #include "engine/hlink.h"
 #include "proto/fentry.h"
@@ -100,6 +100,30 @@ struct ur_wire {
 	size_t nuids, ngids, capuids, capgids;
 };
 
+/*
+ * wire_start.c: start a protocol session on c as a remote shell does:
+ * exchange protocol versions (ours is --protocol or the newest), then
+ * ur_wire_negotiate. Fills caps. Returns 0, or -errno with c->err set
+ * (its code is the exit code; a failed choice has printed its lists).
+ */
+int ur_wire_handshake(struct ur_conn *c, const struct ur_opts *o, bool am_server, bool am_sender,
+		      struct ur_caps *caps);
+/* The rest of the start once both versions are known (the daemon's
+ * greeting exchanges them as text): the protocol both speak, compat
+ * flags, checksum and compression choice, --debug=nstr, the seed. */
+int ur_wire_negotiate(struct ur_conn *c, const struct ur_opts *o, bool am_server, bool am_sender,
+		      int ours, int theirs, struct ur_caps *caps);
+
+/* Run eng's roles over w: the engine keeps w as its channel state and the
+ * negotiated checksum as the transfer's. */
+void ur_wire_attach(struct ur_engine *eng, struct ur_wire *w);
+
+/* The wire of an engine whose roles run over one. */
+static inline struct ur_wire *ur_wire_of(const struct ur_engine *eng)
+{
+	return eng->chan_state;
+}
+
 int ur_wire_init(struct ur_wire *w, struct ur_conn *c, const struct ur_caps *caps,
 		 const struct ur_opts *o, bool am_server, bool am_sender);
 void ur_wire_free(struct ur_wire *w);
@@ -139,8 +163,6 @@ int ur_cz_of(enum ur_cpres c);
  * the negotiated checksum's digest (rsync's xfer_sum_len). */
 int ur_wire_s2_max(const struct ur_wire *w);
 
-/* The whole-file checksum kind for a negotiated checksum. */
-enum ur_sum_kind ur_wire_sum_kind(enum ur_csum c);
 
 /* The filter rules the client sends to the server (none yet: the empty
  * list), and the server reading them. */
