@@ -1363,7 +1363,7 @@ static const struct optdef main_opts[] = {
 	ON("port", 0, port, Y),
 	OS("sockopts", 0, sockopts, Y),
 	/* rsync refuses it (exit 1) for anything but a daemon transfer */
-	OS("password-file", 0, password_file, N),
+	OS("password-file", 0, password_file, Y),
 	OS("early-input", 0, early_input, Y),
 	OB("blocking-io", 0, blocking_io, true, Y),
 	OB("no-blocking-io", 0, blocking_io, false, Y),

@@ -16,9 +16,12 @@
 #include "session/rsh.h"
 #include "session/remote_spec.h"
 #include "session/session_int.h"
+#include "daemon/client.h"
+#include "io/net.h"
 #include "util/err.h"
 #include "util/log.h"
 
+#include <ctype.h>
 #include <errno.h>
 #include <fcntl.h>
 #include <signal.h>
@@ -274,6 +277,8 @@ static int spawn(char **argv, mode_t mask, int *fd_in, int *fd_out, pid_t *pid)
 static int wait_child(pid_t pid)
 {
 	int status;
+	if (pid < 0)
+		return 0; /* a socket: no child */
 	while (waitpid(pid, &status, 0) < 0)
 		if (errno != EINTR)
 			return UR_EXIT_WAITCHILD;
@@ -284,6 +289,176 @@ static int wait_child(pid_t pid)
 	return UR_EXIT_WAITCHILD;
 }
 
+/* -vv: the command as rsync logs it: words with other characters in
+ * quotes, each followed by a space, then the count. */
+static void log_command(const struct ur_argv *cmd)
+{
+	ur_info("opening connection using: ");
+	for (int i = 0; i < cmd->n; i++) {
+		const char *a = cmd->v[i];
+		bool plain = strspn(a, "abcdefghijklmnopqrstuvwxyzABCDEFGHIJKLMNOPQRSTUVWXYZ"
+				       "0123456789,.-_=+@/") == strlen(a);
+		ur_info(plain ? "%s " : "\"%s\" ", a);
+	}
+	ur_info(" (%d args)\n", cmd->n);
+}
+
+/* RSYNC_CONNECT_PROG with %H as the host (single-quoted for the shell;
+ * a host of other characters is refused as rsync refuses it) and %% as %.
+ * Returns a malloc'ed command, or NULL after saying why. */
+static char *connect_prog_command(const char *prog, const char *host)
+{
+	size_t hlen = 2, len = strlen(prog) + 1;
+	bool unsafe = !*host || strchr("-+~%", *host);
+	for (const char *h = host; *h && !unsafe; h++)
+		unsafe = !isalnum((unsigned char)*h) && !strchr("._:-%+~", *h);
+	if (strchr(prog, '%') && unsafe) {
+		ur_errmsg("unsafe host characters for RSYNC_CONNECT_PROG");
+		return NULL;
+	}
+	for (const char *h = host; *h; h++)
+		hlen += *h == '\'' ? 4 : 1;
+	for (const char *f = strchr(prog, '%'); f; f = strchr(f + 1, '%'))
+		len += hlen;
+	char *cmd = malloc(len), *t = cmd;
+	if (!cmd)
+		return NULL;
+	for (const char *f = prog; *f; f++) {
+		if (*f == '%' && f[1] == '%') {
+			*t++ = *++f;
+		} else if (*f == '%' && f[1] == 'H') {
+			f++;
+			*t++ = '\'';
+			for (const char *h = host; *h; h++)
+				t = *h == '\'' ? stpcpy(t, "'\\''") : (*t = *h, t + 1);
+			*t++ = '\'';
+		} else {
+			*t++ = *f;
+		}
+	}
+	*t = '\0';
+	return cmd;
+}
+
+/* The connection to a daemon: RSYNC_CONNECT_PROG's program on a pipe, or
+ * a TCP socket. Returns 0 or the exit code (the messages printed). */
+static int daemon_transport(const struct ur_opts *o, const struct ur_remote_spec *rs, bool pull,
+			    mode_t mask, int *fd, int *fd_out, pid_t *pid)
+{
+	const char *prog = getenv("RSYNC_CONNECT_PROG");
+	if (prog) {
+		char *cmd = connect_prog_command(prog, rs->host);
+		if (!cmd)
+			return UR_EXIT_SOCKETIO;
+		if (UR_DEBUG_GTE(o, CONNECT, 1))
+			ur_info("Using RSYNC_CONNECT_PROG instead of opening tcp connection to %s "
+				"port %d\n",
+				rs->host, rs->port);
+		/* one socket for both of the program's directions, as rsync
+		 * gives it: a daemon started by inetd reads and writes fd 0 */
+		int sv[2];
+		if (socketpair(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC, 0, sv) < 0) {
+			free(cmd);
+			ur_error(errno, "socketpair");
+			return UR_EXIT_IPC;
+		}
+		pid_t p = fork();
+		if (p == 0) {
+			dup2(sv[1], STDIN_FILENO);
+			dup2(sv[1], STDOUT_FILENO);
+			signal(SIGPIPE, SIG_DFL);
+			umask(mask);
+			execl("/bin/sh", "sh", "-c", cmd, (char *)NULL);
+			_exit(UR_EXIT_CMD_NOTFOUND);
+		}
+		int e = errno;
+		free(cmd);
+		close(sv[1]);
+		if (p < 0) {
+			close(sv[0]);
+			ur_error(e, "fork");
+			return UR_EXIT_IPC;
+		}
+		*fd = sv[0];
+		*fd_out = dup(sv[0]);
+		*pid = p;
+		return *fd_out < 0 ? UR_EXIT_IPC : 0;
+	}
+	if (getenv("RSYNC_PROXY") && *getenv("RSYNC_PROXY")) {
+		ur_error(0, "RSYNC_PROXY is not supported yet");
+		return UR_EXIT_UNSUPPORTED;
+	}
+	struct ur_net_opts no = {.bind_addr = o->address,
+				 .family = o->ipv,
+				 .contimeout = o->contimeout,
+				 .sockopts = o->sockopts,
+				 .tag = pull ? "[Receiver] " : "[sender] "};
+	struct ur_err err = {0};
+	if (UR_DEBUG_GTE(o, CONNECT, 1))
+		ur_info("opening tcp connection to %s port %d\n", rs->host, rs->port);
+	int s = ur_net_connect(rs->host, rs->port, &no, &err);
+	if (s < 0) {
+		for (char *line = err.msg, *nl; *line; line = nl + 1) {
+			nl = strchr(line, '\n');
+			if (nl)
+				*nl = '\0';
+			ur_errmsg("%s: %s", ur_progname, line);
+			if (!nl)
+				break;
+		}
+		return err.code ? err.code : UR_EXIT_SOCKETIO;
+	}
+	*fd = s;
+	*fd_out = dup(s);
+	*pid = -1;
+	if (*fd_out < 0) {
+		close(s);
+		ur_error(errno, "dup");
+		return UR_EXIT_SOCKETIO;
+	}
+	return 0;
+}
+
+/* The daemon's text exchange. Returns 0 (st filled), or the exit code
+ * once the messages are printed. */
+static int daemon_start(struct ur_conn *c, const struct ur_opts *o,
+			const struct ur_remote_spec *rs, bool pull, struct ur_daemon_start *st)
+{
+	struct ur_argv args = {0};
+	struct ur_err err = {0};
+	const char *mp = rs->nrpaths ? rs->rpaths[0] : "";
+	size_t modlen = strcspn(mp, "/");
+	const char *user = rs->user && *rs->user ? rs->user : getenv("USER");
+	int rc;
+
+	if (!user)
+		user = getenv("LOGNAME");
+	if ((rc = ur_server_args(o, pull, &args)) < 0 || (rc = ur_argv_push(&args, ".")) < 0)
+		goto oom;
+	for (int i = 0; i < rs->nrpaths; i++) {
+		char *a = ur_daemon_path_arg(rs->rpaths[i], mp, modlen, o->old_args);
+		if (!a)
+			goto oom;
+		rc = ur_argv_push(&args, a);
+		free(a);
+		if (rc < 0)
+			goto oom;
+	}
+	struct ur_daemon_req req = {.user = user, .module_path = mp,
+				    .args = (const char *const *)args.v, .nargs = args.n};
+	rc = ur_daemon_client_start(c, o, &req, st, &err);
+	ur_argv_free(&args);
+	if (rc == 0)
+		return 0;
+	if (err.code)
+		return err.code;
+	return report_conn_error(c, NULL, rc);
+oom:
+	ur_argv_free(&args);
+	ur_error(ENOMEM, "out of memory");
+	return UR_EXIT_MALLOC;
+}
+
 int ur_session_client(struct ur_opts *o, const struct ur_remote_spec *rs)
 {
 	struct ur_argv cmd = {0};
@@ -292,7 +467,8 @@ int ur_session_client(struct ur_opts *o, const struct ur_remote_spec *rs)
 	struct ur_caps caps;
 	struct ur_wire w;
 	struct ur_engine eng;
-	bool pull = rs->mode == UR_XFER_PULL;
+	bool pull = rs->mode == UR_XFER_PULL || rs->mode == UR_XFER_DAEMON_PULL;
+	bool daemon = rs->mode == UR_XFER_DAEMON_PULL || rs->mode == UR_XFER_DAEMON_PUSH;
 	int rc, fd = -1, fd_out = -1, child = -1;
 	pid_t pid = -1;
 
@@ -332,31 +508,31 @@ int ur_session_client(struct ur_opts *o, const struct ur_remote_spec *rs)
 	}
 
 	signal(SIGPIPE, SIG_IGN);
-	rc = ur_rsh_command(o, getenv("RSYNC_RSH"), rs->user, rs->host, pull, rs->rpaths,
-			    rs->nrpaths, &cmd, &err);
-	if (rc < 0) {
-		ur_errmsg("%s", err.msg);
-		rc = err.code ? err.code : UR_EXIT_SYNTAX;
-		goto out_early;
-	}
-	if (UR_DEBUG_GTE(o, CMD, 1)) {
-		/* as rsync logs it: words with other characters in quotes, each
-		 * followed by a space, then the count */
-		ur_info("opening connection using: ");
-		for (int i = 0; i < cmd.n; i++) {
-			const char *a = cmd.v[i];
-			bool plain = strspn(a, "abcdefghijklmnopqrstuvwxyzABCDEFGHIJKLMNOPQRSTUVWXYZ"
-					       "0123456789,.-_=+@/") == strlen(a);
-			ur_info(plain ? "%s " : "\"%s\" ", a);
+	if (daemon && !rs->daemon_rsh) {
+		rc = daemon_transport(o, rs, pull, eng.umask, &fd, &fd_out, &pid);
+		if (rc)
+			goto out_early;
+	} else {
+		if (daemon)
+			rc = ur_rsh_daemon_command(o, getenv("RSYNC_RSH"), rs->user, rs->host, &cmd,
+						   &err);
+		else
+			rc = ur_rsh_command(o, getenv("RSYNC_RSH"), rs->user, rs->host, pull,
+					    rs->rpaths, rs->nrpaths, &cmd, &err);
+		if (rc < 0) {
+			ur_errmsg("%s", err.msg);
+			rc = err.code ? err.code : UR_EXIT_SYNTAX;
+			goto out_early;
 		}
-		ur_info(" (%d args)\n", cmd.n);
-	}
-	rc = spawn(cmd.v, eng.umask, &fd, &fd_out, &pid);
-	ur_argv_free(&cmd);
-	if (rc < 0) {
-		ur_error(-rc, "pipe/fork failed");
-		rc = UR_EXIT_IPC;
-		goto out_early;
+		if (UR_DEBUG_GTE(o, CMD, 1))
+			log_command(&cmd);
+		rc = spawn(cmd.v, eng.umask, &fd, &fd_out, &pid);
+		ur_argv_free(&cmd);
+		if (rc < 0) {
+			ur_error(-rc, "pipe/fork failed");
+			rc = UR_EXIT_IPC;
+			goto out_early;
+		}
 	}
 	if (ur_conn_init(&c, fd, fd_out, o->timeout) < 0) {
 		rc = UR_EXIT_MALLOC;
@@ -364,7 +540,28 @@ int ur_session_client(struct ur_opts *o, const struct ur_remote_spec *rs)
 	}
 	c.role = pull ? "Receiver" : "sender";
 	ur_client_exit_role = c.role;
-	rc = ur_wire_handshake(&c, o, false, !pull, &caps);
+	if (daemon) {
+		struct ur_daemon_start st;
+		rc = daemon_start(&c, o, rs, pull, &st);
+		if (rc == 0 && st.listed) {
+			close(fd);
+			close(fd_out);
+			wait_child(pid);
+			goto out;
+		}
+		if (rc == 0)
+			rc = ur_wire_negotiate(&c, o, false, !pull, st.protocol, st.remote_protocol,
+					       &caps);
+		else if (rc > 0) {
+			/* the start failed; its messages are out */
+			close(fd);
+			close(fd_out);
+			wait_child(pid);
+			goto out;
+		}
+	} else {
+		rc = ur_wire_handshake(&c, o, false, !pull, &caps);
+	}
 	if (rc < 0) {
 		rc = report_conn_error(&c, NULL, rc);
 		if (rc == UR_EXIT_UNSUPPORTED) {

@@ -470,21 +470,10 @@ static int session_run(struct ur_opts *o)
 			return rc;
 		}
 		if (rs.mode != UR_XFER_LOCAL) {
-			if (rs.mode == UR_XFER_DAEMON_PUSH || rs.mode == UR_XFER_DAEMON_PULL) {
-				ur_error(0, "daemon transfers (rsync://, host::module) are not supported yet");
-				rc = UR_EXIT_UNSUPPORTED;
-			} else {
-				rc = ur_session_client(o, &rs);
-				role = ur_client_exit_role;
-				ur_remote_spec_free(&rs);
-				if (rc && role)
-					ur_exit_message(rc, role);
-				return rc;
-			}
-			role = rs.mode == UR_XFER_PULL || rs.mode == UR_XFER_DAEMON_PULL ? "Receiver"
-											  : "sender";
+			rc = ur_session_client(o, &rs);
+			role = ur_client_exit_role;
 			ur_remote_spec_free(&rs);
-			if (rc)
+			if (rc && role)
 				ur_exit_message(rc, role);
 			return rc;
 		}

@@ -233,8 +233,19 @@ UNSUPPORTED = [
     (["--log-file=LOG"], True), (["--iconv=utf8"], True), (["--protocol=29"], True),
     (["--write-batch=B"], True), (["--only-write-batch=B"], True),
     (["--copy-as=root"], False), (["--read-batch=B"], False),
-    (["--password-file=LIST"], False),
 ]
+
+
+@pytest.mark.parametrize("dest", ["d/", "h:d/"])
+def test_password_file_needs_a_daemon(dest, tmp_path, rsync, ursync):
+    """--password-file works with a daemon (tests/interop/test_daemon_client.py);
+    anywhere else both programs refuse it with the same line and exit 1."""
+    args = ["-n", "--password-file=LIST", "s/", dest]
+    r = run(rsync, args, scratch(tmp_path / "r"))
+    u = run(ursync, args, scratch(tmp_path / "u"))
+    assert r.returncode == u.returncode == 1, (r.stderr, u.stderr)
+    line = "The --password-file option may only be used when accessing an rsync daemon."
+    assert line in r.stderr and line in u.stderr
 
 
 @pytest.mark.parametrize("case", UNSUPPORTED, ids=[case_id(c) for c in UNSUPPORTED])

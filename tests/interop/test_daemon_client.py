@@ -1,0 +1,245 @@
+# SPDX-License-Identifier: GPL-3.0-or-later
+"""ursync as the client of rsync 3.5.0's daemon, compared with rsync's own
+client doing the same: module listings and the motd, pulls and pushes over
+TCP on 127.0.0.1 and through RSYNC_CONNECT_PROG, authentication (right and
+wrong passwords, RSYNC_PASSWORD and --password-file, a password file others
+can read), unknown modules and a port nobody listens on. Each case runs
+rsync's client and ursync's against the same daemon and compares exit code,
+stdout, stderr (normalised) and the tree left behind."""
+
+import os
+import socket
+import subprocess
+import sys
+import time
+from pathlib import Path
+
+import pytest
+
+sys.path.insert(0, str(Path(__file__).resolve().parent))
+sys.path.insert(0, str(Path(__file__).resolve().parent.parent / "integration"))
+
+import harness  # noqa: E402
+import remote_harness as rh  # noqa: E402
+
+pytestmark = [pytest.mark.interop]
+
+MOTD = "Welcome to the interop daemon\nsecond motd line\n"
+
+
+def free_port():
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        return s.getsockname()[1]
+
+
+class Daemon:
+    """rsync 3.5.0 --daemon on 127.0.0.1 with a few modules."""
+
+    def __init__(self, base: Path):
+        self.base = base
+        self.port = free_port()
+        self.src = base / "src"
+        self.w = {p: base / f"w-{p}" for p in ("rsync", "ursync")}
+        for d in self.w.values():
+            d.mkdir()
+        self.secrets = base / "secrets"
+        self.secrets.write_text("alice:sesame\n")
+        os.chmod(self.secrets, 0o600)
+        (base / "motd").write_text(MOTD)
+        self.conf = base / "rsyncd.conf"
+        self.conf.write_text(f"""\
+pid file = {base}/rsyncd.pid
+log file = {base}/rsyncd.log
+use chroot = no
+uid = root
+gid = root
+motd file = {base}/motd
+[mod]
+  path = {self.src}
+  comment = the source tree
+  read only = yes
+[w-rsync]
+  path = {self.w["rsync"]}
+  read only = no
+[w-ursync]
+  path = {self.w["ursync"]}
+  read only = no
+[sec]
+  path = {self.src}
+  auth users = alice
+  secrets file = {self.secrets}
+[hidden]
+  path = {self.src}
+  list = no
+""")
+        self.proc = subprocess.Popen(
+            [rh.RSYNC, "--daemon", "--no-detach", f"--config={self.conf}",
+             f"--port={self.port}", "--address=127.0.0.1"],
+            stdin=subprocess.DEVNULL, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+        deadline = time.monotonic() + 10
+        while time.monotonic() < deadline:
+            try:
+                socket.create_connection(("127.0.0.1", self.port), timeout=1).close()
+                return
+            except OSError:
+                time.sleep(0.05)
+        self.stop()
+        raise RuntimeError("rsync --daemon did not start")
+
+    def stop(self):
+        self.proc.terminate()
+        try:
+            self.proc.wait(timeout=5)
+        except subprocess.TimeoutExpired:
+            self.proc.kill()
+            self.proc.wait()
+
+
+@pytest.fixture(scope="module")
+def daemon(tmp_path_factory):
+    base = tmp_path_factory.mktemp("daemon")
+    rh.build_source(harness.Tree(base), top="src")
+    d = Daemon(base)
+    yield d
+    d.stop()
+
+
+def run(prog, args, wd: Path, env=None, dst: Path = None):
+    wd.mkdir(parents=True, exist_ok=True)
+    e = harness.base_env(env or {})
+    start_ns = time.time_ns()
+    t = time.monotonic()
+    rc, out, err = rh._run([rh.PROGS[prog], *args], wd, e)
+    r = rh.Run(label=f"{prog}->rsyncd", wd=wd, args=args, rc=rc, out=harness._text(out),
+               err=harness._text(err), seconds=time.monotonic() - t)
+    if dst is not None and dst.exists():
+        r.dst = harness.snapshot(dst, start_ns)
+    return r
+
+
+def both(daemon, tmp_path, args_for, env=None, dst_for=None, stdout=True):
+    """Run the case with rsync's client, then ursync's, and compare.
+    args_for(name) and dst_for(name) give each client its own arguments
+    and the tree to compare."""
+    runs = {}
+    for prog in ("rsync", "ursync"):
+        wd = tmp_path / prog
+        runs[prog] = run(prog, args_for(prog, wd), wd, env,
+                         dst_for(prog, wd) if dst_for else None)
+    rh.assert_same(runs["rsync"], runs["ursync"], " ".join(runs["ursync"].args), stdout=stdout)
+    return runs
+
+
+def url(daemon, path=""):
+    return f"rsync://127.0.0.1:{daemon.port}/{path}"
+
+
+@pytest.mark.parametrize("form", ["url", "double-colon", "no-motd"])
+def test_module_listing(daemon, tmp_path, form):
+    def args(prog, wd):
+        if form == "double-colon":
+            return [f"--port={daemon.port}", "127.0.0.1::"]
+        return (["--no-motd"] if form == "no-motd" else []) + [url(daemon)]
+    runs = both(daemon, tmp_path, args)
+    assert runs["ursync"].rc == 0
+    assert ("the source tree" in runs["ursync"].out) == (form != "no-motd")
+    assert "hidden" not in runs["ursync"].out
+
+
+@pytest.mark.parametrize("opts", [["-a"], ["-av"], ["-ai"], ["-a", "--stats"],
+                                  ["-rlpt", "--delete", "-z"], ["-avn"]],
+                         ids=lambda o: "_".join(o))
+def test_pull(daemon, tmp_path, opts):
+    def args(prog, wd):
+        return [*opts, url(daemon, "mod/"), str(wd / "dst") + "/"]
+    runs = both(daemon, tmp_path, args, dst_for=lambda p, wd: wd / "dst")
+    assert runs["ursync"].rc == 0
+
+
+def test_pull_module_path_and_listing_contents(daemon, tmp_path):
+    both(daemon, tmp_path, lambda p, wd: ["-a", url(daemon, "mod/sub"), str(wd / "dst")],
+         dst_for=lambda p, wd: wd / "dst")
+    both(daemon, tmp_path / "list", lambda p, wd: ["-r", url(daemon, "mod/sub/")])
+
+
+@pytest.mark.parametrize("opts", [["-a"], ["-av", "--delete"], ["-ai"]],
+                         ids=lambda o: "_".join(o))
+def test_push(daemon, tmp_path, opts):
+    tag = tmp_path.name
+
+    def args(prog, wd):
+        return [*opts, str(daemon.src) + "/", url(daemon, f"w-{prog}/{tag}/")]
+    both(daemon, tmp_path, args, dst_for=lambda p, wd: daemon.w[p] / tag)
+
+
+def test_connect_prog(daemon, tmp_path):
+    """The daemon on a pipe (RSYNC_CONNECT_PROG), as rsync's own test suite
+    runs it; %H is the host, quoted."""
+    env = {"RSYNC_CONNECT_PROG": f"{rh.RSYNC} --config={daemon.conf} --daemon # %H"}
+    both(daemon, tmp_path, lambda p, wd: ["-a", "rsync://localhost/mod/", str(wd / "dst")],
+         env=env, dst_for=lambda p, wd: wd / "dst")
+
+
+@pytest.mark.parametrize("case", ["env-right", "env-wrong", "file-right", "file-wrong",
+                                  "file-readable-by-others", "file-missing"])
+def test_auth(daemon, tmp_path, case):
+    env = {}
+    extra = []
+    if case.startswith("env"):
+        env["RSYNC_PASSWORD"] = "sesame" if case == "env-right" else "nope"
+    else:
+        pw = tmp_path / "pw"
+        if case != "file-missing":
+            pw.write_text("sesame\n" if case != "file-wrong" else "nope\n")
+            os.chmod(pw, 0o644 if case == "file-readable-by-others" else 0o600)
+        extra = [f"--password-file={pw}"]
+    runs = both(daemon, tmp_path,
+                lambda p, wd: [*extra, "-a", f"rsync://alice@127.0.0.1:{daemon.port}/sec/",
+                               str(wd / "dst")],
+                env=env, dst_for=lambda p, wd: wd / "dst")
+    want = {"env-right": 0, "file-right": 0, "env-wrong": 5, "file-wrong": 5}.get(case, 1)
+    assert runs["ursync"].rc == want
+
+
+@pytest.mark.parametrize("case", ["unknown-module", "refused-port", "slash-path",
+                                  "push-read-only"])
+def test_errors(daemon, tmp_path, case):
+    def args(prog, wd):
+        if case == "unknown-module":
+            return ["-a", url(daemon, "nosuch/"), str(wd / "dst")]
+        if case == "refused-port":
+            return ["-a", f"rsync://127.0.0.1:{free_port()}/mod/", str(wd / "dst")]
+        if case == "slash-path":
+            return ["-a", f"127.0.0.1::/etc/", str(wd / "dst"), f"--port={daemon.port}"]
+        return ["-a", str(daemon.src) + "/", url(daemon, "mod/x/")]
+    if case == "push-read-only":
+        # rsync's client may or may not add a "read error: Connection
+        # reset by peer" line (it races the daemon's close): compare the
+        # rest.
+        runs = {p: run(p, args(p, tmp_path / p), tmp_path / p) for p in ("rsync", "ursync")}
+        for r in runs.values():
+            r.err = "".join(x for x in r.err.splitlines(True) if "reset by peer" not in x)
+        rh.assert_same(runs["rsync"], runs["ursync"], case)
+    else:
+        runs = both(daemon, tmp_path, args)
+    assert runs["ursync"].rc == {"unknown-module": 5, "refused-port": 10, "slash-path": 5,
+                                 "push-read-only": 1}[case]
+
+
+@pytest.mark.parametrize("direction", ["pull", "push"])
+def test_daemon_over_remote_shell(daemon, tmp_path, direction):
+    """host::module with -e: the far side is started as `rsync --server
+    --daemon .` by the remote shell and speaks the daemon's greeting on the
+    pipe."""
+    tag = tmp_path.name
+    rpath = f"--rsync-path={rh.RSYNC} --config={daemon.conf}"
+
+    def args(prog, wd):
+        if direction == "pull":
+            return ["-a", "-e", rh.FAKESHELL, rpath, "localhost::mod/", str(wd / "dst")]
+        return ["-a", "-e", rh.FAKESHELL, rpath, str(daemon.src) + "/",
+                f"localhost::w-{prog}/{tag}/"]
+    dst = (lambda p, wd: wd / "dst") if direction == "pull" else \
+        (lambda p, wd: daemon.w[p] / tag)
+    both(daemon, tmp_path, args, dst_for=dst)
