@@ -107,6 +107,17 @@ def test_installed_binary_and_rsync_link(staged, tmp_path):
     assert v.stdout.splitlines()[1].startswith("ursync  version ")
 
 
+def test_debian_alternative_names_an_installed_path(staged):
+    # the package's postinst offers the link make install lays out, under a
+    # name that is not Debian rsync's /usr/bin/rsync
+    text = (ROOT / "debian/ursync.postinst").read_text()
+    m = re.search(r"--install (\S+) rsync /usr/libexec/ursync/rsync \d+", text)
+    assert m and m.group(1) == "/usr/local/bin/rsync"
+    assert under(staged, "/usr/libexec/ursync/rsync").is_symlink()
+    rules = (ROOT / "debian/rules").read_text()
+    assert "-Dlibexecdir=libexec" in rules
+
+
 # ------------------------------------------------------------- man pages
 
 def render(page):
