@@ -224,7 +224,8 @@ void ur_cli_usage(FILE *f)
 		"via a fast differencing algorithm; it behaves as rsync 3.5.0 does.\n\n",
 		ur_progname);
 	for (size_t i = 0; i < sizeof(forms) / sizeof(forms[0]); i++)
-		fprintf(f, "%s %s [OPTION]... %s\n", i ? "  or  " : "Usage:", ur_progname, forms[i]);
+		fprintf(f, "%s %s [OPTION]... %s\n", i ? "  or  " : "Usage:", ur_progname,
+			forms[i]);
 	fputs("The ':' usages connect via remote shell, while '::' & 'rsync://' usages connect\n"
 	      "to an rsync daemon, and require SRC or DEST to start with a module name.\n\n"
 	      "Options\n",

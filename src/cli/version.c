@@ -29,8 +29,8 @@ struct cap {
 	const char *section;
 	const char *name;
 	bool have;
-	int bits;	  /* >0: printed as "<bits>-bit <name>" */
-	bool quiet_if_no; /* left out rather than printed as "no NAME" */
+	int bits;	     /* >0: printed as "<bits>-bit <name>" */
+	bool quiet_if_no;    /* left out rather than printed as "no NAME" */
 	bool (*probe)(void); /* decided at run time (the CPU), overrides have */
 };
 
@@ -238,8 +238,9 @@ void ur_cli_print_version(FILE *f)
 	char io[256];
 	io_line(io, sizeof(io));
 	fprintf(f, "io: %s\n", io);
-	fprintf(f, "\n%s comes with ABSOLUTELY NO WARRANTY.  This is free software, and you\n"
-	      "are welcome to redistribute it under certain conditions.  See the GNU\n"
+	fprintf(f,
+		"\n%s comes with ABSOLUTELY NO WARRANTY.  This is free software, and you\n"
+		"are welcome to redistribute it under certain conditions.  See the GNU\n"
 		"General Public Licence for details.\n",
 		ur_progname);
 }
