@@ -5,9 +5,12 @@ ASAN      ?= build-asan
 PORTABLE  ?= build-portable
 PYTEST    ?= /usr/bin/python3 -m pytest
 MESON_OPTS ?=
+PREFIX    ?= /usr/local
+DESTDIR   ?=
 SRCS := $(sort $(wildcard src/*/*.c src/*/*.h tests/unit/*.c tests/fuzz/*.c))
 
-.PHONY: all deps check unit integration interop hostile asan portable demo fuzz format clean
+.PHONY: all deps check unit integration interop hostile asan portable demo fuzz format clean \
+	install uninstall
 
 all: $(BUILD)/ursync
 
@@ -41,7 +44,9 @@ interop: $(BUILD)/ursync
 hostile: $(BUILD)/ursync
 	URSYNC=$(abspath $(BUILD)/ursync) $(PYTEST) -q tests/hostile
 
-check: deps
+# DEPS= skips installing packages (debian/rules: the build has its own).
+DEPS ?= deps
+check: $(DEPS)
 	$(MAKE) $(BUILD)/ursync
 	$(MAKE) unit integration interop hostile
 
@@ -64,6 +69,15 @@ fuzz: deps
 	@for t in build-fuzz/fuzz_*; do [ -x "$$t" ] || continue; n=$${t##*/fuzz_}; \
 		mkdir -p tests/fuzz/corpus/$$n; echo "== $$t"; \
 		$$t -max_total_time=$(FUZZ_SECONDS) tests/fuzz/corpus/$$n || exit 1; done
+
+# The binary, man pages, bash completion, systemd units and an example
+# rsyncd.conf under PREFIX, staged below DESTDIR if given (docs/install.md).
+install: $(BUILD)/ursync
+	@meson configure $(BUILD) -Dprefix=$(PREFIX) >/dev/null
+	meson install -C $(BUILD) $(if $(DESTDIR),--destdir $(abspath $(DESTDIR)))
+
+uninstall:
+	ninja -C $(BUILD) uninstall
 
 format:
 	clang-format -i src/*/*.c src/*/*.h tests/unit/*.c

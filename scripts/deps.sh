@@ -1,10 +1,14 @@
 #!/bin/sh
 # SPDX-License-Identifier: GPL-3.0-or-later
 # Install the Debian packages ursync needs to build and test, only those missing.
+# (man-db, mandoc, bash-completion and systemd: tests/integration/test_install.py
+# renders the man pages, runs the completion and verifies the units. Building
+# the Debian package needs dpkg-dev and debhelper as well: docs/install.md.)
 set -eu
 want="build-essential meson ninja-build pkg-config rsync liburing-dev libzstd-dev
 liblz4-dev libxxhash-dev zlib1g-dev libssl-dev libacl1-dev libattr1-dev
-libcmocka-dev python3 python3-pytest clang strace openssh-server openssh-client"
+libcmocka-dev python3 python3-pytest clang strace openssh-server openssh-client
+man-db mandoc bash-completion systemd"
 missing=""
 for p in $want; do
 	dpkg-query -W -f='${Status}' "$p" 2>/dev/null | grep -q "install ok installed" ||

@@ -6,6 +6,7 @@
  */
 #include "cli/cli_int.h"
 #include "opts/opts.h"
+#include "util/log.h"
 
 #include <ctype.h>
 #include <stdbool.h>
@@ -218,30 +219,34 @@ void ur_cli_usage(FILE *f)
 	};
 
 	ur_cli_print_version(f);
-	fputs("\nursync is a file transfer program capable of efficient remote update\n"
-	      "via a fast differencing algorithm; it behaves as rsync 3.5.0 does.\n\n",
-	      f);
+	fprintf(f,
+		"\n%s is a file transfer program capable of efficient remote update\n"
+		"via a fast differencing algorithm; it behaves as rsync 3.5.0 does.\n\n",
+		ur_progname);
 	for (size_t i = 0; i < sizeof(forms) / sizeof(forms[0]); i++)
-		fprintf(f, "%s ursync [OPTION]... %s\n", i ? "  or  " : "Usage:", forms[i]);
+		fprintf(f, "%s %s [OPTION]... %s\n", i ? "  or  " : "Usage:", ur_progname,
+			forms[i]);
 	fputs("The ':' usages connect via remote shell, while '::' & 'rsync://' usages connect\n"
 	      "to an rsync daemon, and require SRC or DEST to start with a module name.\n\n"
 	      "Options\n",
 	      f);
 	print_rows(f, main_rows, sizeof(main_rows) / sizeof(main_rows[0]));
-	fputs("\nUse \"ursync --daemon --help\" to see the daemon-mode command-line options.\n"
-	      "Please see the rsync(1) and rsyncd.conf(5) manpages for full documentation;\n"
-	      "options ursync does not implement yet exit with code 4.\n",
-	      f);
+	fprintf(f,
+		"\nUse \"%s --daemon --help\" to see the daemon-mode command-line options.\n"
+		"Please see the ursync(1) and ursyncd.conf(5) manpages for full documentation;\n"
+		"options ursync does not implement yet exit with code 4.\n",
+		ur_progname);
 }
 
 void ur_cli_daemon_usage(FILE *f)
 {
 	ur_cli_print_version(f);
-	fputs("\nUsage: ursync --daemon [OPTION]...\n", f);
+	fprintf(f, "\nUsage: %s --daemon [OPTION]...\n", ur_progname);
 	print_rows(f, daemon_rows, sizeof(daemon_rows) / sizeof(daemon_rows[0]));
-	fputs("\nIf you were not trying to invoke ursync as a daemon, avoid using any of the\n"
-	      "daemon-specific options.  See also the rsyncd.conf(5) manpage.\n",
-	      f);
+	fprintf(f,
+		"\nIf you were not trying to invoke %s as a daemon, avoid using any of the\n"
+		"daemon-specific options.  See also the ursyncd.conf(5) manpage.\n",
+		ur_progname);
 }
 
 /* ------------------------------------------------- --info=help, --debug=help */

@@ -3,11 +3,20 @@
 #include "session/session.h"
 #include "util/log.h"
 
+#include <string.h>
+
 int main(int argc, char **argv)
 {
 	struct ur_opts o;
 	int rc;
 
+	/* Installed as "rsync" (update-alternatives, a symlink), ursync speaks
+	 * as rsync: its messages and --version say "rsync" so that scripts
+	 * reading them keep working; under any other name it says "ursync". */
+	if (argc > 0 && argv[0]) {
+		const char *base = strrchr(argv[0], '/');
+		ur_progname = strcmp(base ? base + 1 : argv[0], "rsync") ? "ursync" : "rsync";
+	}
 	ur_opts_init(&o);
 	rc = ur_opts_parse(&o, argc, argv);
 	if (rc < 0) {

@@ -159,7 +159,8 @@ static int fail_bare(int code, const char *fmt, ...)
 static int daemon_hint(void)
 {
 	ur_log_flush();
-	fputs("(Type \"ursync --daemon --help\" for assistance with daemon mode.)\n", stderr);
+	fprintf(stderr, "(Type \"%s --daemon --help\" for assistance with daemon mode.)\n",
+		ur_progname);
 	ur_exit_message(UR_EXIT_SYNTAX, "client");
 	return UR_EXIT_SYNTAX;
 }

@@ -2,11 +2,15 @@
 /*
  * `ursync --version` in rsync's shape: a first line that scripts parse
  * ("NAME  version X  protocol version N"), then what this build can do,
- * decided by the feature macros meson writes into config.h.
+ * decided by the feature macros meson writes into config.h and by what
+ * is implemented. Started as "rsync", the first line is rsync 3.5.0's and
+ * the second names ursync and its version.
  */
 #include "config.h"
 #include "cli/cli_int.h"
+#include "checksum/checksum.h"
 #include "io/io.h"
+#include "util/log.h"
 
 #include <stdbool.h>
 #include <stdint.h>
@@ -16,37 +20,69 @@
 #include <sys/types.h>
 #include <time.h>
 
+/* The rsync release whose behaviour and --version ursync follows. */
+#define UR_RSYNC_VERSION "3.5.0"
+
 /* One capability: its name and whether this build has it. A NULL name
  * starts a new section, titled by `section`. */
 struct cap {
 	const char *section;
 	const char *name;
 	bool have;
-	int bits;	  /* >0: printed as "<bits>-bit <name>" */
-	bool quiet_if_no; /* left out rather than printed as "no NAME" */
+	int bits;	     /* >0: printed as "<bits>-bit <name>" */
+	bool quiet_if_no;    /* left out rather than printed as "no NAME" */
+	bool (*probe)(void); /* decided at run time (the CPU), overrides have */
 };
+
+static bool simd_roll(void)
+{
+	return ur_rolling_best() >= UR_ROLL_SSE2;
+}
 
 /* clang-format off */
 #define SECTION(title) {.section = title}
 #define ITEM(n, h) {.name = n, .have = h}
 
+/*
+ * rsync 3.5.0's capabilities in its order and with its words, each true
+ * only when ursync does it today; a false one is printed "no NAME" as
+ * rsync prints what it lacks, so a script looking for a word does not
+ * find it. The options behind the false ones are refused with exit 4
+ * (see the top of options.c): -A, -X, --write-batch/--read-batch,
+ * --iconv, --preallocate, --stop-at/--stop-after. ursync's own lines
+ * (Libraries, and "portable build") come after rsync's.
+ */
 static const struct cap caps[] = {
 	SECTION("Capabilities"),
 	{.name = "files", .have = true, .bits = (int)sizeof(off_t) * 8},
 	{.name = "inums", .have = true, .bits = (int)sizeof(((struct stat *)0)->st_ino) * 8},
 	{.name = "timestamps", .have = true, .bits = (int)sizeof(time_t) * 8},
 	{.name = "long ints", .have = true, .bits = (int)sizeof(int64_t) * 8},
+	ITEM("socketpairs", true),	/* session/remote.c talks to the shell over them */
 	ITEM("symlinks", true),
 	ITEM("symtimes", HAVE_UTIMENSAT),
+	ITEM("hardlinks", true),
+	ITEM("hardlink-specials", true),	/* -H links fifos, sockets, devices */
+	ITEM("hardlink-symlinks", true),	/* and symlinks (link() on Linux) */
+	ITEM("IPv6", true),		/* [addr] operands over a remote shell */
 	ITEM("atimes", true),
+	ITEM("batchfiles", false),
 	ITEM("inplace", true),
-	/* -A and -X are refused (exit 4) until meta/ grows ACL and xattr
-	 * support; the libraries for them are listed under Libraries. */
+	ITEM("append", true),
 	ITEM("ACLs", false),
+	ITEM("ACL-at", false),
 	ITEM("xattrs", false),
 	ITEM("optional secluded-args", true),
+	ITEM("iconv", false),
+	ITEM("prealloc", false),
+	ITEM("stop-at", false),
+	ITEM("crtimes", false),		/* Linux cannot set a creation time */
 	{.name = "portable build", .have = UR_PORTABLE, .quiet_if_no = true},
 	SECTION("Optimizations"),
+	{.name = "SIMD-roll", .probe = simd_roll},	/* SSE2/AVX2 rolling sums */
+	ITEM("asm-roll", false),
+	ITEM("openssl-crypto", false),	/* MD4/MD5 are our own C */
+	ITEM("asm-MD5", false),
 	ITEM("copy_file_range", HAVE_COPY_FILE_RANGE),
 	/* What the build found; features that use them come in their issues. */
 	SECTION("Libraries"),
@@ -78,18 +114,34 @@ static const struct cap compressors[] = {
 	ITEM("none", true),
 };
 
+/* The daemon client's digests (checksum/authsum.c): the SHA family
+ * from libcrypto, md5 and md4 always. */
 static const struct cap auths[] = {
+	ITEM("sha512", HAVE_LIBCRYPTO),
+	ITEM("sha256", HAVE_LIBCRYPTO),
+	ITEM("sha1", HAVE_LIBCRYPTO),
 	ITEM("md5", true),
 	ITEM("md4", true),
 };
 /* clang-format on */
 
 #define NELEM(a) (sizeof(a) / sizeof((a)[0]))
-#define NOT_YET	 "(not yet implemented)"
+
+static bool has(const struct cap *c)
+{
+	return c->probe ? c->probe() : c->have;
+}
 
 static bool shown(const struct cap *c)
 {
-	return c->have || !c->quiet_if_no;
+	return has(c) || !c->quiet_if_no;
+}
+
+/* Speaking as rsync (started as "rsync"): rsync's own version on the line
+ * scripts parse, ursync's on the next. */
+static bool as_rsync(void)
+{
+	return !strcmp(ur_progname, "rsync");
 }
 
 /* Is caps[i] the last item shown in its section? */
@@ -109,7 +161,7 @@ static void cap_text(const struct cap *c, char *buf, size_t size)
 	if (c->bits)
 		snprintf(buf, size, "%d-bit %s", c->bits, c->name);
 	else
-		snprintf(buf, size, "%s%s", c->have ? "" : "no ", c->name);
+		snprintf(buf, size, "%s%s", has(c) ? "" : "no ", c->name);
 }
 
 /* Items separated by ", ", indented four spaces, lines kept under 75
@@ -146,13 +198,20 @@ static void print_caps(FILE *f)
 		fputc('\n', f);
 }
 
-static void print_list(FILE *f, const char *title, const struct cap *list, size_t n)
+/* The names that work, as rsync lists them; `none` when there is none. */
+static void print_list(FILE *f, const char *title, const struct cap *list, size_t n,
+		       const char *none)
 {
+	bool any = false;
+
 	fprintf(f, "%s:\n   ", title);
-	for (size_t i = 0; i < n; i++)
-		if (list[i].have)
+	for (size_t i = 0; i < n; i++) {
+		if (list[i].have) {
 			fprintf(f, " %s", list[i].name);
-	fprintf(f, " %s\n", NOT_YET);
+			any = true;
+		}
+	}
+	fprintf(f, "%s%s\n", any ? "" : " ", any ? "" : none);
 }
 
 /*
@@ -167,21 +226,27 @@ static void io_line(char *buf, size_t size)
 
 void ur_cli_print_version(FILE *f)
 {
-	fprintf(f, "ursync  version %s  protocol version %d\n", UR_VERSION, UR_PROTOCOL_VERSION);
+	if (as_rsync())
+		fprintf(f, "rsync  version %s  protocol version %d\nursync  version %s\n",
+			UR_RSYNC_VERSION, UR_PROTOCOL_VERSION, UR_VERSION);
+	else
+		fprintf(f, "ursync  version %s  protocol version %d\n", UR_VERSION,
+			UR_PROTOCOL_VERSION);
 	fputs("Copyright (C) 2026 by the ursync authors.\n"
-	      "Behaviour reference: rsync 3.5.0 (https://rsync.samba.org/)\n",
+	      "Behaviour reference: rsync " UR_RSYNC_VERSION " (https://rsync.samba.org/)\n",
 	      f);
 	print_caps(f);
-	print_list(f, "Checksum list", checksums, NELEM(checksums));
-	print_list(f, "Compress list", compressors, NELEM(compressors));
-	print_list(f, "Daemon auth list", auths, NELEM(auths));
+	print_list(f, "Checksum list", checksums, NELEM(checksums), "");
+	print_list(f, "Compress list", compressors, NELEM(compressors), "");
+	print_list(f, "Daemon auth list", auths, NELEM(auths), "");
 	char io[256];
 	io_line(io, sizeof(io));
 	fprintf(f, "io: %s\n", io);
-	fputs("\nursync comes with ABSOLUTELY NO WARRANTY.  This is free software, and you\n"
-	      "are welcome to redistribute it under certain conditions.  See the GNU\n"
-	      "General Public Licence for details.\n",
-	      f);
+	fprintf(f,
+		"\n%s comes with ABSOLUTELY NO WARRANTY.  This is free software, and you\n"
+		"are welcome to redistribute it under certain conditions.  See the GNU\n"
+		"General Public Licence for details.\n",
+		ur_progname);
 }
 
 /* JSON keys as rsync -VV spells them: lower case, spaces and dashes as '_'. */
@@ -197,26 +262,29 @@ static void json_list(FILE *f, const char *key, const struct cap *list, size_t n
 {
 	bool first = true;
 
-	fprintf(f, ",\n  \"%s\": [\n   ", key);
+	fprintf(f, ",\n  \"%s\": [", key);
 	for (size_t i = 0; i < n; i++) {
 		if (!list[i].have || list[i].name[0] == '(')
 			continue;
-		fprintf(f, "%s \"%s\"", first ? "" : ",", list[i].name);
+		fprintf(f, "%s \"%s\"", first ? "\n   " : ",", list[i].name);
 		first = false;
 	}
-	fputs("\n  ]", f);
+	fputs(first ? "]" : "\n  ]", f);
 }
 
 void ur_cli_print_version_json(FILE *f)
 {
 	bool open = false, first = true;
 
+	fprintf(f, "{\n  \"program\": \"%s\",\n  \"version\": \"%s\",\n", ur_progname,
+		as_rsync() ? UR_RSYNC_VERSION : UR_VERSION);
+	if (as_rsync())
+		fprintf(f, "  \"ursync_version\": \"%s\",\n", UR_VERSION);
 	fprintf(f,
-		"{\n  \"program\": \"ursync\",\n  \"version\": \"%s\",\n"
 		"  \"protocol\": \"%d.0\",\n"
 		"  \"copyright\": \"(C) 2026 by the ursync authors.\",\n"
 		"  \"url\": \"https://rsync.samba.org/\"",
-		UR_VERSION, UR_PROTOCOL_VERSION);
+		UR_PROTOCOL_VERSION);
 	for (size_t i = 0; i < NELEM(caps); i++) {
 		const struct cap *c = &caps[i];
 
@@ -242,7 +310,7 @@ void ur_cli_print_version_json(FILE *f)
 			fputs("\"secluded_args\": \"optional\"", f);
 		} else {
 			json_key(f, c->name);
-			fprintf(f, ": %s", c->have ? "true" : "false");
+			fprintf(f, ": %s", has(c) ? "true" : "false");
 		}
 	}
 	if (open)
@@ -254,6 +322,6 @@ void ur_cli_print_version_json(FILE *f)
 	io_line(io, sizeof(io));
 	fprintf(f,
 		",\n  \"io\": \"%s\",\n  \"license\": \"GPLv3\",\n"
-		"  \"caveat\": \"ursync comes with ABSOLUTELY NO WARRANTY\"\n}\n",
-		io);
+		"  \"caveat\": \"%s comes with ABSOLUTELY NO WARRANTY\"\n}\n",
+		io, ur_progname);
 }

@@ -15,6 +15,8 @@
 
 /* rsync's BIGPATHBUFLEN: the longest line either side reads. */
 #define LINE_MAX_LEN 4096
+/* ... and the most --early-input may send (rsync's BIGPATHBUFLEN). */
+#define EARLY_INPUT_MAX (4096 + 1024)
 
 /* The start failed with exit code code; what went wrong is printed. */
 static int failed(struct ur_err *err, int code)
@@ -137,6 +139,44 @@ static int answer_challenge(struct ur_conn *c, const struct ur_opts *o, const ch
 	return write_str(c, line, (size_t)len);
 }
 
+/* --early-input=FILE: its bytes (at most rsync's BIGPATHBUFLEN) go to the
+ * daemon before the module name, announced by "#early_input=LEN". */
+static int send_early_input(struct ur_conn *c, const char *path, const char *role,
+			    struct ur_err *err)
+{
+	char buf[EARLY_INPUT_MAX];
+	struct stat st;
+	int fd = open(path, O_RDONLY | O_CLOEXEC);
+	if (fd < 0 || fstat(fd, &st) < 0) {
+		ur_error(errno, "[%s] failed to open %s", role, path);
+		if (fd >= 0)
+			close(fd);
+		return failed(err, UR_EXIT_STARTCLIENT);
+	}
+	if (st.st_size > EARLY_INPUT_MAX) {
+		close(fd);
+		ur_errmsg("%s is > %d bytes.", path, EARLY_INPUT_MAX);
+		return failed(err, UR_EXIT_STARTCLIENT);
+	}
+	size_t len = 0;
+	while (len < (size_t)st.st_size) {
+		ssize_t n = read(fd, buf + len, (size_t)st.st_size - len);
+		if (n <= 0) {
+			close(fd);
+			ur_errmsg("Early EOF in %s", path);
+			return failed(err, UR_EXIT_STARTCLIENT);
+		}
+		len += (size_t)n;
+	}
+	close(fd);
+	if (!len)
+		return 0;
+	char head[32];
+	int hl = snprintf(head, sizeof(head), "#early_input=%zu\n", len);
+	int rc = ur_conn_write(c, head, (size_t)hl);
+	return rc < 0 ? rc : write_str(c, buf, len);
+}
+
 /* The server's greeting: "@RSYNCD: VERSION.SUB [DIGESTS]". */
 static int read_greeting(struct ur_conn *c, int ours, struct ur_daemon_start *st, char *digests,
 			 size_t dcap, struct ur_err *err)
@@ -196,6 +236,9 @@ int ur_daemon_client_start(struct ur_conn *c, const struct ur_opts *o,
 	if ((rc = write_str(c, line, (size_t)len)) < 0)
 		return rc;
 	if ((rc = read_greeting(c, ours, st, digests, sizeof(digests), err)) < 0)
+		return rc;
+	if (o->early_input &&
+	    (rc = send_early_input(c, o->early_input, c->role ? c->role : "client", err)) < 0)
 		return rc;
 	len = snprintf(line, sizeof(line), "%.*s\n", (int)modlen, mp);
 	if ((rc = write_str(c, line, (size_t)len)) < 0)

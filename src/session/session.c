@@ -447,12 +447,10 @@ int ur_session_run(struct ur_opts *o)
 static int session_run(struct ur_opts *o)
 {
 	int rc;
-	if (o->server) {
-		ur_progname = "ursync";
+	if (o->server)
 		return ur_session_server(o);
-	}
 	if (o->nargs < 1) {
-		ur_error(0, "Usage: ursync [OPTION]... SRC [SRC]... DEST (see --help)");
+		ur_error(0, "Usage: %s [OPTION]... SRC [SRC]... DEST (see --help)", ur_progname);
 		rc = UR_EXIT_SYNTAX;
 		goto out;
 	}

@@ -12,7 +12,8 @@
  *   exit      -> stderr  "ursync error: TEXT (code N) at FILE(LINE) [ROLE=VERSION]"
  */
 
-/* The program name used as the message prefix ("ursync"). */
+/* The program name used as the message prefix: "ursync", or "rsync" when
+ * main() was started under that name. */
 extern const char *ur_progname;
 
 void ur_info(const char *fmt, ...) __attribute__((format(printf, 1, 2)));

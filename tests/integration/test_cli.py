@@ -333,6 +333,143 @@ def test_version_json(tmp_path, ursync):
     assert "io" in data and "capabilities" in data
 
 
+def version_section(text, title):
+    """The comma- or space-separated items under "Title:" in --version."""
+    body = text.split(f"\n{title}:\n", 1)[1]
+    lines = []
+    for line in body.splitlines():
+        if not line.startswith("    "):
+            break
+        lines.append(line.strip())
+    joined = " ".join(lines)
+    return [w.strip() for w in joined.split(",")] if "," in joined else joined.split()
+
+
+def test_version_capabilities_in_rsyncs_order(tmp_path, rsync, ursync):
+    # rsync's words in rsync's order; ursync may only add its own after them
+    r = version_section(run(rsync, ["--version"], tmp_path).stdout, "Capabilities")
+    u = version_section(run(ursync, ["--version"], tmp_path).stdout, "Capabilities")
+
+    def word(item):
+        return item[3:] if item.startswith("no ") else item
+    assert [word(i) for i in u if word(i) != "portable build"] == [word(i) for i in r]
+    ro = version_section(run(rsync, ["--version"], tmp_path).stdout, "Optimizations")
+    uo = version_section(run(ursync, ["--version"], tmp_path).stdout, "Optimizations")
+    assert [word(i) for i in uo][:len(ro)] == [word(i) for i in ro]
+
+
+# Each capability ursync claims or denies, and a command line that shows
+# it: a claimed one must not be refused, a denied one must be (exit 4, or
+# 1 where rsync on Linux refuses it too). Implementing one of them without
+# updating --version (or the reverse) fails here.
+CAPABILITY_PROBES = {
+    "hardlinks": ["-H"], "hardlink-specials": ["-H", "-D"], "hardlink-symlinks": ["-H", "-l"],
+    "IPv6": ["-6"], "atimes": ["-U"], "inplace": ["--inplace"], "append": ["--append"],
+    "symlinks": ["-l"], "optional secluded-args": ["-s"],
+    "batchfiles": ["--write-batch=b"], "ACLs": ["-A"], "ACL-at": ["-A"], "xattrs": ["-X"],
+    "iconv": ["--iconv=utf8"], "prealloc": ["--preallocate"],
+    "stop-at": ["--stop-at=23:59"], "crtimes": ["-N"],
+}
+
+
+def test_version_capabilities_are_true(tmp_path, ursync):
+    caps = version_section(run(ursync, ["--version"], tmp_path).stdout, "Capabilities")
+    seen = set()
+    for item in caps:
+        have = not item.startswith("no ")
+        name = item if have else item[3:]
+        if name not in CAPABILITY_PROBES:
+            continue
+        seen.add(name)
+        d = scratch(tmp_path / name.replace(" ", "_"))
+        u = run(ursync, ["-r", *CAPABILITY_PROBES[name], "s/", "d/"], d)
+        if have:
+            assert u.returncode == 0, (name, u.stderr)
+        else:
+            assert u.returncode in (1, 4), (name, u.returncode)
+            assert re.search(r"not supported yet|does not support", u.stderr), (name, u.stderr)
+    assert seen == set(CAPABILITY_PROBES)
+
+
+def test_version_lists_name_what_works(tmp_path, ursync):
+    out = run(ursync, ["--version"], tmp_path).stdout
+    assert "not yet implemented" not in out
+    checksums = version_section(out, "Checksum list")
+    compressors = version_section(out, "Compress list")
+    assert checksums[:3] == ["xxh128", "xxh3", "xxh64"] and "md5" in checksums
+    assert compressors == ["zstd", "lz4", "zlibx", "zlib", "none"]
+    for name in checksums:
+        if name.startswith("("):
+            continue
+        d = scratch(tmp_path / ("cc-" + name))
+        u = run(ursync, ["-r", "--no-W", f"--checksum-choice={name}", "s/", "d/"], d)
+        assert u.returncode == 0, (name, u.stderr)
+    for name in compressors:
+        d = scratch(tmp_path / ("zc-" + name))
+        u = run(ursync, ["-rz", f"--compress-choice={name}", "s/", "d/"], d)
+        assert u.returncode == 0, (name, u.stderr)
+    # the daemon client's digests, in rsync's order; each is exercised
+    # against rsync's daemon in tests/interop/test_daemon_client.py
+    auths = version_section(out, "Daemon auth list")
+    assert auths == ["sha512", "sha256", "sha1", "md5", "md4"]
+    assert json.loads(run(ursync, ["-VV"], tmp_path).stdout)["daemon_auth_list"] == auths
+
+
+def json_keys(data, prefix=""):
+    keys = set()
+    for k, v in data.items():
+        keys.add(prefix + k)
+        if isinstance(v, dict):
+            keys |= json_keys(v, prefix + k + ".")
+    return keys
+
+
+# ursync's additions to rsync's -VV keys.
+OUR_JSON_KEYS = {"io", "libraries", "optimizations.copy_file_range",
+                 "capabilities.portable_build", "ursync_version"}
+
+
+@pytest.mark.parametrize("name", ["ursync", "rsync"])
+def test_version_json_keys_are_rsyncs(name, tmp_path, rsync, ursync):
+    r = json.loads(run(rsync, ["-VV"], tmp_path).stdout)
+    prog = tmp_path / name
+    prog.symlink_to(ursync)
+    u = json.loads(run(str(prog), ["-VV"], tmp_path).stdout)
+    rk, uk = json_keys(r), json_keys(u)
+    assert rk - uk == set()
+    assert {k for k in uk - rk if not k.startswith("libraries.")} <= OUR_JSON_KEYS
+    assert "libraries" in uk and "io" in uk
+    assert u["program"] == name
+    if name == "rsync":
+        assert u["version"] == r["version"] == "3.5.0" and u["ursync_version"]
+
+
+def test_called_as_rsync_speaks_as_rsync(tmp_path, rsync, ursync):
+    prog = tmp_path / "bin" / "rsync"
+    prog.parent.mkdir()
+    prog.symlink_to(ursync)
+    d = scratch(tmp_path / "w")
+    v = run(str(prog), ["--version"], d).stdout.splitlines()
+    rv = run(rsync, ["--version"], d).stdout.splitlines()
+    # the line scripts parse is rsync's own, then ursync names itself
+    assert v[0] == rv[0] == "rsync  version 3.5.0  protocol version 32"
+    assert re.fullmatch(r"ursync  version \S+", v[1]), v[1]
+    assert "rsync comes with ABSOLUTELY NO WARRANTY" in "\n".join(v)
+    u = run(str(prog), ["-A", "s/", "d/"], d)
+    assert u.returncode == 4
+    assert u.stderr.startswith("rsync: --acls is not supported yet\n"), u.stderr
+    assert "\nrsync error: requested action not supported (code 4)" in u.stderr
+    u = run(str(prog), [], d)
+    assert u.returncode == 1 and "Usage: rsync [OPTION]..." in u.stderr
+    u = run(str(prog), ["--foo"], d)
+    r = run(rsync, ["--foo"], d)
+    assert u.stderr.splitlines()[0] == r.stderr.splitlines()[0]
+    # under its own name (or any other) it says ursync
+    u = run(ursync, ["-A", "s/", "d/"], d)
+    assert u.stderr.startswith("ursync: --acls is not supported yet\n"), u.stderr
+    assert "ursync error: requested action not supported (code 4)" in u.stderr
+
+
 def test_no_operands_prints_usage_on_stderr(tmp_path, ursync):
     u = run(ursync, [], tmp_path)
     assert u.returncode == 1

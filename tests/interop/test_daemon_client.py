@@ -72,7 +72,12 @@ motd file = {base}/motd
 [hidden]
   path = {self.src}
   list = no
+[early]
+  path = {self.src}
+  early exec = {base}/early.sh
 """)
+        (base / "early.sh").write_text(f"#!/bin/sh\ncat > {base}/early.out\n")
+        os.chmod(base / "early.sh", 0o755)
         self.proc = subprocess.Popen(
             [rh.RSYNC, "--daemon", "--no-detach", f"--config={self.conf}",
              f"--port={self.port}", "--address=127.0.0.1"],
@@ -243,3 +248,66 @@ def test_daemon_over_remote_shell(daemon, tmp_path, direction):
     dst = (lambda p, wd: wd / "dst") if direction == "pull" else \
         (lambda p, wd: daemon.w[p] / tag)
     both(daemon, tmp_path, args, dst_for=dst)
+
+
+def fake_daemon_response(prog, digests, challenge, tmp_path, user="alice"):
+    """Offer only `digests` in a scripted daemon's greeting, send a fixed
+    challenge and return the client's "USER RESPONSE" line and exit code."""
+    srv = socket.socket()
+    srv.bind(("127.0.0.1", 0))
+    srv.listen(1)
+    port = srv.getsockname()[1]
+    wd = tmp_path / prog
+    wd.mkdir(parents=True, exist_ok=True)
+    p = subprocess.Popen([rh.PROGS[prog], "-a", f"rsync://{user}@127.0.0.1:{port}/sec/",
+                          str(wd / "dst")], cwd=wd,
+                         env=harness.base_env({"RSYNC_PASSWORD": "sesame"}),
+                         stdin=subprocess.DEVNULL, stdout=subprocess.PIPE,
+                         stderr=subprocess.PIPE)
+    srv.settimeout(10)
+    conn, _ = srv.accept()
+    conn.settimeout(10)
+    f = conn.makefile("rwb", buffering=0)
+    f.write(f"@RSYNCD: 32.0 {digests}\n".encode())
+    greeting = f.readline()
+    module = f.readline()
+    f.write(f"@RSYNCD: AUTHREQD {challenge}\n".encode())
+    answer = f.readline().decode().rstrip("\n")
+    f.write(b"@ERROR: auth failed on module sec\n")
+    conn.close()
+    srv.close()
+    out, err = p.communicate(timeout=10)
+    return greeting.decode(), module.decode(), answer, p.returncode
+
+
+@pytest.mark.parametrize("digest", ["sha512", "sha256", "sha1", "md5", "md4",
+                                    "md4 md5", "bogus sha1"])
+def test_auth_digest_matches_rsync(tmp_path, digest):
+    """The response to a challenge under each digest the server may offer is
+    byte for byte rsync's (the strongest one both name is taken)."""
+    challenge = "Zm9vYmFyYmF6cXV4MTIzNDU2Nzg5MA"
+    ref = fake_daemon_response("rsync", digest, challenge, tmp_path)
+    got = fake_daemon_response("ursync", digest, challenge, tmp_path)
+    assert got[0].split()[2:] == ref[0].split()[2:]  # the digest lists
+    assert got[1:] == ref[1:], (ref, got)
+    assert got[2].startswith("alice ") and len(got[2]) > 12
+
+
+@pytest.mark.parametrize("size", [0, 100, 5120, 5121])
+def test_early_input(daemon, tmp_path, size):
+    """--early-input=FILE reaches the module's early exec on its stdin, as
+    with rsync; a file past 5120 bytes is refused before the module."""
+    data = bytes((i * 7) % 251 for i in range(size))
+    (tmp_path / "ei").write_bytes(data)
+    got = {}
+    for prog in ("rsync", "ursync"):
+        out = daemon.base / "early.out"
+        out.unlink(missing_ok=True)
+        wd = tmp_path / prog
+        r = run(prog, [f"--early-input={tmp_path / 'ei'}", "-a", url(daemon, "early/"),
+                       str(wd / "dst")], wd)
+        got[prog] = (r.rc, out.read_bytes() if out.exists() else None,
+                     harness.norm_stderr(r.err, str(wd)))
+    assert got["ursync"] == got["rsync"]
+    if size <= 5120:
+        assert got["ursync"][:2] == (0, data)
