@@ -17,6 +17,7 @@
 #include "session/remote_spec.h"
 #include "session/session_int.h"
 #include "daemon/client.h"
+#include "daemon/proxy.h"
 #include "io/net.h"
 #include "util/err.h"
 #include "util/log.h"
@@ -384,10 +385,14 @@ static int daemon_transport(const struct ur_opts *o, const struct ur_remote_spec
 		*pid = p;
 		return *fd_out < 0 ? UR_EXIT_IPC : 0;
 	}
-	if (getenv("RSYNC_PROXY") && *getenv("RSYNC_PROXY")) {
-		ur_error(0, "RSYNC_PROXY is not supported yet");
-		return UR_EXIT_UNSUPPORTED;
-	}
+	/* RSYNC_PROXY: connect to the proxy, then ask it for the daemon */
+	const char *pspec = getenv("RSYNC_PROXY");
+	struct ur_proxy px;
+	bool proxied = pspec && *pspec;
+	if (proxied && ur_proxy_parse(pspec, &px) < 0)
+		return UR_EXIT_SOCKETIO;
+	if (proxied && UR_DEBUG_GTE(o, CONNECT, 1))
+		ur_info("connection via http proxy %s port %d\n", px.host, px.port);
 	struct ur_net_opts no = {.bind_addr = o->address,
 				 .family = o->ipv,
 				 .contimeout = o->contimeout,
@@ -396,7 +401,12 @@ static int daemon_transport(const struct ur_opts *o, const struct ur_remote_spec
 	struct ur_err err = {0};
 	if (UR_DEBUG_GTE(o, CONNECT, 1))
 		ur_info("opening tcp connection to %s port %d\n", rs->host, rs->port);
-	int s = ur_net_connect(rs->host, rs->port, &no, &err);
+	int s = ur_net_connect(proxied ? px.host : rs->host, proxied ? px.port : rs->port, &no, &err);
+	if (s >= 0 && proxied &&
+	    ur_proxy_connect(s, &px, rs->host, rs->port, pull ? "Receiver" : "sender") < 0) {
+		close(s);
+		return UR_EXIT_SOCKETIO;
+	}
 	if (s < 0) {
 		for (char *line = err.msg, *nl; *line; line = nl + 1) {
 			nl = strchr(line, '\n');

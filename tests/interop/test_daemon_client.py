@@ -311,3 +311,94 @@ def test_early_input(daemon, tmp_path, size):
     assert got["ursync"] == got["rsync"]
     if size <= 5120:
         assert got["ursync"][:2] == (0, data)
+
+
+class Proxy:
+    """A one-connection-at-a-time HTTP CONNECT proxy on 127.0.0.1 that
+    relays to the daemon, or answers `answer` instead when given one.
+    Records each request's lines."""
+
+    def __init__(self, answer=None):
+        import threading
+        self.answer = answer
+        self.requests = []
+        self.srv = socket.socket()
+        self.srv.bind(("127.0.0.1", 0))
+        self.srv.listen(4)
+        self.port = self.srv.getsockname()[1]
+        self.thread = threading.Thread(target=self.loop, daemon=True)
+        self.thread.start()
+
+    def loop(self):
+        import threading
+        while True:
+            try:
+                c, _ = self.srv.accept()
+            except OSError:
+                return
+            threading.Thread(target=self.serve, args=(c,), daemon=True).start()
+
+    def serve(self, c):
+        import select
+        f = c.makefile("rb", buffering=0)
+        lines = []
+        while True:
+            line = f.readline()
+            if line in (b"\r\n", b"\n", b""):
+                break
+            lines.append(line.decode().rstrip("\r\n"))
+        self.requests.append(lines)
+        if self.answer is not None:
+            c.sendall(self.answer)
+            c.close()
+            return
+        host, port = lines[0].split()[1].rsplit(":", 1)
+        up = socket.create_connection((host, int(port)))
+        c.sendall(b"HTTP/1.0 200 Connection established\r\nX-Test: 1\r\n\r\n")
+        socks = [c, up]
+        while True:
+            r, _, _ = select.select(socks, [], [], 10)
+            if not r:
+                break
+            done = False
+            for s in r:
+                data = s.recv(65536)
+                if not data:
+                    done = True
+                    break
+                (up if s is c else c).sendall(data)
+            if done:
+                break
+        up.close()
+        c.close()
+
+    def close(self):
+        self.srv.close()
+
+
+@pytest.mark.parametrize("case", ["relay", "relay-auth", "refused-403", "not-http",
+                                  "bad-spec"])
+def test_rsync_proxy(daemon, tmp_path, case):
+    """RSYNC_PROXY: the daemon through an HTTP CONNECT proxy, as rsync's
+    client uses it: the same request lines (with Basic authentication from
+    USER:PASS@), the same transfer, and the same failures."""
+    answer = {"refused-403": b"HTTP/1.0 403 Forbidden\r\n\r\n",
+              "not-http": b"SSH-2.0-nope\r\n"}.get(case)
+    proxy = Proxy(answer)
+    try:
+        spec = f"127.0.0.1:{proxy.port}"
+        if case == "relay-auth":
+            spec = "bob:pa:ss@" + spec
+        if case == "bad-spec":
+            spec = "no-port-here"
+        runs = both(daemon, tmp_path,
+                    lambda p, wd: ["-a", url(daemon, "mod/sub/"), str(wd / "dst")],
+                    env={"RSYNC_PROXY": spec}, dst_for=lambda p, wd: wd / "dst")
+    finally:
+        proxy.close()
+    if case.startswith("relay"):
+        assert runs["ursync"].rc == 0
+        assert len(proxy.requests) == 2 and proxy.requests[0] == proxy.requests[1]
+        assert proxy.requests[0][0] == f"CONNECT 127.0.0.1:{daemon.port} HTTP/1.0"
+    else:
+        assert runs["ursync"].rc == 10
