@@ -23,5 +23,5 @@ $SUDO apt-get update -qq
 # shellcheck disable=SC2086
 $SUDO apt-get install -y -qq --no-install-recommends $missing
 # The reference peer must be rsync 3.5.0 (bookworm-security); say so if it is not.
-v=$(rsync --version | sed -n '1s/.*version \([0-9.]*\).*/\1/p')
+v=$(rsync --version | sed -n '1s/^rsync *version \([0-9.]*\).*/\1/p')
 [ "$v" = "3.5.0" ] || echo "deps: warning: rsync is $v, tests compare with 3.5.0" >&2

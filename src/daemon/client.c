@@ -13,8 +13,8 @@
 #include "proto/handshake.h"
 #include "util/log.h"
 
-/* rsync's BIGPATHBUFLEN: the longest line either side reads. */
-#define LINE_MAX_LEN 4096
+/* rsync's BIGPATHBUFLEN: a line must fit, with its NUL, in this. */
+#define LINE_MAX_LEN (4096 + 1024)
 /* ... and the most --early-input may send (rsync's BIGPATHBUFLEN). */
 #define EARLY_INPUT_MAX (4096 + 1024)
 
@@ -26,8 +26,9 @@ static int failed(struct ur_err *err, int code)
 	return -EPROTO;
 }
 
-/* One line of the plain exchange, without its '\n' (and a '\r' before it).
- * Returns its length, or -errno (-EPIPE at the end of the stream). */
+/* One line of the plain exchange, without its '\n' and with every '\r'
+ * dropped, as rsync reads it. A line that fills the buffer, a NUL byte and
+ * the end of the stream are failures (-EMSGSIZE, -EBADMSG, the read's). */
 static int read_line(struct ur_conn *c, char *buf, size_t cap)
 {
 	size_t n = 0;
@@ -36,15 +37,31 @@ static int read_line(struct ur_conn *c, char *buf, size_t cap)
 		int rc = ur_conn_read(c, &ch, 1);
 		if (rc < 0)
 			return rc;
+		if (ch == '\0')
+			return -EBADMSG;
 		if (ch == '\n')
 			break;
-		if (n + 1 < cap)
-			buf[n++] = ch;
+		if (ch == '\r')
+			continue;
+		if (n + 2 >= cap) /* rsync keeps at most cap - 2 characters */
+			return -EMSGSIZE;
+		buf[n++] = ch;
 	}
-	if (n && buf[n - 1] == '\r')
-		n--;
 	buf[n] = '\0';
 	return (int)n;
+}
+
+/* A read of the exchange failed: at the end of the stream rsync says what
+ * it missed (exit 5); a read error or a timeout is the connection's to
+ * report (err->code 0: the caller prints c->err). */
+static int read_failed(struct ur_conn *c, struct ur_err *err, int rc, const char *what)
+{
+	if (rc == -EMSGSIZE || rc == -EBADMSG || c->eof) {
+		ur_errmsg("%s: %s", ur_progname, what);
+		return failed(err, UR_EXIT_STARTCLIENT);
+	}
+	err->code = 0;
+	return rc;
 }
 
 static int write_str(struct ur_conn *c, const char *s, size_t n)
@@ -184,10 +201,8 @@ static int read_greeting(struct ur_conn *c, int ours, struct ur_daemon_start *st
 	char line[LINE_MAX_LEN];
 	int rc = read_line(c, line, sizeof(line));
 	int theirs = 0, sub = -1, used = 0;
-	if (rc < 0) {
-		ur_errmsg("%s: did not see server greeting", ur_progname);
-		return failed(err, UR_EXIT_STARTCLIENT);
-	}
+	if (rc < 0)
+		return read_failed(c, err, rc, "did not see server greeting");
 	if (sscanf(line, "@RSYNCD: %d%n.%d%n", &theirs, &used, &sub, &used) < 1) {
 		ur_errmsg("%s: server sent \"%s\" rather than greeting", ur_progname, line);
 		return failed(err, UR_EXIT_STARTCLIENT);
@@ -245,10 +260,8 @@ int ur_daemon_client_start(struct ur_conn *c, const struct ur_opts *o,
 		return rc;
 
 	for (;;) {
-		if (read_line(c, line, sizeof(line)) < 0) {
-			ur_errmsg("%s: didn't get server startup line", ur_progname);
-			return failed(err, UR_EXIT_STARTCLIENT);
-		}
+		if ((rc = read_line(c, line, sizeof(line))) < 0)
+			return read_failed(c, err, rc, "didn't get server startup line");
 		if (!strncmp(line, "@RSYNCD: AUTHREQD ", 18)) {
 			if ((rc = answer_challenge(c, o, req->user, digests, line + 18, err)) < 0)
 				return rc;

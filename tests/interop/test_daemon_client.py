@@ -402,3 +402,78 @@ def test_rsync_proxy(daemon, tmp_path, case):
         assert proxy.requests[0][0] == f"CONNECT 127.0.0.1:{daemon.port} HTTP/1.0"
     else:
         assert runs["ursync"].rc == 10
+
+
+def scripted_daemon(script, prog, tmp_path, args=(), env=None, timeout=10):
+    """Run PROG's client against a scripted daemon on 127.0.0.1: script is a
+    list of bytes to send, each after reading one line from the client
+    (None: read nothing first). Returns (rc, normalised stderr, stdout)."""
+    import threading
+    srv = socket.socket()
+    srv.bind(("127.0.0.1", 0))
+    srv.listen(1)
+    port = srv.getsockname()[1]
+
+    def serve():
+        try:
+            c, _ = srv.accept()
+        except OSError:
+            return
+        c.settimeout(timeout)
+        f = c.makefile("rb", buffering=0)
+        try:
+            for read_first, data in script:
+                if read_first:
+                    f.readline()
+                if data == "HANG":
+                    time.sleep(timeout)
+                    break
+                c.sendall(data)
+        except OSError:
+            pass
+        # read what the client sent, so that closing is an orderly end of
+        # the stream (unread data would make it a reset)
+        c.settimeout(0.3)
+        try:
+            while c.recv(65536):
+                pass
+        except OSError:
+            pass
+        c.close()
+    t = threading.Thread(target=serve, daemon=True)
+    t.start()
+    wd = tmp_path / prog
+    wd.mkdir(parents=True, exist_ok=True)
+    r = run(prog, [*args, "-a", f"rsync://127.0.0.1:{port}/mod/", str(wd / "dst")], wd, env)
+    srv.close()
+    return r.rc, sorted(r.stderr_lines), r.stdout_lines
+
+
+GREET = b"@RSYNCD: 32.0 sha512 sha256 sha1 md5 md4\n"
+HOSTILE = {
+    "no-greeting": [(False, b"")],
+    "garbage-greeting": [(False, b"HTTP/1.1 400 Bad Request\n")],
+    "no-subprotocol": [(False, b"@RSYNCD: 31\n")],
+    "no-digest-list": [(False, b"@RSYNCD: 32.0\n")],
+    "huge-greeting": [(False, b"@RSYNCD: 32.0 " + b"x" * 70000 + b"\n")],
+    "nul-in-motd": [(False, GREET + b"motd\0line\n")],
+    "longest-motd-line": [(False, GREET + b"m" * 5118 + b"\n@ERROR: stop\n")],
+    "overlong-motd-line": [(False, GREET + b"m" * 5119 + b"\n@ERROR: stop\n")],
+    "cr-in-lines": [(False, GREET + b"mo\rtd\r\n@ERROR: st\rop\r\n")],
+    "eof-after-module": [(False, GREET), (True, b"")],
+    "error-line": [(False, GREET), (True, b"@ERROR: max connections (3) reached -- try again later\n")],
+    "exit-without-listing": [(False, GREET), (True, b"@RSYNCD: EXIT\n")],
+    "auth-then-eof": [(False, GREET), (True, b"@RSYNCD: AUTHREQD abc\n"), (True, b"")],
+    "silent-daemon": [(False, "HANG")],
+}
+
+
+@pytest.mark.parametrize("case", sorted(HOSTILE))
+def test_hostile_daemon(tmp_path, case):
+    """A daemon that breaks the text exchange: the same exit code and
+    messages as rsync's client, never a crash or a hang (--timeout)."""
+    args = ["--timeout=2"] if case == "silent-daemon" else []
+    env = {"RSYNC_PASSWORD": "x"}
+    ref = scripted_daemon(HOSTILE[case], "rsync", tmp_path, args, env)
+    got = scripted_daemon(HOSTILE[case], "ursync", tmp_path, args, env)
+    assert got == ref
