@@ -255,6 +255,12 @@ int ur_daemon_client_start(struct ur_conn *c, const struct ur_opts *o,
 	if (o->early_input &&
 	    (rc = send_early_input(c, o->early_input, c->role ? c->role : "client", err)) < 0)
 		return rc;
+	if (UR_DEBUG_GTE(o, CMD, 1)) {
+		ur_info("sending daemon args:");
+		for (int i = 0; i < req->nargs; i++)
+			ur_info(" %s", req->args[i]);
+		ur_info("  (%d args)\n", req->nargs);
+	}
 	len = snprintf(line, sizeof(line), "%.*s\n", (int)modlen, mp);
 	if ((rc = write_str(c, line, (size_t)len)) < 0)
 		return rc;
@@ -283,12 +289,6 @@ int ur_daemon_client_start(struct ur_conn *c, const struct ur_opts *o,
 			ur_info("%s\n", line);
 	}
 
-	if (UR_DEBUG_GTE(o, CMD, 1)) {
-		ur_info("sending daemon args:");
-		for (int i = 0; i < req->nargs; i++)
-			ur_info(" %s", req->args[i]);
-		ur_info("  (%d args)\n", req->nargs);
-	}
 	/* protocol 30+: each word NUL-terminated, an empty one ends them */
 	for (int i = 0; i < req->nargs; i++)
 		if ((rc = ur_conn_write(c, req->args[i], strlen(req->args[i]) + 1)) < 0)

@@ -153,7 +153,7 @@ def test_module_listing(daemon, tmp_path, form):
 
 
 @pytest.mark.parametrize("opts", [["-a"], ["-av"], ["-ai"], ["-a", "--stats"],
-                                  ["-rlpt", "--delete", "-z"], ["-avn"]],
+                                  ["-rlpt", "--delete", "-z"], ["-avn"], ["-a", "--debug=cmd"]],
                          ids=lambda o: "_".join(o))
 def test_pull(daemon, tmp_path, opts):
     def args(prog, wd):
