@@ -208,13 +208,18 @@ def test_auth(daemon, tmp_path, case):
 
 
 @pytest.mark.parametrize("case", ["unknown-module", "refused-port", "slash-path",
-                                  "push-read-only"])
+                                  "push-read-only", "ipv6-only-to-v4-address",
+                                  "bind-unusable-address"])
 def test_errors(daemon, tmp_path, case):
     def args(prog, wd):
         if case == "unknown-module":
             return ["-a", url(daemon, "nosuch/"), str(wd / "dst")]
         if case == "refused-port":
             return ["-a", f"rsync://127.0.0.1:{free_port()}/mod/", str(wd / "dst")]
+        if case == "ipv6-only-to-v4-address":
+            return ["-6", "-a", url(daemon, "mod/"), str(wd / "dst")]
+        if case == "bind-unusable-address":
+            return ["--address=192.0.2.1", "-a", url(daemon, "mod/"), str(wd / "dst")]
         if case == "slash-path":
             return ["-a", f"127.0.0.1::/etc/", str(wd / "dst"), f"--port={daemon.port}"]
         return ["-a", str(daemon.src) + "/", url(daemon, "mod/x/")]
@@ -229,7 +234,8 @@ def test_errors(daemon, tmp_path, case):
     else:
         runs = both(daemon, tmp_path, args)
     assert runs["ursync"].rc == {"unknown-module": 5, "refused-port": 10, "slash-path": 5,
-                                 "push-read-only": 1}[case]
+                                 "push-read-only": 1, "ipv6-only-to-v4-address": 10,
+                                 "bind-unusable-address": 10}[case]
 
 
 @pytest.mark.parametrize("direction", ["pull", "push"])
