@@ -2076,7 +2076,8 @@ int ur_opts_parse(struct ur_opts *o, int argc, char **argv)
 		note_remote_facts(&c);
 	if (!rc)
 		rc = gather_args(&c);
-	if (!rc && o->nargs < 1)
+	/* a server given -s reads its file names from stdin (cli/main.c) */
+	if (!rc && o->nargs < 1 && !(o->server && o->secluded_args))
 		rc = usage_error();
 	if (!rc)
 		rc = check_protocol(&c);

@@ -52,8 +52,6 @@ static const char *unsupported_remote(const struct ur_opts *o, bool local_sender
 		return "--crtimes";
 	if (o->whole_file == 0)
 		return "--no-whole-file";
-	if (o->secluded_args)
-		return "--secluded-args";
 	return NULL;
 }
 
@@ -290,6 +288,41 @@ static int wait_child(pid_t pid)
 	return UR_EXIT_WAITCHILD;
 }
 
+/* -s: the words that did not go on the remote shell's command line, on
+ * its stdin before anything else (rsync's send_protected_args). Returns 0
+ * or the exit code, the message printed. */
+static int send_secluded(struct ur_conn *c, const struct ur_opts *o,
+			 const struct ur_remote_spec *rs, bool pull)
+{
+	struct ur_argv words = {0};
+	int rc = ur_secluded_args(o, pull, rs->rpaths, rs->nrpaths, &words);
+	size_t cap = 0;
+	char *buf = NULL;
+	ssize_t n = -ENOMEM;
+
+	for (int i = 0; rc == 0 && i < words.n; i++)
+		cap += strlen(words.v[i]) + 2;
+	if (rc == 0 && (buf = malloc(cap + 1)))
+		n = ur_secluded_encode(&words, buf, cap + 1);
+	if (n >= 0 && UR_DEBUG_GTE(o, CMD, 1)) {
+		ur_info("protected args:");
+		for (int i = 1; i < words.n; i++)
+			ur_info(" %s", *words.v[i] ? words.v[i] : ".");
+		ur_info("  (%d args)\n", words.n - 1);
+	}
+	ur_argv_free(&words);
+	if (n < 0) {
+		free(buf);
+		ur_error(ENOMEM, "out of memory in send_secluded");
+		return UR_EXIT_MALLOC;
+	}
+	rc = ur_conn_write(c, buf, (size_t)n);
+	free(buf);
+	if (rc == 0)
+		rc = ur_conn_flush(c);
+	return rc < 0 ? report_conn_error(c, NULL, rc) : 0;
+}
+
 /* -vv: the command as rsync logs it: words with other characters in
  * quotes, each followed by a space, then the count. */
 static void log_command(const struct ur_argv *cmd)
@@ -484,6 +517,8 @@ int ur_session_client(struct ur_opts *o, const struct ur_remote_spec *rs)
 
 	ur_client_exit_role = "client";
 	const char *why = unsupported_remote(o, !pull, false);
+	if (!why && daemon && o->secluded_args)
+		why = "--secluded-args (with a daemon)";
 	if (why) {
 		ur_error(0, "%s is not supported over the wire yet", why);
 		return UR_EXIT_UNSUPPORTED;
@@ -550,6 +585,12 @@ int ur_session_client(struct ur_opts *o, const struct ur_remote_spec *rs)
 	}
 	c.role = pull ? "Receiver" : "sender";
 	ur_client_exit_role = c.role;
+	if (o->secluded_args && !daemon && (rc = send_secluded(&c, o, rs, pull)) != 0) {
+		close(fd);
+		close(fd_out);
+		wait_child(pid);
+		goto out;
+	}
 	if (daemon) {
 		struct ur_daemon_start st;
 		rc = daemon_start(&c, o, rs, pull, &st);

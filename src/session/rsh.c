@@ -12,11 +12,14 @@
 #include "session/remote_spec.h"
 
 #include <errno.h>
+#include <glob.h>
+#include <limits.h>
 #include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <strings.h>
+#include <unistd.h>
 
 #define MAX_ARGS 1000 /* rsync's cap on the whole command */
 
@@ -804,6 +807,57 @@ ssize_t ur_secluded_encode(const struct ur_argv *words, char *buf, size_t cap)
 		return -ENOBUFS;
 	buf[pos++] = '\0';
 	return (ssize_t)pos;
+}
+
+/* A word after the dot: its matches, or itself when it has none. */
+static int push_expanded(struct ur_argv *out, const char *word)
+{
+	glob_t g;
+	int rc = 0;
+	if (!strpbrk(word, "*?[") || glob(word, GLOB_NOCHECK, NULL, &g) != 0 || !g.gl_pathc)
+		return ur_argv_push(out, word);
+	for (size_t i = 0; rc == 0 && i < g.gl_pathc; i++)
+		rc = ur_argv_push(out, g.gl_pathv[i]);
+	globfree(&g);
+	return rc;
+}
+
+int ur_secluded_read(int fd, struct ur_argv *out, struct ur_err *err)
+{
+	char word[PATH_MAX];
+	size_t n = 0;
+	bool after_dot = false;
+	int words = 0, rc;
+
+	for (;;) {
+		char ch;
+		ssize_t r = read(fd, &ch, 1);
+		if (r < 0 && errno == EINTR)
+			continue;
+		if (r < 0)
+			return ur_err_set(err, UR_EXIT_STREAMIO, errno, "read error");
+		if (r == 0 || ch == '\0') {
+			if (!n)
+				return 0; /* the empty word, or the end */
+			word[n] = '\0';
+			if (++words > MAX_ARGS * 4)
+				return ur_err_set(err, UR_EXIT_PROTOCOL, E2BIG,
+						  "too many protected args");
+			rc = after_dot ? push_expanded(out, word) : ur_argv_push(out, word);
+			if (rc < 0)
+				return ur_err_set(err, UR_EXIT_MALLOC, -rc, "out of memory");
+			if (!strcmp(word, "."))
+				after_dot = true;
+			n = 0;
+			if (r == 0)
+				return 0;
+			continue;
+		}
+		if (n + 1 >= sizeof(word))
+			return ur_err_set(err, UR_EXIT_PROTOCOL, ENAMETOOLONG,
+					  "protected arg too long");
+		word[n++] = ch;
+	}
 }
 
 int ur_rsh_daemon_command(const struct ur_opts *o, const char *rsh_env, const char *user,

@@ -88,6 +88,18 @@ int ur_secluded_args(const struct ur_opts *o, bool remote_sender, const char *co
 ssize_t ur_secluded_encode(const struct ur_argv *words, char *buf, size_t cap);
 
 /*
+ * The server's side of -s: read the words from fd (each ended by a NUL, an
+ * empty word or the end of the stream ends them), one byte at a time so
+ * that nothing of the protocol after them is taken. The words after the
+ * first "." are file names and are expanded as rsync's server expands
+ * them (glob(3); a pattern that matches nothing stays as it is). Appends
+ * to out (the first word is the client's program name). Returns 0, or
+ * -errno with err set (a word past PATH_MAX, too many words, a read
+ * error).
+ */
+int ur_secluded_read(int fd, struct ur_argv *out, struct ur_err *err);
+
+/*
  * rsh to an rsync daemon (host::module with -e given): RSH-WORDS
  * [-l USER] HOST RSYNC-PATH --server --daemon . (rsync leaves -l out
  * when the rsh command already holds "-l NAME").
