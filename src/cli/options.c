@@ -131,6 +131,10 @@ static void vmsg(bool prefix, const char *fmt, va_list ap)
 	fputc('\n', stderr);
 }
 
+/* Who rsync names in the closing line of a parse error: "server" once
+ * --server (always the first word of a server's command line) was read. */
+static const char *exit_role = "client";
+
 static int fail(int code, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
 static int fail_bare(int code, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
 
@@ -141,7 +145,7 @@ static int fail(int code, const char *fmt, ...)
 	va_start(ap, fmt);
 	vmsg(true, fmt, ap);
 	va_end(ap);
-	ur_exit_message(code, "client");
+	ur_exit_message(code, exit_role);
 	return code;
 }
 
@@ -152,7 +156,7 @@ static int fail_bare(int code, const char *fmt, ...)
 	va_start(ap, fmt);
 	vmsg(false, fmt, ap);
 	va_end(ap);
-	ur_exit_message(code, "client");
+	ur_exit_message(code, exit_role);
 	return code;
 }
 
@@ -161,7 +165,7 @@ static int daemon_hint(void)
 	ur_log_flush();
 	fprintf(stderr, "(Type \"%s --daemon --help\" for assistance with daemon mode.)\n",
 		ur_progname);
-	ur_exit_message(UR_EXIT_SYNTAX, "client");
+	ur_exit_message(UR_EXIT_SYNTAX, exit_role);
 	return UR_EXIT_SYNTAX;
 }
 
@@ -181,7 +185,7 @@ static int usage_error(void)
 {
 	ur_log_flush();
 	ur_cli_usage(stderr);
-	ur_exit_message(UR_EXIT_SYNTAX, "client");
+	ur_exit_message(UR_EXIT_SYNTAX, exit_role);
 	return UR_EXIT_SYNTAX;
 }
 
@@ -1369,7 +1373,7 @@ static const struct optdef main_opts[] = {
 	OB("blocking-io", 0, blocking_io, true, Y),
 	OB("no-blocking-io", 0, blocking_io, false, Y),
 	CS("outbuf", 0, outbuf_arg, Y),
-	FN("remote-option", 'M', ARG_STR, h_remote_option, 0, N),
+	FN("remote-option", 'M', ARG_STR, h_remote_option, 0, Y),
 	{"protocol", 0, ARG_INT, ST_INT, IN_OPTS, Y, offsetof(struct ur_opts, protocol), 0, h_protocol},
 	ON("checksum-seed", 0, checksum_seed, Y),
 	FN("server", 0, ARG_NONE, h_server, 0, Y),
@@ -1971,7 +1975,7 @@ static int check_protocol(struct pctx *c)
 		fputs("protocol version mismatch -- is your shell clean?\n"
 		      "(see the rsync manpage for an explanation)\n",
 		      stderr);
-		ur_exit_message(UR_EXIT_PROTOCOL, "client");
+		ur_exit_message(UR_EXIT_PROTOCOL, exit_role);
 		return UR_EXIT_PROTOCOL;
 	}
 	if (p > UR_PROTOCOL_VERSION)
@@ -2041,6 +2045,7 @@ int ur_opts_parse(struct ur_opts *o, int argc, char **argv)
 	const char *env;
 	int rc;
 
+	exit_role = argc > 1 && !strcmp(argv[1], "--server") ? "server" : "client";
 	if (argc < 2)
 		return usage_error();
 	positional = calloc((size_t)argc, sizeof(*positional));

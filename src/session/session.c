@@ -489,6 +489,13 @@ static int session_run(struct ur_opts *o)
 			return UR_EXIT_UNSUPPORTED;
 		}
 	}
+	if (o->remote_opt_count) {
+		/* rsync hands -M to the local copy's receiving process; ours
+		 * has none yet */
+		ur_error(0, "--remote-option on a local copy is not supported yet");
+		rc = UR_EXIT_UNSUPPORTED;
+		goto out;
+	}
 	if (o->nargs == 1) {
 		/* A lone source lists it, as rsync does. */
 		o->list_only = true;

@@ -71,3 +71,27 @@ def test_secluded_args(tmp_path, client, server, case):
     assert got[2] == ref[2], "destination differs"
     assert got[3] == ref[3], "the far command lines differ"
     assert got[2], "nothing was copied"
+
+
+@pytest.mark.parametrize("mopt", ["--max-size=3", "--bogus"])
+@pytest.mark.parametrize("direction", ["push", "pull"])
+@pytest.mark.parametrize("client,server", PAIRS, ids=lambda p: p)
+def test_remote_option(tmp_path, client, server, direction, mopt):
+    """-M/--remote-option: the word goes to the far side only (a receiving
+    server honours --max-size; an unknown option fails there, rsync's way)."""
+    results = {}
+    for name, (c, s) in (("ref", ("rsync", "rsync")), ("got", (client, server))):
+        work = tmp_path / name
+        make_tree(work / "src")
+        (work / "dst").mkdir()
+        ops = ([f"{work}/src/src dir/", f"localhost:{work}/dst/"] if direction == "push"
+               else [f"localhost:{work}/src/src dir/", f"{work}/dst/"])
+        cmd = [rh.URSYNC if c == "ursync" else rh.RSYNC, "-a", f"-M{mopt}", "-e",
+               str(rh.FAKESHELL), "--rsync-path=" + (rh.URSYNC if s == "ursync" else rh.RSYNC),
+               *ops]
+        p = subprocess.run(cmd, cwd=work, capture_output=True, timeout=60)
+        err = sorted(rh.harness.norm_stderr(p.stderr.decode(errors="replace"), str(work)))
+        results[name] = (p.returncode, err, listing(work / "dst"))
+    assert results["got"] == results["ref"]
+    if mopt == "--bogus":
+        assert results["got"][0] == 12
