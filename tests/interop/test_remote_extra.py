@@ -305,7 +305,7 @@ def _norm_err(text):
     for line in text.splitlines():
         line = re.sub(r"^ursync", "rsync", line)
         line = re.sub(r" at [a-z]+\.c\(\d+\)", "", line)
-        line = re.sub(r"\[(\w+)=[0-9.]+\]", r"[\1]", line)
+        line = re.sub(r"\[(\w+)=[^\]]+\]", r"[\1]", line)
         if line:
             out.append(line)
     return sorted(out)
