@@ -512,3 +512,11 @@ int ur_conn_start_mux_in(struct ur_conn *c)
 	c->mux_in = true;
 	return 0;
 }
+
+bool ur_conn_readable(struct ur_conn *c)
+{
+	if (c->dinpos < c->dinlen || c->ipos < c->ilen || c->eof || c->dead)
+		return true;
+	struct pollfd p = {.fd = c->fd_in, .events = POLLIN};
+	return poll(&p, 1, 0) > 0;
+}

@@ -127,6 +127,10 @@ int64_t ur_conn_taken(const struct ur_conn *c);
 /* Switch the input to multiplexed frames (after the handshake). */
 int ur_conn_start_mux_in(struct ur_conn *c);
 
+/* Would a read return without waiting: input buffered, or the descriptor
+ * readable (or at its end) right now? */
+bool ur_conn_readable(struct ur_conn *c);
+
 /* Wait for and handle input until the peer closes (used at the end, to
  * take the last messages); returns 0 at EOF. */
 int ur_conn_drain(struct ur_conn *c);

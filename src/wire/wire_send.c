@@ -25,6 +25,7 @@
 #include <unistd.h>
 
 #define LOOKAHEAD 1000 /* entries the sender keeps listed ahead (rsync's MIN_FILECNT_LOOKAHEAD) */
+#define LOOKAHEAD_IDLE 10000 /* ... and while it waits for the receiver (MAX_FILECNT_LOOKAHEAD) */
 
 /* ---- owner names ---- */
 
@@ -460,6 +461,21 @@ static int send_extra_lists(struct sender *sd)
 	while (!w->flist_eof && w->file_total - w->file_done < LOOKAHEAD) {
 		int rc = send_extra(sd);
 		if (rc < 0)
+			return rc;
+	}
+	/* While nothing has come from the receiver, keep the lists coming
+	 * (up to 10000 entries ahead, as rsync's I/O loop does): the
+	 * receiver may need the next list, or the end of the lists, before
+	 * it finishes one, and a list of 1000 entries or more would
+	 * otherwise leave both ends waiting for the other. */
+	while (!w->flist_eof && w->file_total - w->file_done < LOOKAHEAD_IDLE &&
+	       !ur_conn_readable(w->c)) {
+		int rc = ur_conn_flush(w->c);
+		if (rc < 0)
+			return rc;
+		if (ur_conn_readable(w->c))
+			break;
+		if ((rc = send_extra(sd)) < 0)
 			return rc;
 	}
 	return 0;
