@@ -38,6 +38,8 @@ struct ur_root {
 	char *prefix;   /* directory the entry names are relative to (owned) */
 	char *display;  /* the operand as the user wrote it, for messages (borrowed) */
 	uint64_t dev;   /* st_dev of the operand, for -x */
+	char *top;      /* the entry it lists at the top ("." for "dir/"), owned;
+			 * NULL: its directories merge with no other root's */
 };
 
 struct ur_engine;

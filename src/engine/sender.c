@@ -273,6 +273,7 @@ static int add_root_for(struct ur_engine *eng, const char *path, size_t plen, ui
 	eng->roots = nr;
 	struct ur_root *r = &nr[eng->nroots];
 	*r = nr[0];
+	r->top = NULL;
 	r->prefix = strndup(path, plen);
 	if (!r->prefix)
 		return -ENOMEM;
@@ -368,6 +369,52 @@ static int files_from_top(struct ur_engine *eng, struct ur_flist *fl)
 	ur_flist_sort(fl, 0);
 	ur_flist_dedup(fl, 0);
 	return rc;
+}
+
+/*
+ * A named directory operand ("b/sub") that an earlier "dir/" operand also
+ * holds ("a/" with a/sub): rsync lists a "dir/" operand's contents in the
+ * first list, keeps the earlier operand's "sub" and merges the two
+ * trees. Here the contents of "." come in a list of their own, so the
+ * top-level "sub" takes the earlier operand's directory (attributes and
+ * root; ur_sender_dir then merges the other's contents) and the listing of
+ * "." leaves it out (ur_sender_dir).
+ */
+static bool join(char *buf, size_t size, const char *a, const char *b);
+
+static void adopt_earlier_dirs(struct ur_engine *eng, struct ur_flist *fl)
+{
+	if (eng->nroots < 2)
+		return;
+	for (size_t k = 0; k < fl->n; k++) {
+		struct ur_fentry *e = &fl->e[k];
+		const char *name = ur_fentry_name(fl, e);
+		if (!S_ISDIR(e->mode) || !strcmp(name, ".") || strchr(name, '/'))
+			continue;
+		for (uint32_t i = 0; i < e->root; i++) {
+			const struct ur_root *r = &eng->roots[i];
+			char path[PATH_MAX];
+			struct stat st;
+			if (!r->top || strcmp(r->top, ".") || !join(path, sizeof(path), r->prefix, name) ||
+			    ur_sys_fstatat(eng->io, AT_FDCWD, path, &st, AT_SYMLINK_NOFOLLOW) < 0 ||
+			    !S_ISDIR(st.st_mode))
+				continue;
+			struct ur_flist tmp;
+			ur_flist_init(&tmp);
+			struct ur_fentry *n = add_entry(eng, &tmp, AT_FDCWD, path, path, name, i, false,
+							&st, 0);
+			if (n && S_ISDIR(n->mode)) {
+				uint32_t keep_name = e->name, keep_base = e->base, flags = e->flags;
+				*e = *n;
+				e->name = keep_name;
+				e->base = keep_base;
+				e->flags = (n->flags & ~UR_FE_NO_RECURSE) | (flags & UR_FE_NO_RECURSE) |
+					   (flags & UR_FE_TOP_DIR);
+			}
+			ur_flist_release(&tmp);
+			break;
+		}
+	}
 }
 
 int ur_sender_top(struct ur_engine *eng, struct ur_flist *fl)
@@ -496,6 +543,8 @@ int ur_sender_top(struct ur_engine *eng, struct ur_flist *fl)
 		char namebuf[PATH_MAX];
 		snprintf(namebuf, sizeof(namebuf), "%s", name);
 		free(copy);
+		if (!(r->top = strdup(namebuf)))
+			return -ENOMEM;
 		struct ur_fentry *fe = add_entry(eng, fl, AT_FDCWD, path, path, namebuf, ri, true, NULL, 0);
 		if (fe && S_ISDIR(fe->mode)) {
 			fe->flags |= UR_FE_TOP_DIR;
@@ -507,6 +556,7 @@ int ur_sender_top(struct ur_engine *eng, struct ur_flist *fl)
 	}
 	ur_flist_sort(fl, 0);
 	ur_flist_dedup(fl, 0);
+	adopt_earlier_dirs(eng, fl);
 	return 0;
 }
 
@@ -548,8 +598,11 @@ static void sender_child(struct ur_engine *eng, const struct ur_fentry *dir, con
 	add_entry(eng, fl, dfd, b, child, name, dir->root, false, &st, res);
 }
 
-int ur_sender_dir(struct ur_engine *eng, const struct ur_flist *parent,
-		  const struct ur_fentry *dir, struct ur_flist *fl)
+/* List dir's children from dir->root into fl (unsorted). merged: the
+ * directory of another operand with the same name, which may be missing
+ * or not a directory there (then nothing is listed and nothing said). */
+static int list_dir(struct ur_engine *eng, const struct ur_flist *parent,
+		    const struct ur_fentry *dir, struct ur_flist *fl, bool merged)
 {
 	char path[PATH_MAX], pbuf[PATH_MAX + 8];
 	const char *dname = ur_fentry_name(parent, dir);
@@ -563,6 +616,13 @@ int ur_sender_dir(struct ur_engine *eng, const struct ur_flist *parent,
 	enum { CHUNK = 64 };
 	struct ur_dir *d = NULL;
 	struct ur_listing *pre = ur_walker_take(eng, path);
+	if (merged && !pre) {
+		struct stat st;
+		if (ur_sys_fstatat(eng->io, AT_FDCWD, path, &st,
+				   is_root ? 0 : AT_SYMLINK_NOFOLLOW) < 0 ||
+		    !S_ISDIR(st.st_mode))
+			return 0;
+	}
 	int rc = pre ? pre->err : ur_dir_open(AT_FDCWD, path, true, &d);
 	if (rc < 0 && eng->quiet_walk) {
 		ur_listing_free(pre);
@@ -587,7 +647,6 @@ int ur_sender_dir(struct ur_engine *eng, const struct ur_flist *parent,
 			ur_engine_fail(eng, UR_EXIT_PARTIAL);
 		}
 		ur_listing_free(pre);
-		ur_flist_sort(fl, 0);
 		return 0;
 	}
 	int dfd = ur_dir_fd(d);
@@ -606,6 +665,65 @@ int ur_sender_dir(struct ur_engine *eng, const struct ur_flist *parent,
 		ur_engine_fail(eng, UR_EXIT_PARTIAL);
 	}
 	ur_dir_close(d);
+	return 0;
+}
+
+/* Does root r list dname's directory too? Its top entry is "." (an
+ * operand "dir/") or dname or one of dname's parents. */
+static bool root_has(const struct ur_root *r, const char *dname)
+{
+	if (!r->top)
+		return false;
+	if (!strcmp(r->top, "."))
+		return true;
+	size_t n = strlen(r->top);
+	return !strncmp(dname, r->top, n) && (dname[n] == '\0' || dname[n] == '/');
+}
+
+int ur_sender_dir(struct ur_engine *eng, const struct ur_flist *parent,
+		  const struct ur_fentry *dir, struct ur_flist *fl)
+{
+	int rc = list_dir(eng, parent, dir, fl, false);
+	if (rc < 0)
+		return rc;
+	const char *dn = ur_fentry_name(parent, dir);
+	if (eng->nroots > 1 && dn[0] == '.' && !dn[1] && eng->roots[dir->root].top) {
+		/* a child that another operand names is in the top list already
+		 * (adopt_earlier_dirs) */
+		size_t w = 0;
+		for (size_t k = 0; k < fl->n; k++) {
+			const char *cn = ur_fentry_name(fl, &fl->e[k]);
+			bool named = false;
+			for (size_t i = 0; i < eng->nroots && !named; i++)
+				named = eng->roots[i].top && strcmp(eng->roots[i].top, ".") &&
+					!strcmp(eng->roots[i].top, cn);
+			if (!named || !S_ISDIR(fl->e[k].mode))
+				fl->e[w++] = fl->e[k];
+		}
+		fl->n = w;
+	}
+	/* Operands whose trees hold a directory of the same name are merged
+	 * into one, as rsync merges "a/ b/" into the destination: their
+	 * children join the list, and for a name in several the earliest
+	 * operand's entry stays (the sort puts it first). */
+	if (eng->nroots > 1 && eng->roots[dir->root].top) {
+		const char *dname = ur_fentry_name(parent, dir);
+		bool more = false;
+		for (size_t i = 0; i < eng->nroots; i++) {
+			if (i == dir->root || !root_has(&eng->roots[i], dname))
+				continue;
+			struct ur_fentry alt = *dir;
+			alt.root = (uint32_t)i;
+			if (list_dir(eng, parent, &alt, fl, true) < 0)
+				continue;
+			more = true;
+		}
+		if (more) {
+			ur_flist_sort(fl, 0);
+			ur_flist_dedup(fl, 0);
+			return 0;
+		}
+	}
 	ur_flist_sort(fl, 0);
 	return 0;
 }

@@ -150,8 +150,13 @@ static const struct ur_flist *sort_fl;
 static int sort_cmp(const void *pa, const void *pb)
 {
 	const struct ur_fentry *a = pa, *b = pb;
-	return ur_fname_cmp(ur_fentry_name(sort_fl, a), S_ISDIR(a->mode),
-			    ur_fentry_name(sort_fl, b), S_ISDIR(b->mode));
+	int c = ur_fname_cmp(ur_fentry_name(sort_fl, a), S_ISDIR(a->mode),
+			     ur_fentry_name(sort_fl, b), S_ISDIR(b->mode));
+	/* the same name from two operands: the earlier operand's first, so
+	 * that ur_flist_dedup keeps it, as rsync keeps the first */
+	if (c == 0)
+		c = (a->root > b->root) - (a->root < b->root);
+	return c;
 }
 
 void ur_flist_sort(struct ur_flist *fl, size_t from)
@@ -165,17 +170,47 @@ void ur_flist_sort(struct ur_flist *fl, size_t from)
 	sort_fl = NULL;
 }
 
+/* A non-directory among the kept entries from..w-1 (sorted) with the
+ * name of directory d: rsync's order puts a directory's files before its
+ * subdirectories, so it is found by its own place in that order, not
+ * beside d. Returns its index or -1. */
+static ssize_t file_twin(const struct ur_flist *fl, size_t from, size_t w, const char *d)
+{
+	size_t lo = from, hi = w;
+	while (lo < hi) {
+		size_t mid = lo + (hi - lo) / 2;
+		const struct ur_fentry *e = &fl->e[mid];
+		int c = ur_fname_cmp(ur_fentry_name(fl, e), S_ISDIR(e->mode), d, false);
+		if (c == 0)
+			return S_ISDIR(e->mode) ? -1 : (ssize_t)mid;
+		if (c < 0)
+			lo = mid + 1;
+		else
+			hi = mid;
+	}
+	return -1;
+}
+
 void ur_flist_dedup(struct ur_flist *fl, size_t from)
 {
 	size_t w = from;
 	for (size_t r = from; r < fl->n; r++) {
-		if (w > from && strcmp(ur_fentry_name(fl, &fl->e[w - 1]),
-				       ur_fentry_name(fl, &fl->e[r])) == 0) {
+		const char *name = ur_fentry_name(fl, &fl->e[r]);
+		if (w > from && strcmp(ur_fentry_name(fl, &fl->e[w - 1]), name) == 0) {
 			/* An operand beats the implied parent dir of another. */
 			if ((fl->e[w - 1].flags & UR_FE_IMPLIED_DIR) &&
 			    !(fl->e[r].flags & UR_FE_IMPLIED_DIR))
 				fl->e[w - 1] = fl->e[r];
 			continue;
+		}
+		if (S_ISDIR(fl->e[r].mode)) {
+			/* a directory beats a non-directory of the same name
+			 * (it may have contents in the list), as in rsync */
+			ssize_t k = file_twin(fl, from, w, name);
+			if (k >= 0) {
+				memmove(fl->e + k, fl->e + k + 1, (w - (size_t)k - 1) * sizeof(*fl->e));
+				w--;
+			}
 		}
 		fl->e[w++] = fl->e[r];
 	}

@@ -266,8 +266,10 @@ void ur_session_engine_groups(struct ur_engine *eng)
 
 void ur_session_engine_release(struct ur_engine *eng)
 {
-	for (size_t i = 0; i < eng->nroots; i++)
+	for (size_t i = 0; i < eng->nroots; i++) {
 		free(eng->roots[i].prefix);
+		free(eng->roots[i].top);
+	}
 	free(eng->roots);
 	free(eng->dest_path);
 	free(eng->dest_file);
