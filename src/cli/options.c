@@ -1274,9 +1274,9 @@ static const struct optdef main_opts[] = {
 	OS("cc", 0, checksum_choice, Y),
 	/* refused after parsing unless 0 (rsync's "choose for me") */
 	FN("block-size", 'B', ARG_STR, h_block_size, 0, Y),
-	FN("compare-dest", 0, ARG_STR, h_alt_dest, UR_ALT_COMPARE, N),
-	FN("copy-dest", 0, ARG_STR, h_alt_dest, UR_ALT_COPY, N),
-	FN("link-dest", 0, ARG_STR, h_alt_dest, UR_ALT_LINK, N),
+	FN("compare-dest", 0, ARG_STR, h_alt_dest, UR_ALT_COMPARE, Y),
+	FN("copy-dest", 0, ARG_STR, h_alt_dest, UR_ALT_COPY, Y),
+	FN("link-dest", 0, ARG_STR, h_alt_dest, UR_ALT_LINK, Y),
 	OC("fuzzy", 'y', fuzzy, N),
 	OI("no-fuzzy", 0, fuzzy, 0, Y),
 	OI("no-y", 0, fuzzy, 0, Y),

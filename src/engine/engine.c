@@ -3,6 +3,7 @@
 #include "engine/engine.h"
 #include "io/io_sys.h"
 #include "engine/hlink.h"
+#include "engine/refdir.h"
 #include "filter/filter.h"
 #include "util/err.h"
 #include "util/log.h"
@@ -468,6 +469,8 @@ int ur_engine_run(struct ur_engine *eng, struct ur_flist *top)
 {
 	const struct ur_opts *o = eng->o;
 
+	if (ur_refdirs_setup(eng) < 0)
+		return -ENOMEM;
 	if (o->delete_mode == UR_DEL_BEFORE && !o->list_only && !eng->dest_file && !eng->dest_missing) {
 		delete_pass(eng, top);
 	}
@@ -502,6 +505,8 @@ int ur_engine_run(struct ur_engine *eng, struct ur_flist *top)
 		ur_delete_flush(eng);
 	if (!eng->fatal)
 		ur_generator_finish(eng);
+	ur_refdirs_free(eng->refs);
+	eng->refs = NULL;
 	return 0;
 }
 

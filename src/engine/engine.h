@@ -42,6 +42,7 @@ struct ur_root {
 
 struct ur_engine;
 struct ur_hlinks;
+struct ur_refdirs;
 
 /* How the generator asks for a regular file (see top of file). */
 struct ur_chan {
@@ -137,6 +138,10 @@ struct ur_engine {
 	/* --partial-dir: the file's partial copy, the basis of this transfer
 	 * (relative to dest_fd), or NULL: the destination's file */
 	const char *basis_name;
+	/* --copy-dest and friends: copy this reference file (an absolute
+	 * path) instead of the sender's, unreported; or NULL */
+	const char *ref_source;
+	struct ur_refdirs *refs;  /* --compare/copy/link-dest, or NULL (owned) */
 	struct ur_dscan *scan;    /* the children being generated, or NULL */
 	bool dir_made;            /* ur_generate() just made the directory it was given */
 	uint32_t euid, egid;      /* who owns the files we create */
