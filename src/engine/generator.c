@@ -193,57 +193,6 @@ static void report(struct ur_engine *eng, const struct ur_flist *fl, const struc
 	report_x(eng, fl, fe, mode, iflags, NULL);
 }
 
-void ur_generate_hlink(struct ur_engine *eng, const struct ur_flist *fl, const struct ur_fentry *fe,
-		       const char *leader)
-{
-	const struct ur_opts *o = eng->o;
-	const char *dname = ur_dst_name(eng, fl, fe);
-	struct stat dst, lst;
-	int dret = -1;
-	bool have_leader = false;
-	uint32_t iflags = UR_ITEM_LOCAL_CHANGE | UR_ITEM_XNAME_FOLLOWS;
-
-	if (!eng->dest_missing) {
-		dret = fstatat(eng->dest_fd, dname, &dst, AT_SYMLINK_NOFOLLOW);
-		have_leader = fstatat(eng->dest_fd, leader, &lst, AT_SYMLINK_NOFOLLOW) == 0;
-	}
-	if (dret == 0 && have_leader && dst.st_dev == lst.st_dev && dst.st_ino == lst.st_ino) {
-		/* Linked already: unchanged (shown from -ii on). */
-		report_x(eng, fl, fe, fe->mode, iflags, "");
-		return;
-	}
-	if (dret == 0 && S_ISDIR(dst.st_mode)) {
-		if (ur_delete_item(eng, dname, dst.st_mode, fe->mode) < 0)
-			return;
-		dret = -1;
-	}
-	iflags = item_flags(eng, fe, fe->mode, dret == 0 ? &dst : NULL, iflags);
-	if (!o->dry_run && have_leader) {
-		/* Made beside the target and renamed over it, so a failure
-		 * leaves the old file in place. */
-		char tmp[PATH_MAX];
-		const char *slash = strrchr(dname, '/');
-		int n = snprintf(tmp, sizeof(tmp), "%.*s%s.%s.hl%06ld", slash ? (int)(slash - dname) : 0,
-				 dname, slash ? "/" : "", slash ? slash + 1 : dname,
-				 (long)(ur_now_ns() % 1000000));
-		int rc = n > 0 && (size_t)n < sizeof(tmp)
-				 ? linkat(eng->dest_fd, leader, eng->dest_fd, tmp, 0)
-				 : (errno = ENAMETOOLONG, -1);
-		if (rc == 0 && renameat(eng->dest_fd, tmp, eng->dest_fd, dname) < 0) {
-			int e = errno;
-			unlinkat(eng->dest_fd, tmp, 0);
-			errno = e;
-			rc = -1;
-		}
-		if (rc < 0) {
-			ur_error(errno, "link %s => %s failed", ur_engine_full_dst(eng, dname), leader);
-			ur_engine_fail(eng, UR_EXIT_PARTIAL);
-			return;
-		}
-	}
-	report_x(eng, fl, fe, fe->mode, iflags, leader);
-}
-
 static void gen_error(struct ur_engine *eng, int errnum, const char *what, const char *dname)
 {
 	ur_error(errnum, "[generator] %s %s failed", what, ur_engine_full_dst(eng, dname));
@@ -612,6 +561,7 @@ static int refs_reg(struct ur_engine *eng, const struct ur_flist *fl, const stru
 			}
 			if (o->atimes)
 				ur_set_attrs(eng, dname, -1, &final, &st, 0);
+			eng->ref_done = j;
 			/* shown from -ii (-vv: "is uptodate") */
 			report_x(eng, fl, fe, mode,
 				 item_flags(eng, fe, mode, &st,
@@ -619,6 +569,7 @@ static int refs_reg(struct ur_engine *eng, const struct ur_flist *fl, const stru
 				 "");
 		} else {
 			report(eng, fl, fe, mode, item_flags(eng, fe, mode, &st, 0));
+			eng->ref_done = -2;
 		}
 		return -2;
 	}
@@ -676,6 +627,111 @@ static int refs_non(struct ur_engine *eng, const struct ur_flist *fl, const stru
 	}
 	say_uptodate(eng, dname, is_dir ? "/" : "");
 	return unlinked ? -3 : -2;
+}
+
+/*
+ * -H with reference directories (rsync's hard_link_check()): a member
+ * missing from the destination is itemized against its reference file.
+ * For --link-dest that is the one of the leader's inode (lst; NULL in a
+ * dry run, which takes the leader's file in the reference directory it
+ * was linked from, leader_ref, as rsync does), and the
+ * link is then made quietly unless -ii or -vv with -i asks. Returns 0 (none),
+ * 1 (rst filled) or 2 (rst filled, quiet).
+ */
+static int hlink_ref(struct ur_engine *eng, const struct ur_flist *fl, const struct ur_fentry *fe,
+		     const char *dname, const char *leader, int leader_ref, const struct stat *lst,
+		     struct stat *rst)
+{
+	const struct ur_opts *o = eng->o;
+	const struct ur_refdirs *r = eng->refs;
+	int found = 0;
+
+	for (int j = 0; j < r->n; j++) {
+		char path[PATH_MAX];
+		struct stat cst, ls;
+		if (ur_refdir_path(r, j, dname, path, sizeof(path)) < 0 ||
+		    ur_sys_fstatat(eng->io, AT_FDCWD, path, &cst, AT_SYMLINK_NOFOLLOW) < 0)
+			continue;
+		if (o->alt_dest == UR_ALT_LINK) {
+			char lpath[PATH_MAX];
+			if (lst)
+				ls = *lst;
+			else if (leader_ref < 0 ||
+				 ur_refdir_path(r, leader_ref, leader, lpath, sizeof(lpath)) < 0 ||
+				 ur_sys_fstatat(eng->io, AT_FDCWD, lpath, &ls, AT_SYMLINK_NOFOLLOW) < 0)
+				continue;
+			if (ls.st_dev != cst.st_dev || ls.st_ino != cst.st_ino)
+				continue;
+			*rst = cst;
+			int has_i = ur_stdout_has_i(o);
+			return has_i && (UR_INFO_GTE(o, NAME, 2) || has_i > 1) ? 1 : 2;
+		}
+		if (!S_ISREG(fe->mode) || !quick_check_ok(eng, fl, fe, path, &cst))
+			continue;
+		*rst = cst;
+		found = 1;
+		if (unchanged_attrs(eng, fe, fe->mode, &cst))
+			break;
+	}
+	return found;
+}
+
+void ur_generate_hlink(struct ur_engine *eng, const struct ur_flist *fl, const struct ur_fentry *fe,
+		       const char *leader, int leader_ref)
+{
+	const struct ur_opts *o = eng->o;
+	const char *dname = ur_dst_name(eng, fl, fe);
+	struct stat dst, lst;
+	int dret = -1;
+	bool have_leader = false;
+	uint32_t iflags = UR_ITEM_LOCAL_CHANGE | UR_ITEM_XNAME_FOLLOWS;
+
+	if (!eng->dest_missing) {
+		dret = fstatat(eng->dest_fd, dname, &dst, AT_SYMLINK_NOFOLLOW);
+		have_leader = fstatat(eng->dest_fd, leader, &lst, AT_SYMLINK_NOFOLLOW) == 0;
+	}
+	if (dret == 0 && have_leader && dst.st_dev == lst.st_dev && dst.st_ino == lst.st_ino) {
+		/* Linked already: unchanged (shown from -ii on). */
+		report_x(eng, fl, fe, fe->mode, iflags, "");
+		return;
+	}
+	if (dret == 0 && S_ISDIR(dst.st_mode)) {
+		if (ur_delete_item(eng, dname, dst.st_mode, fe->mode) < 0)
+			return;
+		dret = -1;
+	}
+	struct stat rst;
+	int ref = dret != 0 && eng->refs ? hlink_ref(eng, fl, fe, dname, leader, leader_ref,
+						     have_leader ? &lst : NULL, &rst)
+					 : 0;
+	iflags = item_flags(eng, fe, fe->mode, dret == 0 ? &dst : ref ? &rst : NULL, iflags);
+	if (!o->dry_run && have_leader) {
+		/* Made beside the target and renamed over it, so a failure
+		 * leaves the old file in place. */
+		char tmp[PATH_MAX];
+		const char *slash = strrchr(dname, '/');
+		int n = snprintf(tmp, sizeof(tmp), "%.*s%s.%s.hl%06ld", slash ? (int)(slash - dname) : 0,
+				 dname, slash ? "/" : "", slash ? slash + 1 : dname,
+				 (long)(ur_now_ns() % 1000000));
+		int rc = n > 0 && (size_t)n < sizeof(tmp)
+				 ? linkat(eng->dest_fd, leader, eng->dest_fd, tmp, 0)
+				 : (errno = ENAMETOOLONG, -1);
+		if (rc == 0 && renameat(eng->dest_fd, tmp, eng->dest_fd, dname) < 0) {
+			int e = errno;
+			unlinkat(eng->dest_fd, tmp, 0);
+			errno = e;
+			rc = -1;
+		}
+		if (rc < 0) {
+			ur_error(errno, "link %s => %s failed", ur_engine_full_dst(eng, dname), leader);
+			ur_engine_fail(eng, UR_EXIT_PARTIAL);
+			return;
+		}
+	}
+	if (ref == 2)
+		say_uptodate(eng, dname, "");
+	else
+		report_x(eng, fl, fe, fe->mode, iflags, leader);
 }
 
 static bool gen_dir(struct ur_engine *eng, const struct ur_flist *fl, struct ur_fentry *fe,
@@ -826,6 +882,7 @@ bool ur_generate(struct ur_engine *eng, const struct ur_flist *fl, struct ur_fen
 	bool is_dir = S_ISDIR(fe->mode);
 
 	eng->dir_made = false;
+	eng->ref_done = -1;
 	const struct ur_dscan *sc = eng->scan && eng->scan->fl == fl ? eng->scan : NULL;
 	if (sc && !eng->dest_missing) {
 		/* looked up with its siblings (engine.c dest_scan) */

@@ -26,6 +26,11 @@ static int join(char *buf, size_t cap, const char *a, size_t alen, const char *b
 	return n < 0 || (size_t)n >= cap ? -ENAMETOOLONG : 0;
 }
 
+int ur_refdir_path(const struct ur_refdirs *r, int j, const char *dname, char *buf, size_t cap)
+{
+	return join(buf, cap, r->dir[j], strlen(r->dir[j]), dname);
+}
+
 int ur_refdirs_setup(struct ur_engine *eng)
 {
 	const struct ur_opts *o = eng->o;
@@ -92,7 +97,7 @@ int ur_refdir_find(struct ur_engine *eng, const struct ur_flist *fl, const struc
 	for (int j = 0; r && j < r->n; j++) {
 		char cand[PATH_MAX];
 		struct stat cst;
-		if (join(cand, sizeof(cand), r->dir[j], strlen(r->dir[j]), dname) < 0 ||
+		if (ur_refdir_path(r, j, dname, cand, sizeof(cand)) < 0 ||
 		    ur_sys_fstatat(eng->io, AT_FDCWD, cand, &cst, AT_SYMLINK_NOFOLLOW) < 0)
 			continue;
 		int l = level_of(eng, fl, fe, mode, cand, &cst);
@@ -106,6 +111,21 @@ int ur_refdir_find(struct ur_engine *eng, const struct ur_flist *fl, const struc
 			break;
 	}
 	return best;
+}
+
+bool ur_refdir_has_file(struct ur_engine *eng, const char *dname)
+{
+	const struct ur_refdirs *r = eng->refs;
+
+	for (int j = 0; r && j < r->n; j++) {
+		char cand[PATH_MAX];
+		struct stat st;
+		if (ur_refdir_path(r, j, dname, cand, sizeof(cand)) == 0 &&
+		    ur_sys_fstatat(eng->io, AT_FDCWD, cand, &st, AT_SYMLINK_NOFOLLOW) == 0 &&
+		    S_ISREG(st.st_mode))
+			return true;
+	}
+	return false;
 }
 
 int ur_refdir_link(struct ur_engine *eng, const char *path, const char *dname)

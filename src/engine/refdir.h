@@ -45,6 +45,13 @@ int ur_refdir_find(struct ur_engine *eng, const struct ur_flist *fl, const struc
 		   mode_t mode, const char *dname, ur_ref_level_fn level_of, int *level, char *path,
 		   size_t cap, struct stat *st);
 
+/* Reference directory j's path for dname (rsync's pathjoin()): 0, or
+ * -ENAMETOOLONG. */
+int ur_refdir_path(const struct ur_refdirs *r, int j, const char *dname, char *buf, size_t cap);
+
+/* Does some reference directory hold a regular file at dname? */
+bool ur_refdir_has_file(struct ur_engine *eng, const char *dname);
+
 /* Hard-link reference path to dname (relative to the destination) through
  * the run's io. 0 or -errno. */
 int ur_refdir_link(struct ur_engine *eng, const char *path, const char *dname);

@@ -89,6 +89,7 @@ def several(t):
         t.file(f"{r}/changed", "other size in " + r + "\n", mtime=T0)
     t.remove("r2/d/deep")
     t.remove("r1/d/e")
+    t.remove("r2/d/e")
     t.file("r2/d/e", "a file where src has a dir\n")
 
 
@@ -175,11 +176,11 @@ def test_ref_dir_relative_to_existing_dest(rr, kind):
 
 def hardlinked(t):
     t.file("src/a", "linked\n", mtime=T0)
-    t.hardlink("src/b", "a")
-    t.hardlink("src/sub/c", "a")
+    t.hardlink("src/b", "src/a")
+    t.hardlink("src/sub/c", "src/a")
     t.file("src/solo", "solo\n", mtime=T0)
     t.file("src/x", "x group\n", mtime=T0)
-    t.hardlink("src/y", "x")
+    t.hardlink("src/y", "src/x")
     t.mtime("src", T1)
     t.mtime("src/sub", T1)
     t.rsync("-aH", "src/", "prev/")
