@@ -898,10 +898,13 @@ bool ur_generate(struct ur_engine *eng, const struct ur_flist *fl, struct ur_fen
 			       : ur_sys_fstatat(eng->io, eng->dest_fd, dname, &dst, AT_SYMLINK_NOFOLLOW);
 		derr = dret < 0 ? errno : 0;
 	}
-	/* The session just made the destination root: rsync reports it as new. */
+	/* The session just made the destination root: rsync reports it as new
+	 * (but it is there for --existing). */
+	bool root_new = false;
 	if (dret == 0 && eng->root_created && !eng->dest_file && name[0] == '.' && !name[1]) {
 		dret = -1;
 		derr = ENOENT;
+		root_new = true;
 	}
 
 	/* -R --no-implied-dirs: parents that were not sent are made plainly. */
@@ -915,7 +918,7 @@ bool ur_generate(struct ur_engine *eng, const struct ur_flist *fl, struct ur_fen
 		return true;
 	}
 
-	if (o->ignore_non_existing && dret < 0 && derr == ENOENT) {
+	if (o->ignore_non_existing && dret < 0 && derr == ENOENT && !root_new) {
 		if (UR_INFO_GTE(o, SKIP, 1))
 			ur_info("not creating new %s \"%s\"\n", is_dir ? "directory" : "file", name);
 		return !is_dir;

@@ -217,7 +217,6 @@ def test_same_exit_code(case, tmp_path, rsync, ursync):
 # run); ursync must refuse them with exit 4 until they are implemented.
 UNSUPPORTED = [
     (["-A"], True), (["-X"], True),
-    (["--link-dest=x"], True), (["--compare-dest=x"], True), (["--copy-dest=x"], True),
     (["-S"], True),
     (["--delay-updates"], True),
     (["-y"], True),

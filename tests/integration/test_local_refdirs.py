@@ -42,7 +42,11 @@ def snapshot_then_change(t):
 SNAP_OPTS = [["-a"], ["-ai"], ["-aii"], ["-av"], ["-avv"], ["-a", "--stats"], ["-avi", "--stats"],
              ["-ain"], ["-avn"], ["-a", "--delete", "-i"], ["-ac", "-i"], ["-rli"], ["-rlti"],
              ["-ai", "--no-whole-file"], ["-aiH"], ["-ai", "--remove-source-files"],
-             ["-ai", "--out-format=%i %n%L %l"]]
+             ["-ai", "--out-format=%i %n%L %l"], ["-ai", "--inplace"], ["-aiu"],
+             ["-ai", "--ignore-existing"], ["-ai", "--partial-dir=.p"], ["-aiO"], ["-rlEi"],
+             ["-ai", "--size-only"], ["-aiR"], ["-ai", "--mkpath"], ["-ai", "--progress"],
+             ["-ai", "--existing"], ["-ai", "-m"], ["-aiJ"], ["-aib"],
+             ["-ai", "--exclude=d"], ["-a", "--info=name2"], ["-a", "--info=skip2"]]
 
 
 @pytest.mark.parametrize("opts", SNAP_OPTS, ids=lambda o: " ".join(o))
