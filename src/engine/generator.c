@@ -872,6 +872,23 @@ void ur_generate_redo(struct ur_engine *eng, const struct ur_fentry *fe, const c
 		it->iflags |= UR_ITEM_IS_NEW;
 }
 
+/* A symlink, device or special missing from the destination: true when a
+ * reference directory settled it (linked, or left out by --compare-dest);
+ * else *was (what to itemize against) and *how say how it is made. */
+static bool refs_made(struct ur_engine *eng, const struct ur_flist *fl, const struct ur_fentry *fe,
+		      const char *dname, mode_t mode, struct stat *rst, const struct stat **was,
+		      int *how)
+{
+	int rj = refs_non(eng, fl, fe, dname, mode, rst);
+	if (rj == -2 && eng->o->alt_dest != UR_ALT_COPY)
+		return true;
+	if (rj == -2 || rj == -3)
+		*how |= UR_SETTLE_QUIET;
+	else if (rj >= 0)
+		*was = rst;
+	return false;
+}
+
 bool ur_generate(struct ur_engine *eng, const struct ur_flist *fl, struct ur_fentry *fe)
 {
 	const struct ur_opts *o = eng->o;
@@ -957,15 +974,8 @@ bool ur_generate(struct ur_engine *eng, const struct ur_flist *fl, struct ur_fen
 		const struct stat *was = same_type ? &dst : NULL;
 		struct stat rst;
 		int how = UR_SETTLE_CREATED;
-		if (dret != 0 && eng->refs) {
-			int rj = refs_non(eng, fl, fe, dname, fe->mode, &rst);
-			if (rj == -2 && o->alt_dest != UR_ALT_COPY)
-				return true; /* linked, or --compare-dest's: not made */
-			if (rj == -2 || rj == -3)
-				how |= UR_SETTLE_QUIET;
-			else if (rj >= 0)
-				was = &rst;
-		}
+		if (dret != 0 && eng->refs && refs_made(eng, fl, fe, dname, fe->mode, &rst, &was, &how))
+			return true; /* linked, or --compare-dest's: not made */
 		if (create_special(eng, dname, fe, target, dret == 0 ? &dst : NULL, fe->mode) < 0)
 			return true;
 		return settle(eng, fl, fe, dname, fe, was, how);
@@ -986,15 +996,8 @@ bool ur_generate(struct ur_engine *eng, const struct ur_flist *fl, struct ur_fen
 		const struct stat *was = same_type ? &dst : NULL;
 		struct stat rst;
 		int how = UR_SETTLE_CREATED;
-		if (dret != 0 && eng->refs) {
-			int rj = refs_non(eng, fl, fe, dname, mode, &rst);
-			if (rj == -2 && o->alt_dest != UR_ALT_COPY)
-				return true;
-			if (rj == -2 || rj == -3)
-				how |= UR_SETTLE_QUIET;
-			else if (rj >= 0)
-				was = &rst;
-		}
+		if (dret != 0 && eng->refs && refs_made(eng, fl, fe, dname, mode, &rst, &was, &how))
+			return true; /* linked, or --compare-dest's: not made */
 		if (create_special(eng, dname, fe, NULL, dret == 0 ? &dst : NULL, mode) < 0)
 			return true;
 		return settle(eng, fl, fe, dname, &tmp, was, how);
