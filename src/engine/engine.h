@@ -138,6 +138,9 @@ struct ur_engine {
 	/* --partial-dir: the file's partial copy, the basis of this transfer
 	 * (relative to dest_fd), or NULL: the destination's file */
 	const char *basis_name;
+	/* ...and its type for the wire's request: rsync's FNAMECMP_PARTIAL_DIR,
+	 * or the index of the reference directory it is in */
+	uint8_t basis_type;
 	/* --copy-dest and friends: copy this reference file (an absolute
 	 * path) instead of the sender's, unreported; or NULL */
 	const char *ref_source;

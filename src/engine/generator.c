@@ -1037,7 +1037,7 @@ bool ur_generate(struct ur_engine *eng, const struct ur_flist *fl, struct ur_fen
 	 * reference file may be the basis of the transfer. */
 	char refpath[PATH_MAX];
 	struct stat refst;
-	bool ref_basis = false;
+	int ref_basis = -1;
 	if (eng->refs && (dret != 0 || o->alt_dest != UR_ALT_COPY)) {
 		int rj = refs_reg(eng, fl, fe, dname, mode, dret == 0 ? &dst : NULL, refpath,
 				  sizeof(refpath), &refst);
@@ -1045,7 +1045,7 @@ bool ur_generate(struct ur_engine *eng, const struct ur_flist *fl, struct ur_fen
 			source_done(eng, fl, fe);
 			return true;
 		}
-		ref_basis = rj >= 0;
+		ref_basis = rj;
 	}
 
 	/* --partial-dir: a partial copy from an earlier run is the basis, or
@@ -1070,7 +1070,7 @@ bool ur_generate(struct ur_engine *eng, const struct ur_flist *fl, struct ur_fen
 		return true;
 
 	uint32_t iflags = UR_ITEM_TRANSFER | (o->checksum ? UR_ITEM_REPORT_CHANGE : 0);
-	iflags = item_flags(eng, fe, mode, ref_basis ? &refst : dret == 0 ? &dst : NULL, iflags);
+	iflags = item_flags(eng, fe, mode, ref_basis >= 0 ? &refst : dret == 0 ? &dst : NULL, iflags);
 	if (iflags & UR_ITEM_IS_NEW)
 		ur_engine_count_created(eng, fe->mode);
 	eng->st.xferred_files++;
@@ -1092,7 +1092,8 @@ bool ur_generate(struct ur_engine *eng, const struct ur_flist *fl, struct ur_fen
 	struct ur_fentry tmp = *fe;
 	tmp.mode = mode;
 	int64_t bytes = 0;
-	eng->basis_name = partial ? pname : ref_basis ? refpath : NULL;
+	eng->basis_name = partial ? pname : ref_basis >= 0 ? refpath : NULL;
+	eng->basis_type = partial ? UR_FNAMECMP_PARTIAL_DIR : (uint8_t)ref_basis;
 	int sent = eng->chan->send_file(eng, fl, &tmp, dname, dret == 0, &it, &bytes);
 	eng->basis_name = NULL;
 	if (sent == 0 && partial)

@@ -50,13 +50,6 @@ static const char *unsupported_remote(const struct ur_opts *o, bool local_sender
 		return "--no-whole-file";
 	if (o->secluded_args)
 		return "--secluded-args";
-	/* the reference directories work in a local copy only, for now */
-	if (o->alt_dest == UR_ALT_COMPARE)
-		return "--compare-dest";
-	if (o->alt_dest == UR_ALT_COPY)
-		return "--copy-dest";
-	if (o->alt_dest == UR_ALT_LINK)
-		return "--link-dest";
 	return NULL;
 }
 

@@ -3,6 +3,7 @@
 #include "session/session.h"
 #include "session/rsh.h"
 #include "engine/engine.h"
+#include "engine/refdir.h"
 #include "io/io_sys.h"
 #include "session/filters.h"
 #include "session/remote.h"
@@ -271,6 +272,8 @@ void ur_session_engine_release(struct ur_engine *eng)
 	free(eng->roots);
 	free(eng->dest_path);
 	free(eng->dest_file);
+	ur_refdirs_free(eng->refs);
+	eng->refs = NULL;
 	for (size_t i = 0; i < eng->ndirfix; i++)
 		free(eng->dirfix[i].name); /* left over when a fatal error stopped the run */
 	free(eng->dirfix);
