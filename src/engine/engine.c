@@ -4,6 +4,7 @@
 #include "io/io_sys.h"
 #include "engine/hlink.h"
 #include "engine/refdir.h"
+#include "meta/idmap.h"
 #include "filter/filter.h"
 #include "util/err.h"
 #include "util/log.h"
@@ -389,6 +390,16 @@ out:
 	free(arena);
 }
 
+/* --usermap, --groupmap, --chown: what rsync's receiver does to the ids of
+ * the list it receives (the owner only as root, with -o). */
+static void map_ids(struct ur_engine *eng, struct ur_fentry *fe)
+{
+	if (eng->umap && eng->am_root && eng->o->owner)
+		fe->uid = ur_idmap_map(eng->umap, fe->uid);
+	if (eng->gmap && eng->o->group)
+		fe->gid = ur_idmap_map(eng->gmap, fe->gid);
+}
+
 static void process(struct ur_engine *eng, struct ur_flist *fl)
 {
 	const struct ur_opts *o = eng->o;
@@ -408,6 +419,8 @@ static void process(struct ur_engine *eng, struct ur_flist *fl)
 		int64_t seq = S_ISDIR(fe->mode) ? -1 : eng->hl_seq++;
 		if (fe->flags & UR_FE_PRUNED)
 			continue;
+		if (!o->list_only)
+			map_ids(eng, fe);
 		if (o->list_only) {
 			ur_list_entry(eng, fl, fe);
 			if (!recurses(o, fe))

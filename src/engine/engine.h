@@ -43,6 +43,7 @@ struct ur_root {
 struct ur_engine;
 struct ur_hlinks;
 struct ur_refdirs;
+struct ur_idmap;
 
 /* How the generator asks for a regular file (see top of file). */
 struct ur_chan {
@@ -145,6 +146,9 @@ struct ur_engine {
 	 * path) instead of the sender's, unreported; or NULL */
 	const char *ref_source;
 	struct ur_refdirs *refs;  /* --compare/copy/link-dest, or NULL (owned) */
+	/* --usermap/--groupmap/--chown: the sender's ids to ours, applied to
+	 * each entry before it is generated; NULL: none (borrowed) */
+	struct ur_idmap *umap, *gmap;
 	/* What the reference directories did with the regular file just
 	 * generated: -2 left it out (--compare-dest), j >= 0 linked it from
 	 * directory j, -1 neither (-H wants to know, in a dry run too) */

@@ -50,6 +50,11 @@ static const char *unsupported_remote(const struct ur_opts *o, bool local_sender
 		return "--no-whole-file";
 	if (o->secluded_args)
 		return "--secluded-args";
+	/* the id maps work in a local copy only, for now */
+	if (o->usermap)
+		return "--usermap (or --chown)";
+	if (o->groupmap)
+		return "--groupmap (or --chown)";
 	return NULL;
 }
 

@@ -4,6 +4,7 @@
 #include "session/rsh.h"
 #include "engine/engine.h"
 #include "engine/refdir.h"
+#include "meta/idmap.h"
 #include "io/io_sys.h"
 #include "session/filters.h"
 #include "session/remote.h"
@@ -296,6 +297,7 @@ static int run_local(struct ur_opts *o)
 		.cur_dfd = -1,
 	};
 	struct ur_flist top;
+	struct ur_idmap umap = {0}, gmap = {0};
 	int rc = 0;
 
 	ur_flist_init(&top);
@@ -343,6 +345,22 @@ static int run_local(struct ur_opts *o)
 	rc = ur_engine_check_root_filters(&eng, &top);
 	if (rc)
 		goto out;
+	/* rsync's receiver reads its id maps with the first list, before it
+	 * looks at the destination */
+	if (o->usermap && !o->list_only) {
+		if ((rc = ur_idmap_parse(&umap, o->usermap, true, o->numeric_ids)) != 0) {
+			rc = rc < 0 ? UR_EXIT_MALLOC : rc;
+			goto out;
+		}
+		eng.umap = &umap;
+	}
+	if (o->groupmap && !o->list_only) {
+		if ((rc = ur_idmap_parse(&gmap, o->groupmap, false, o->numeric_ids)) != 0) {
+			rc = rc < 0 ? UR_EXIT_MALLOC : rc;
+			goto out;
+		}
+		eng.gmap = &gmap;
+	}
 	eng.st.flist_buildtime = (double)(ur_now_ns() - eng.start_ns) / 1e9;
 	if (!o->list_only) {
 		rc = ur_session_open_dest(&eng, &top, o->args[o->nargs - 1], -1);
@@ -419,6 +437,8 @@ out:
 	fflush(stdout);
 	ur_flist_release(&top);
 	ur_session_engine_release(&eng);
+	ur_idmap_release(&umap);
+	ur_idmap_release(&gmap);
 	return rc;
 }
 

@@ -220,7 +220,7 @@ UNSUPPORTED = [
     (["-S"], True),
     (["--delay-updates"], True),
     (["-y"], True),
-    (["--chown=0:0"], True), (["--usermap=0:0"], True), (["--bwlimit=100"], True),
+    (["--bwlimit=100"], True),
     (["--stop-after=5"], True), (["-K"], True),
     (["--munge-links"], True), (["--super"], True), (["--no-super"], True),
     (["--fake-super"], True), (["--copy-devices"], True), (["--write-devices"], True),
