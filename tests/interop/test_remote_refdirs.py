@@ -8,12 +8,12 @@ directory) and the warnings must be rsync-to-rsync's."""
 
 import hashlib
 import os
-import re
 import subprocess
 
 import pytest
 
 import remote_harness as rh
+from test_remote_extra import _norm_err
 
 PAIRS = [("rsync", "ursync"), ("ursync", "rsync"), ("ursync", "ursync")]
 KINDS = ["--link-dest", "--compare-dest", "--copy-dest"]
@@ -83,15 +83,7 @@ def norm_out(text, work):
 
 
 def norm_err(text, work):
-    out = []
-    for line in text.splitlines():
-        line = line.replace(str(work), "$WD")
-        line = re.sub(r"^ursync", "rsync", line)
-        line = re.sub(r" at [a-z_]+\.c\(\d+\)", "", line)
-        line = re.sub(r"\[(\w+)=[0-9.]+\]", r"[\1]", line)
-        if line:
-            out.append(line)
-    return sorted(out)
+    return _norm_err(text.replace(str(work), "$WD"))
 
 
 def run_pair(tmp_path, client, server, direction, opts):
