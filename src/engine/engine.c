@@ -4,7 +4,7 @@
 #include "io/io_sys.h"
 #include "engine/hlink.h"
 #include "engine/refdir.h"
-#include "meta/idmap.h"
+#include "meta/namemap.h"
 #include "filter/filter.h"
 #include "util/err.h"
 #include "util/log.h"
@@ -395,9 +395,9 @@ out:
 static void map_ids(struct ur_engine *eng, struct ur_fentry *fe)
 {
 	if (eng->umap && eng->am_root && eng->o->owner)
-		fe->uid = ur_idmap_map(eng->umap, fe->uid);
+		fe->uid = ur_namemap_map(eng->umap, fe->uid);
 	if (eng->gmap && eng->o->group)
-		fe->gid = ur_idmap_map(eng->gmap, fe->gid);
+		fe->gid = ur_namemap_map(eng->gmap, fe->gid);
 }
 
 static void process(struct ur_engine *eng, struct ur_flist *fl)

@@ -43,7 +43,7 @@ struct ur_root {
 struct ur_engine;
 struct ur_hlinks;
 struct ur_refdirs;
-struct ur_idmap;
+struct ur_namemap;
 
 /* How the generator asks for a regular file (see top of file). */
 struct ur_chan {
@@ -148,7 +148,7 @@ struct ur_engine {
 	struct ur_refdirs *refs;  /* --compare/copy/link-dest, or NULL (owned) */
 	/* --usermap/--groupmap/--chown: the sender's ids to ours, applied to
 	 * each entry before it is generated; NULL: none (borrowed) */
-	struct ur_idmap *umap, *gmap;
+	struct ur_namemap *umap, *gmap;
 	/* What the reference directories did with the regular file just
 	 * generated: -2 left it out (--compare-dest), j >= 0 linked it from
 	 * directory j, -1 neither (-H wants to know, in a dry run too) */

@@ -4,7 +4,7 @@
 #include "session/rsh.h"
 #include "engine/engine.h"
 #include "engine/refdir.h"
-#include "meta/idmap.h"
+#include "meta/namemap.h"
 #include "io/io_sys.h"
 #include "session/filters.h"
 #include "session/remote.h"
@@ -297,7 +297,7 @@ static int run_local(struct ur_opts *o)
 		.cur_dfd = -1,
 	};
 	struct ur_flist top;
-	struct ur_idmap umap = {0}, gmap = {0};
+	struct ur_namemap umap = {0}, gmap = {0};
 	int rc = 0;
 
 	ur_flist_init(&top);
@@ -348,14 +348,14 @@ static int run_local(struct ur_opts *o)
 	/* rsync's receiver reads its id maps with the first list, before it
 	 * looks at the destination */
 	if (o->usermap && !o->list_only) {
-		if ((rc = ur_idmap_parse(&umap, o->usermap, true, o->numeric_ids)) != 0) {
+		if ((rc = ur_namemap_parse(&umap, o->usermap, true, o->numeric_ids)) != 0) {
 			rc = rc < 0 ? UR_EXIT_MALLOC : rc;
 			goto out;
 		}
 		eng.umap = &umap;
 	}
 	if (o->groupmap && !o->list_only) {
-		if ((rc = ur_idmap_parse(&gmap, o->groupmap, false, o->numeric_ids)) != 0) {
+		if ((rc = ur_namemap_parse(&gmap, o->groupmap, false, o->numeric_ids)) != 0) {
 			rc = rc < 0 ? UR_EXIT_MALLOC : rc;
 			goto out;
 		}
@@ -437,8 +437,8 @@ out:
 	fflush(stdout);
 	ur_flist_release(&top);
 	ur_session_engine_release(&eng);
-	ur_idmap_release(&umap);
-	ur_idmap_release(&gmap);
+	ur_namemap_release(&umap);
+	ur_namemap_release(&gmap);
 	return rc;
 }
 

@@ -1,6 +1,6 @@
 /* SPDX-License-Identifier: GPL-3.0-or-later */
-#ifndef UR_META_IDMAP_H
-#define UR_META_IDMAP_H
+#ifndef UR_META_NAMEMAP_H
+#define UR_META_NAMEMAP_H
 
 /*
  * --usermap, --groupmap and --chown (which rsync turns into "*:USER" and
@@ -16,12 +16,12 @@
 #include <stddef.h>
 #include <stdint.h>
 
-struct ur_idrule;
+struct ur_namerule;
 
-struct ur_idmap {
+struct ur_namemap {
 	bool users;             /* a --usermap (else a --groupmap) */
 	bool numeric;           /* --numeric-ids: the sender sends no names */
-	struct ur_idrule *rule; /* in the order given (owned) */
+	struct ur_namerule *rule; /* in the order given (owned) */
 	size_t n;
 	uint32_t *from, *to;    /* ids mapped so far (owned) */
 	size_t ncache, capcache;
@@ -31,11 +31,11 @@ struct ur_idmap {
  * unknown TO is reported ("Unknown --usermap name on receiver: X") and its
  * rule dropped, as rsync does. Returns 0, or rsync's exit code (1) after
  * printing what is wrong with spec; -ENOMEM. */
-int ur_idmap_parse(struct ur_idmap *m, const char *spec, bool users, bool numeric);
+int ur_namemap_parse(struct ur_namemap *m, const char *spec, bool users, bool numeric);
 
 /* The receiver's id for the sender's id. */
-uint32_t ur_idmap_map(struct ur_idmap *m, uint32_t id);
+uint32_t ur_namemap_map(struct ur_namemap *m, uint32_t id);
 
-void ur_idmap_release(struct ur_idmap *m);
+void ur_namemap_release(struct ur_namemap *m);
 
 #endif

@@ -1,6 +1,6 @@
 /* SPDX-License-Identifier: GPL-3.0-or-later */
-/* --usermap, --groupmap, --chown (see idmap.h). */
-#include "meta/idmap.h"
+/* --usermap, --groupmap, --chown (see namemap.h). */
+#include "meta/namemap.h"
 #include "filter/wildmatch.h"
 #include "util/err.h"
 #include "util/log.h"
@@ -13,7 +13,7 @@
 
 enum rule_kind { R_ID, R_RANGE, R_NAME, R_WILD };
 
-struct ur_idrule {
+struct ur_namerule {
 	enum rule_kind kind;
 	uint32_t lo, hi;
 	char *pat;
@@ -69,7 +69,7 @@ static bool name_to_id(const char *name, bool users, uint32_t *id)
 
 /* One FROM:TO (len bytes at s) into r; *keep false when TO is unknown (the
  * rule is dropped). 0, an exit code, or -ENOMEM. */
-static int parse_rule(struct ur_idmap *m, const char *s, size_t len, struct ur_idrule *r,
+static int parse_rule(struct ur_namemap *m, const char *s, size_t len, struct ur_namerule *r,
 		      bool *keep)
 {
 	const char *what = m->users ? "user" : "group";
@@ -123,7 +123,7 @@ static int parse_rule(struct ur_idmap *m, const char *s, size_t len, struct ur_i
 	return 0;
 }
 
-int ur_idmap_parse(struct ur_idmap *m, const char *spec, bool users, bool numeric)
+int ur_namemap_parse(struct ur_namemap *m, const char *spec, bool users, bool numeric)
 {
 	size_t len = strlen(spec), n = 1;
 
@@ -141,11 +141,11 @@ int ur_idmap_parse(struct ur_idmap *m, const char *spec, bool users, bool numeri
 		size_t start = end;
 		while (start > 0 && spec[start - 1] != ',')
 			start--;
-		struct ur_idrule r;
+		struct ur_namerule r;
 		bool keep;
 		int rc = parse_rule(m, spec + start, end - start, &r, &keep);
 		if (rc) {
-			ur_idmap_release(m);
+			ur_namemap_release(m);
 			return rc;
 		}
 		if (keep)
@@ -155,7 +155,7 @@ int ur_idmap_parse(struct ur_idmap *m, const char *spec, bool users, bool numeri
 		end = start - 1;
 	}
 	for (size_t i = 0; i < m->n / 2; i++) {
-		struct ur_idrule t = m->rule[i];
+		struct ur_namerule t = m->rule[i];
 		m->rule[i] = m->rule[m->n - 1 - i];
 		m->rule[m->n - 1 - i] = t;
 	}
@@ -163,7 +163,7 @@ int ur_idmap_parse(struct ur_idmap *m, const char *spec, bool users, bool numeri
 }
 
 /* What the sender calls id ("" when nothing, or under --numeric-ids). */
-static const char *sender_name(const struct ur_idmap *m, uint32_t id)
+static const char *sender_name(const struct ur_namemap *m, uint32_t id)
 {
 	if (m->numeric)
 		return "";
@@ -175,11 +175,11 @@ static const char *sender_name(const struct ur_idmap *m, uint32_t id)
 	return gr ? gr->gr_name : "";
 }
 
-static uint32_t lookup(const struct ur_idmap *m, uint32_t id)
+static uint32_t lookup(const struct ur_namemap *m, uint32_t id)
 {
 	const char *name = sender_name(m, id);
 	for (size_t i = 0; i < m->n; i++) {
-		const struct ur_idrule *r = &m->rule[i];
+		const struct ur_namerule *r = &m->rule[i];
 		bool hit;
 		switch (r->kind) {
 		case R_WILD:
@@ -205,7 +205,7 @@ static uint32_t lookup(const struct ur_idmap *m, uint32_t id)
 	return id;
 }
 
-uint32_t ur_idmap_map(struct ur_idmap *m, uint32_t id)
+uint32_t ur_namemap_map(struct ur_namemap *m, uint32_t id)
 {
 	for (size_t i = 0; i < m->ncache; i++)
 		if (m->from[i] == id)
@@ -229,7 +229,7 @@ uint32_t ur_idmap_map(struct ur_idmap *m, uint32_t id)
 	return to;
 }
 
-void ur_idmap_release(struct ur_idmap *m)
+void ur_namemap_release(struct ur_namemap *m)
 {
 	for (size_t i = 0; i < m->n; i++)
 		free(m->rule[i].pat);
