@@ -555,7 +555,7 @@ static int refs_reg(struct ur_engine *eng, const struct ur_flist *fl, const stru
 			if (rc < 0) {
 				/* rsync tells only at -v, and copies instead */
 				if (UR_INFO_GTE(o, NAME, 1))
-					ur_info("%s: link %s => %s failed: %s (%d)\n", ur_progname,
+					ur_info("%s: [generator] link %s => %s failed: %s (%d)\n", ur_progname,
 						ur_engine_full_dst(eng, dname), path, strerror(-rc), -rc);
 				goto copy;
 			}

@@ -126,7 +126,9 @@ def test_attribute_breaks_match(rr, am_root, kind, opts):
     rr.check([*opts, f"{kind}=../prev", "src/", "new/"], breakers)
 
 
-@pytest.mark.parametrize("opts", [["-ai"], ["-aii"], ["-avv"], ["-aic"], ["-ai", "-I"]],
+@pytest.mark.parametrize("opts", [["-ai"], ["-aii"], ["-avv"], ["-aic"], ["-ai", "-I"],
+                                  ["-ain"], ["-ai", "--delete"], ["-ai", "--inplace"],
+                                  ["-aib"], ["-ai", "--no-whole-file"], ["-aiH"]],
                          ids=lambda o: " ".join(o))
 @pytest.mark.parametrize("kind", KINDS)
 def test_existing_destination(rr, kind, opts):
@@ -230,3 +232,46 @@ def test_kinds_conflict(rr):
 def test_too_many(rr):
     args = [f"--link-dest=../r{i}" for i in range(21)]
     rr.check(["-a", *args, "src/", "new/"], base)
+
+
+@pytest.mark.parametrize("kind", ["--compare-dest", "--copy-dest"])
+def test_absolute_ref_dir(rr, kind):
+    """An absolute DIR (outside the work directory, read by both runs)."""
+    def setup(t):
+        base(t)
+        out = t.outside
+        t.rsync("-a", "src/", str(out / "snap") + "/")
+        t.file("src/changed", "new contents, longer\n", mtime=T1)
+
+    rr.check(["-ai", f"{kind}={rr.ws.base / 'outside' / 'snap'}", "src/", "new/"], setup)
+
+
+def owned_by_nobody(t):
+    snapshot_then_change(t)
+    for root, dirs, files in os.walk(t.root):
+        for n in dirs + files:
+            os.lchown(os.path.join(root, n), NOBODY, NOBODY)
+    os.lchown(t.root, NOBODY, NOBODY)
+
+
+@pytest.mark.parametrize("opts", [["-ai"], ["-av"], ["-aii"]], ids=lambda o: " ".join(o))
+@pytest.mark.parametrize("kind", KINDS)
+def test_as_nobody(rr, am_root, kind, opts):
+    rr.check([*opts, f"{kind}=../prev", "src/", "new/"], owned_by_nobody, user=(NOBODY, NOBODY))
+
+
+@pytest.mark.parametrize("opts", [["-i"], ["-v"], ["-vv"], ["-ii"]], ids=lambda o: " ".join(o))
+def test_link_refused_falls_back_to_copy(rr, am_root, opts):
+    """As nobody, the kernel (fs.protected_hardlinks) refuses to link root's
+    files: rsync copies them instead, saying so (on stdout) at -v."""
+    if open("/proc/sys/fs/protected_hardlinks").read().strip() != "1":
+        pytest.skip("fs.protected_hardlinks is off")
+
+    def setup(t):
+        owned_by_nobody(t)
+        for root, dirs, files in os.walk(t.p("prev")):
+            for n in files:
+                os.lchown(os.path.join(root, n), 0, NOBODY)
+
+    rr.check([*opts, "--link-dest=../prev", "-rlpt", "src/", "new/"], setup,
+             user=(NOBODY, NOBODY), masks=[(r"^u?rsync: ", "rsync: ")])
