@@ -135,7 +135,7 @@ void ur_hlinks_generate(struct ur_engine *eng, struct ur_hlinks *h, const struct
 	}
 	ur_generate(eng, fl, fe);
 	if (eng->ref_done == -2 || (!eng->dest_missing && !eng->o->dry_run &&
-				     fstatat(eng->dest_fd, dname, &st, AT_SYMLINK_NOFOLLOW) < 0))
+				    fstatat(eng->dest_fd, dname, &st, AT_SYMLINK_NOFOLLOW) < 0))
 		return; /* not made: the next member will try to lead */
 	if (!(g->leader = strdup(dname)))
 		return;

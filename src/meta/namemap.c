@@ -91,7 +91,8 @@ static int parse_rule(struct ur_namemap *m, const char *s, size_t len, struct ur
 		const char *dash = memchr(s, '-', flen);
 		size_t dlen = dash ? (size_t)(dash - s) : flen;
 		if (strspn(s, "0123456789-") < flen ||
-		    (dash && (dash + 1 == colon || memchr(dash + 1, '-', (size_t)(colon - dash - 1))))) {
+		    (dash &&
+		     (dash + 1 == colon || memchr(dash + 1, '-', (size_t)(colon - dash - 1))))) {
 			ur_errmsg("Invalid number in --%smap: %.*s", what, (int)flen, s);
 			return UR_EXIT_SYNTAX;
 		}

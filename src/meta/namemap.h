@@ -19,11 +19,11 @@
 struct ur_namerule;
 
 struct ur_namemap {
-	bool users;             /* a --usermap (else a --groupmap) */
-	bool numeric;           /* --numeric-ids: the sender sends no names */
+	bool users;		  /* a --usermap (else a --groupmap) */
+	bool numeric;		  /* --numeric-ids: the sender sends no names */
 	struct ur_namerule *rule; /* in the order given (owned) */
 	size_t n;
-	uint32_t *from, *to;    /* ids mapped so far (owned) */
+	uint32_t *from, *to; /* ids mapped so far (owned) */
 	size_t ncache, capcache;
 };
 
