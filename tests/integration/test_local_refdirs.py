@@ -46,7 +46,10 @@ SNAP_OPTS = [["-a"], ["-ai"], ["-aii"], ["-av"], ["-avv"], ["-a", "--stats"], ["
              ["-ai", "--ignore-existing"], ["-ai", "--partial-dir=.p"], ["-aiO"], ["-rlEi"],
              ["-ai", "--size-only"], ["-aiR"], ["-ai", "--mkpath"], ["-ai", "--progress"],
              ["-ai", "--existing"], ["-ai", "-m"], ["-aiJ"], ["-aib"],
-             ["-ai", "--exclude=d"], ["-a", "--info=name2"], ["-a", "--info=skip2"]]
+             ["-ai", "--exclude=d"], ["-a", "--info=name2"], ["-a", "--info=skip2"],
+             ["-ai", "-I"], ["-ai", "--modify-window=-1"], ["-ai", "--max-size=12"],
+             ["-ai", "--delete-after"], ["-ai", "--delete-before"], ["-aiU"],
+             ["-ai", "--chmod=go-r"], ["-ai", "--backup-dir=../bk", "-b"]]
 
 
 @pytest.mark.parametrize("opts", SNAP_OPTS, ids=lambda o: " ".join(o))
@@ -128,7 +131,9 @@ def test_attribute_breaks_match(rr, am_root, kind, opts):
 
 @pytest.mark.parametrize("opts", [["-ai"], ["-aii"], ["-avv"], ["-aic"], ["-ai", "-I"],
                                   ["-ain"], ["-ai", "--delete"], ["-ai", "--inplace"],
-                                  ["-aib"], ["-ai", "--no-whole-file"], ["-aiH"]],
+                                  ["-aib"], ["-ai", "--no-whole-file"], ["-aiH"],
+                                  ["-ai", "--delete-delay"], ["-ai", "--backup-dir=../bk"],
+                                  ["-aiu"]],
                          ids=lambda o: " ".join(o))
 @pytest.mark.parametrize("kind", KINDS)
 def test_existing_destination(rr, kind, opts):
