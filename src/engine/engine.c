@@ -3,6 +3,8 @@
 #include "engine/engine.h"
 #include "io/io_sys.h"
 #include "engine/hlink.h"
+#include "engine/refdir.h"
+#include "meta/namemap.h"
 #include "filter/filter.h"
 #include "util/err.h"
 #include "util/log.h"
@@ -388,6 +390,16 @@ out:
 	free(arena);
 }
 
+/* --usermap, --groupmap, --chown: what rsync's receiver does to the ids of
+ * the list it receives (the owner only as root, with -o). */
+static void map_ids(struct ur_engine *eng, struct ur_fentry *fe)
+{
+	if (eng->umap && eng->am_root && eng->o->owner)
+		fe->uid = ur_namemap_map(eng->umap, fe->uid);
+	if (eng->gmap && eng->o->group)
+		fe->gid = ur_namemap_map(eng->gmap, fe->gid);
+}
+
 static void process(struct ur_engine *eng, struct ur_flist *fl)
 {
 	const struct ur_opts *o = eng->o;
@@ -407,6 +419,8 @@ static void process(struct ur_engine *eng, struct ur_flist *fl)
 		int64_t seq = S_ISDIR(fe->mode) ? -1 : eng->hl_seq++;
 		if (fe->flags & UR_FE_PRUNED)
 			continue;
+		if (!o->list_only)
+			map_ids(eng, fe);
 		if (o->list_only) {
 			ur_list_entry(eng, fl, fe);
 			if (!recurses(o, fe))
@@ -468,6 +482,8 @@ int ur_engine_run(struct ur_engine *eng, struct ur_flist *top)
 {
 	const struct ur_opts *o = eng->o;
 
+	if (ur_refdirs_setup(eng) < 0)
+		return -ENOMEM;
 	if (o->delete_mode == UR_DEL_BEFORE && !o->list_only && !eng->dest_file && !eng->dest_missing) {
 		delete_pass(eng, top);
 	}
@@ -502,6 +518,8 @@ int ur_engine_run(struct ur_engine *eng, struct ur_flist *top)
 		ur_delete_flush(eng);
 	if (!eng->fatal)
 		ur_generator_finish(eng);
+	ur_refdirs_free(eng->refs);
+	eng->refs = NULL;
 	return 0;
 }
 

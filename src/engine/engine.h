@@ -44,6 +44,8 @@ struct ur_root {
 
 struct ur_engine;
 struct ur_hlinks;
+struct ur_refdirs;
+struct ur_namemap;
 
 /* How the generator asks for a regular file (see top of file). */
 struct ur_chan {
@@ -139,6 +141,20 @@ struct ur_engine {
 	/* --partial-dir: the file's partial copy, the basis of this transfer
 	 * (relative to dest_fd), or NULL: the destination's file */
 	const char *basis_name;
+	/* ...and its type for the wire's request: rsync's FNAMECMP_PARTIAL_DIR,
+	 * or the index of the reference directory it is in */
+	uint8_t basis_type;
+	/* --copy-dest and friends: copy this reference file (an absolute
+	 * path) instead of the sender's, unreported; or NULL */
+	const char *ref_source;
+	struct ur_refdirs *refs;  /* --compare/copy/link-dest, or NULL (owned) */
+	/* --usermap/--groupmap/--chown: the sender's ids to ours, applied to
+	 * each entry before it is generated; NULL: none (borrowed) */
+	struct ur_namemap *umap, *gmap;
+	/* What the reference directories did with the regular file just
+	 * generated: -2 left it out (--compare-dest), j >= 0 linked it from
+	 * directory j, -1 neither (-H wants to know, in a dry run too) */
+	int ref_done;
 	struct ur_dscan *scan;    /* the children being generated, or NULL */
 	bool dir_made;            /* ur_generate() just made the directory it was given */
 	uint32_t euid, egid;      /* who owns the files we create */
@@ -221,9 +237,10 @@ void ur_item_set_sum(struct ur_engine *eng, struct ur_item *it, enum ur_sum_kind
 void ur_generate_redo(struct ur_engine *eng, const struct ur_fentry *fe, const char *dname,
 		      struct ur_item *it, int64_t bytes);
 /* generator.c: -H: make fe a hard link to leader (a destination path that
- * is in place) and report it as rsync does ("hf... NAME => LEADER"). */
+ * is in place) and report it as rsync does ("hf... NAME => LEADER").
+ * leader_ref: the reference directory the leader was linked from, or -1. */
 void ur_generate_hlink(struct ur_engine *eng, const struct ur_flist *fl, const struct ur_fentry *fe,
-		       const char *leader);
+		       const char *leader, int leader_ref);
 /* generator.c: apply deferred directory times and modes. */
 void ur_generator_finish(struct ur_engine *eng);
 /* The destination name of fe: fe's path, or dest_file for a single-file DEST. */

@@ -1,6 +1,7 @@
 /* SPDX-License-Identifier: GPL-3.0-or-later */
 /* The generating role: compare each entry with the destination and act. */
 #include "engine/engine.h"
+#include "engine/refdir.h"
 #include "io/io_sys.h"
 #include "meta/symlink.h"
 #include "util/err.h"
@@ -75,17 +76,23 @@ static mode_t final_mode(struct ur_engine *eng, const struct ur_fentry *fe,
 	return fmode & (~CHMOD_BITS | (0777 & ~eng->umask));
 }
 
+/* rsync's ITEM_MATCHED (never sent): the item matched a reference
+ * directory's, or is a link named by an empty xname; without -t it gets
+ * no "t" for being made. */
+#define GEN_MATCHED (1u << 18)
+
 /* Attribute-change flags for an existing item (rsync's itemize()). */
 static uint32_t item_flags(struct ur_engine *eng, const struct ur_fentry *fe, mode_t mode,
 			   const struct stat *dst, uint32_t iflags)
 {
 	const struct ur_opts *o = eng->o;
 	if (!dst)
-		return iflags | UR_ITEM_IS_NEW;
+		return (iflags | UR_ITEM_IS_NEW) & ~GEN_MATCHED;
 	if (S_ISREG(mode) && fe->size != dst->st_size)
 		iflags |= UR_ITEM_REPORT_SIZE;
 	if (keeps_time(o, mode) ? mtime_differs(o, dst, fe)
-				: (iflags & (UR_ITEM_TRANSFER | UR_ITEM_LOCAL_CHANGE)) != 0)
+				: (iflags & (UR_ITEM_TRANSFER | UR_ITEM_LOCAL_CHANGE)) != 0 &&
+					  !(iflags & GEN_MATCHED))
 		iflags |= UR_ITEM_REPORT_TIME;
 	if (o->atimes && !S_ISDIR(mode) && !S_ISLNK(mode) && fe->atime != dst->st_atim.tv_sec)
 		iflags |= UR_ITEM_REPORT_ATIME;
@@ -103,7 +110,7 @@ static uint32_t item_flags(struct ur_engine *eng, const struct ur_fentry *fe, mo
 		iflags |= UR_ITEM_REPORT_OWNER;
 	if (o->group && fe->gid != dst->st_gid && ur_can_chgrp(eng, fe->gid))
 		iflags |= UR_ITEM_REPORT_GROUP;
-	return iflags;
+	return iflags & ~GEN_MATCHED;
 }
 
 void ur_engine_count_created(struct ur_engine *eng, mode_t mode)
@@ -184,57 +191,6 @@ static void report(struct ur_engine *eng, const struct ur_flist *fl, const struc
 		   mode_t mode, uint32_t iflags)
 {
 	report_x(eng, fl, fe, mode, iflags, NULL);
-}
-
-void ur_generate_hlink(struct ur_engine *eng, const struct ur_flist *fl, const struct ur_fentry *fe,
-		       const char *leader)
-{
-	const struct ur_opts *o = eng->o;
-	const char *dname = ur_dst_name(eng, fl, fe);
-	struct stat dst, lst;
-	int dret = -1;
-	bool have_leader = false;
-	uint32_t iflags = UR_ITEM_LOCAL_CHANGE | UR_ITEM_XNAME_FOLLOWS;
-
-	if (!eng->dest_missing) {
-		dret = fstatat(eng->dest_fd, dname, &dst, AT_SYMLINK_NOFOLLOW);
-		have_leader = fstatat(eng->dest_fd, leader, &lst, AT_SYMLINK_NOFOLLOW) == 0;
-	}
-	if (dret == 0 && have_leader && dst.st_dev == lst.st_dev && dst.st_ino == lst.st_ino) {
-		/* Linked already: unchanged (shown from -ii on). */
-		report_x(eng, fl, fe, fe->mode, iflags, "");
-		return;
-	}
-	if (dret == 0 && S_ISDIR(dst.st_mode)) {
-		if (ur_delete_item(eng, dname, dst.st_mode, fe->mode) < 0)
-			return;
-		dret = -1;
-	}
-	iflags = item_flags(eng, fe, fe->mode, dret == 0 ? &dst : NULL, iflags);
-	if (!o->dry_run && have_leader) {
-		/* Made beside the target and renamed over it, so a failure
-		 * leaves the old file in place. */
-		char tmp[PATH_MAX];
-		const char *slash = strrchr(dname, '/');
-		int n = snprintf(tmp, sizeof(tmp), "%.*s%s.%s.hl%06ld", slash ? (int)(slash - dname) : 0,
-				 dname, slash ? "/" : "", slash ? slash + 1 : dname,
-				 (long)(ur_now_ns() % 1000000));
-		int rc = n > 0 && (size_t)n < sizeof(tmp)
-				 ? linkat(eng->dest_fd, leader, eng->dest_fd, tmp, 0)
-				 : (errno = ENAMETOOLONG, -1);
-		if (rc == 0 && renameat(eng->dest_fd, tmp, eng->dest_fd, dname) < 0) {
-			int e = errno;
-			unlinkat(eng->dest_fd, tmp, 0);
-			errno = e;
-			rc = -1;
-		}
-		if (rc < 0) {
-			ur_error(errno, "link %s => %s failed", ur_engine_full_dst(eng, dname), leader);
-			ur_engine_fail(eng, UR_EXIT_PARTIAL);
-			return;
-		}
-	}
-	report_x(eng, fl, fe, fe->mode, iflags, leader);
 }
 
 static void gen_error(struct ur_engine *eng, int errnum, const char *what, const char *dname)
@@ -486,6 +442,298 @@ static int create_special(struct ur_engine *eng, const char *dname, const struct
 	return 0;
 }
 
+/* rsync's get_file_type(): char and block devices are one type. */
+static int ftype_of(mode_t m)
+{
+	if (S_ISCHR(m) || S_ISBLK(m))
+		return S_IFCHR;
+	return (int)(m & S_IFMT);
+}
+
+/* rsync's unchanged_attrs(): would the options change anything of st? */
+static bool unchanged_attrs(struct ur_engine *eng, const struct ur_fentry *fe, mode_t mode,
+			    const struct stat *st)
+{
+	const struct ur_opts *o = eng->o;
+	bool lnk = S_ISLNK(fe->mode);
+
+	if (o->times && !(lnk && o->omit_link_times) && mtime_differs(o, st, fe))
+		return false;
+	/* Linux cannot chmod a symlink */
+	if (!lnk && (o->perms ? (st->st_mode & CHMOD_BITS) != (mode & CHMOD_BITS)
+			      : o->executability && !!(st->st_mode & 0111) != !!(mode & 0111)))
+		return false;
+	if (o->owner && eng->am_root && st->st_uid != fe->uid)
+		return false;
+	if (o->group && ur_can_chgrp(eng, fe->gid) && st->st_gid != fe->gid)
+		return false;
+	return true;
+}
+
+/* How well reference item path stands in for fe (ur_ref_level_fn). */
+static int ref_level(struct ur_engine *eng, const struct ur_flist *fl, const struct ur_fentry *fe,
+		     mode_t mode, const char *path, const struct stat *st)
+{
+	bool quick;
+
+	if (ftype_of(fe->mode) != ftype_of(st->st_mode))
+		return 0;
+	if (S_ISREG(fe->mode)) {
+		/* an absolute path: the destination's descriptor is not used */
+		quick = quick_check_ok(eng, fl, fe, path, st);
+	} else if (S_ISLNK(fe->mode)) {
+		char cur[PATH_MAX];
+		ssize_t n = ur_sys_readlink(eng->io, AT_FDCWD, path, cur, sizeof(cur));
+		quick = n > 0 && strcmp(cur, ur_fentry_link(fl, fe)) == 0;
+	} else if (S_ISCHR(fe->mode) || S_ISBLK(fe->mode)) {
+		quick = st->st_rdev == (dev_t)fe->rdev;
+	} else {
+		quick = true; /* a directory, a FIFO, a socket */
+	}
+	if (!quick)
+		return 1;
+	return unchanged_attrs(eng, fe, mode, st) ? 3 : 2;
+}
+
+/* Copy reference file path to dname with fe's attributes (final mode), as
+ * rsync's copy_altdest_file() does: a temporary file renamed into place. */
+static int copy_ref(struct ur_engine *eng, const struct ur_flist *fl, const struct ur_fentry *final,
+		    const char *dname, const char *path)
+{
+	char iname[PATH_MAX + 2], ilocal[PATH_MAX];
+	struct ur_item it;
+	int64_t bytes = 0;
+
+	make_item(eng, fl, final, final->mode, 0, iname, ilocal, &it);
+	eng->ref_source = path;
+	int rc = ur_receive_file(eng, fl, final, dname, false, &it, &bytes, NULL);
+	eng->ref_source = NULL;
+	return rc;
+}
+
+/* "NAME is uptodate" from the generator itself (-vv without -i). */
+static void say_uptodate(struct ur_engine *eng, const char *dname, const char *suffix)
+{
+	if (UR_INFO_GTE(eng->o, NAME, 2) && !ur_stdout_has_i(eng->o)) {
+		fflush(eng->out);
+		ur_info("%s%s is uptodate\n", dname, suffix);
+	}
+}
+
+/*
+ * rsync's try_dests_reg() for a regular file: -2 when the reference
+ * directories settled it (skipped, linked or copied and reported), the
+ * index of a reference file to use as the transfer's basis (in path, its
+ * stat in refst: rsync itemizes the transfer against it), or
+ * -1. real is the destination's file, or NULL when there is none: then
+ * only an exact match counts.
+ */
+static int refs_reg(struct ur_engine *eng, const struct ur_flist *fl, const struct ur_fentry *fe,
+		    const char *dname, mode_t mode, const struct stat *real, char *path, size_t cap,
+		    struct stat *refst)
+{
+	const struct ur_opts *o = eng->o;
+	struct ur_fentry final = *fe;
+	struct stat st;
+	int level;
+	int j = ur_refdir_find(eng, fl, fe, mode, dname, ref_level, &level, path, cap, &st);
+
+	final.mode = mode;
+	if (j < 0)
+		return -1;
+	if (level == 3 && o->alt_dest != UR_ALT_COPY) {
+		if (real) {
+			if (o->alt_dest == UR_ALT_LINK && real->st_dev == st.st_dev &&
+			    real->st_ino == st.st_ino)
+				return -1;
+			if (!o->dry_run && ur_sys_unlinkat(eng->io, eng->dest_fd, dname, 0) < 0 &&
+			    errno != ENOENT)
+				return -1;
+		}
+		if (o->alt_dest == UR_ALT_LINK) {
+			int rc = ur_refdir_link(eng, path, dname);
+			if (rc < 0) {
+				/* rsync tells only at -v, and copies instead */
+				if (UR_INFO_GTE(o, NAME, 1))
+					ur_info("%s: [generator] link %s => %s failed: %s (%d)\n", ur_progname,
+						ur_engine_full_dst(eng, dname), path, strerror(-rc), -rc);
+				goto copy;
+			}
+			if (o->atimes)
+				ur_set_attrs(eng, dname, -1, &final, &st, 0);
+			eng->ref_done = j;
+			/* shown from -ii (-vv: "is uptodate") */
+			report_x(eng, fl, fe, mode,
+				 item_flags(eng, fe, mode, &st,
+					    UR_ITEM_LOCAL_CHANGE | UR_ITEM_XNAME_FOLLOWS | GEN_MATCHED),
+				 "");
+		} else {
+			report(eng, fl, fe, mode, item_flags(eng, fe, mode, &st, 0));
+			eng->ref_done = -2;
+		}
+		return -2;
+	}
+	if (real)
+		return -1;
+	if (level < 2) {
+		*refst = st;
+		return j;
+	}
+copy:
+	if (!o->dry_run && copy_ref(eng, fl, &final, dname, path) < 0)
+		return -1;
+	report(eng, fl, fe, mode, item_flags(eng, fe, mode, &st, UR_ITEM_LOCAL_CHANGE));
+	if (level == 3)
+		say_uptodate(eng, dname, "");
+	return -2;
+}
+
+/*
+ * rsync's try_dests_non() for a directory, symlink, device or special
+ * missing from the destination: -2 when an exact match settled it (linked,
+ * or for --compare-dest skipped; a directory and --copy-dest's items are
+ * still made, unreported), -3 when an exact match could not be linked
+ * (made, unreported), a reference index (the item is made and reported
+ * against it: *st), or -1.
+ */
+static int refs_non(struct ur_engine *eng, const struct ur_flist *fl, const struct ur_fentry *fe,
+		    const char *dname, mode_t mode, struct stat *st)
+{
+	const struct ur_opts *o = eng->o;
+	char path[PATH_MAX];
+	int level;
+	int j = ur_refdir_find(eng, fl, fe, mode, dname, ref_level, &level, path, sizeof(path), st);
+	bool is_dir = S_ISDIR(fe->mode);
+	bool unlinked = false;
+
+	if (j < 0)
+		return -1;
+	if (level < 3)
+		return j;
+	if (o->alt_dest == UR_ALT_LINK && !is_dir) {
+		if (ur_refdir_link(eng, path, dname) < 0) {
+			unlinked = true;
+			level = 2;
+		}
+	} else {
+		level = 2;
+	}
+	if (ur_stdout_has_i(o) && (UR_INFO_GTE(o, NAME, 2) || ur_stdout_has_i(o) > 1)) {
+		uint32_t chg = o->alt_dest == UR_ALT_COMPARE && !is_dir
+				       ? 0
+				       : UR_ITEM_LOCAL_CHANGE | (level == 3 ? UR_ITEM_XNAME_FOLLOWS : 0);
+		report_x(eng, fl, fe, mode, item_flags(eng, fe, mode, st, chg | GEN_MATCHED),
+			 level == 3 ? "" : NULL);
+	}
+	say_uptodate(eng, dname, is_dir ? "/" : "");
+	return unlinked ? -3 : -2;
+}
+
+/*
+ * -H with reference directories (rsync's hard_link_check()): a member
+ * missing from the destination is itemized against its reference file.
+ * For --link-dest that is the one of the leader's inode (lst; NULL in a
+ * dry run, which takes the leader's file in the reference directory it
+ * was linked from, leader_ref, as rsync does), and the
+ * link is then made quietly unless -ii or -vv with -i asks. Returns 0 (none),
+ * 1 (rst filled) or 2 (rst filled, quiet).
+ */
+static int hlink_ref(struct ur_engine *eng, const struct ur_flist *fl, const struct ur_fentry *fe,
+		     const char *dname, const char *leader, int leader_ref, const struct stat *lst,
+		     struct stat *rst)
+{
+	const struct ur_opts *o = eng->o;
+	const struct ur_refdirs *r = eng->refs;
+	int found = 0;
+
+	for (int j = 0; j < r->n; j++) {
+		char path[PATH_MAX];
+		struct stat cst, ls;
+		if (ur_refdir_path(r, j, dname, path, sizeof(path)) < 0 ||
+		    ur_sys_fstatat(eng->io, AT_FDCWD, path, &cst, AT_SYMLINK_NOFOLLOW) < 0)
+			continue;
+		if (o->alt_dest == UR_ALT_LINK) {
+			char lpath[PATH_MAX];
+			if (lst)
+				ls = *lst;
+			else if (leader_ref < 0 ||
+				 ur_refdir_path(r, leader_ref, leader, lpath, sizeof(lpath)) < 0 ||
+				 ur_sys_fstatat(eng->io, AT_FDCWD, lpath, &ls, AT_SYMLINK_NOFOLLOW) < 0)
+				continue;
+			if (ls.st_dev != cst.st_dev || ls.st_ino != cst.st_ino)
+				continue;
+			*rst = cst;
+			int has_i = ur_stdout_has_i(o);
+			return has_i && (UR_INFO_GTE(o, NAME, 2) || has_i > 1) ? 1 : 2;
+		}
+		if (!S_ISREG(fe->mode) || !quick_check_ok(eng, fl, fe, path, &cst))
+			continue;
+		*rst = cst;
+		found = 1;
+		if (unchanged_attrs(eng, fe, fe->mode, &cst))
+			break;
+	}
+	return found;
+}
+
+void ur_generate_hlink(struct ur_engine *eng, const struct ur_flist *fl, const struct ur_fentry *fe,
+		       const char *leader, int leader_ref)
+{
+	const struct ur_opts *o = eng->o;
+	const char *dname = ur_dst_name(eng, fl, fe);
+	struct stat dst, lst;
+	int dret = -1;
+	bool have_leader = false;
+	uint32_t iflags = UR_ITEM_LOCAL_CHANGE | UR_ITEM_XNAME_FOLLOWS;
+
+	if (!eng->dest_missing) {
+		dret = fstatat(eng->dest_fd, dname, &dst, AT_SYMLINK_NOFOLLOW);
+		have_leader = fstatat(eng->dest_fd, leader, &lst, AT_SYMLINK_NOFOLLOW) == 0;
+	}
+	if (dret == 0 && have_leader && dst.st_dev == lst.st_dev && dst.st_ino == lst.st_ino) {
+		/* Linked already: unchanged (shown from -ii on). */
+		report_x(eng, fl, fe, fe->mode, iflags, "");
+		return;
+	}
+	if (dret == 0 && S_ISDIR(dst.st_mode)) {
+		if (ur_delete_item(eng, dname, dst.st_mode, fe->mode) < 0)
+			return;
+		dret = -1;
+	}
+	struct stat rst;
+	int ref = dret != 0 && eng->refs ? hlink_ref(eng, fl, fe, dname, leader, leader_ref,
+						     have_leader ? &lst : NULL, &rst)
+					 : 0;
+	iflags = item_flags(eng, fe, fe->mode, dret == 0 ? &dst : ref ? &rst : NULL, iflags);
+	if (!o->dry_run && have_leader) {
+		/* Made beside the target and renamed over it, so a failure
+		 * leaves the old file in place. */
+		char tmp[PATH_MAX];
+		const char *slash = strrchr(dname, '/');
+		int n = snprintf(tmp, sizeof(tmp), "%.*s%s.%s.hl%06ld", slash ? (int)(slash - dname) : 0,
+				 dname, slash ? "/" : "", slash ? slash + 1 : dname,
+				 (long)(ur_now_ns() % 1000000));
+		int rc = n > 0 && (size_t)n < sizeof(tmp)
+				 ? linkat(eng->dest_fd, leader, eng->dest_fd, tmp, 0)
+				 : (errno = ENAMETOOLONG, -1);
+		if (rc == 0 && renameat(eng->dest_fd, tmp, eng->dest_fd, dname) < 0) {
+			int e = errno;
+			unlinkat(eng->dest_fd, tmp, 0);
+			errno = e;
+			rc = -1;
+		}
+		if (rc < 0) {
+			ur_error(errno, "link %s => %s failed", ur_engine_full_dst(eng, dname), leader);
+			ur_engine_fail(eng, UR_EXIT_PARTIAL);
+			return;
+		}
+	}
+	if (ref == 2)
+		say_uptodate(eng, dname, "");
+	else
+		report_x(eng, fl, fe, fe->mode, iflags, leader);
+}
+
 static bool gen_dir(struct ur_engine *eng, const struct ur_flist *fl, struct ur_fentry *fe,
 		    const char *dname, int dret, struct stat *dst)
 {
@@ -502,8 +750,13 @@ static bool gen_dir(struct ur_engine *eng, const struct ur_flist *fl, struct ur_
 		exists = false;
 	}
 	mode_t mode = final_mode(eng, fe, dst, exists);
-	uint32_t iflags = item_flags(eng, fe, mode, exists ? dst : NULL, exists ? 0 : UR_ITEM_LOCAL_CHANGE);
-	report(eng, fl, fe, mode, iflags);
+	struct stat rst;
+	int rj = !exists && eng->refs ? refs_non(eng, fl, fe, dname, mode, &rst) : -1;
+	/* an exact match in a reference directory was reported there (-ii) */
+	if (rj >= 0 || rj == -1)
+		report(eng, fl, fe, mode,
+		       item_flags(eng, fe, mode, rj >= 0 ? &rst : exists ? dst : NULL,
+				  exists ? 0 : UR_ITEM_LOCAL_CHANGE));
 
 	if (o->dry_run)
 		return true; /* its contents are still examined, as all new */
@@ -534,8 +787,20 @@ static bool gen_dir(struct ur_engine *eng, const struct ur_flist *fl, struct ur_
 	return true;
 }
 
+/* --remove-source-files: fe arrived, or was up to date. */
+static void source_done(struct ur_engine *eng, const struct ur_flist *fl, const struct ur_fentry *fe)
+{
+	if (!eng->o->remove_source_files)
+		return;
+	if (eng->chan->done)
+		eng->chan->done(eng, fl, fe);
+	else
+		ur_sender_remove(eng, fl, fe);
+}
+
 #define UR_SETTLE_CREATED (1 << 0)  /* the item was (re)made: a local change */
 #define UR_SETTLE_ACCURATE (1 << 1) /* -c confirmed it: compare times to the ns */
+#define UR_SETTLE_QUIET (1 << 2)    /* a reference directory's match: no report */
 
 /*
  * The tail every non-transferred item shares: set its attributes (final is
@@ -549,15 +814,11 @@ static bool settle(struct ur_engine *eng, const struct ur_flist *fl, const struc
 	bool created = how & UR_SETTLE_CREATED;
 	ur_set_attrs(eng, dname, -1, final, created ? NULL : dst,
 		     (how & UR_SETTLE_ACCURATE) ? UR_ATTR_ACCURATE : 0);
-	report(eng, fl, fe, final->mode,
-	       item_flags(eng, fe, final->mode, dst,
-			  created ? UR_ITEM_LOCAL_CHANGE | UR_ITEM_REPORT_CHANGE : 0));
-	if (eng->o->remove_source_files) {
-		if (eng->chan->done)
-			eng->chan->done(eng, fl, fe);
-		else
-			ur_sender_remove(eng, fl, fe);
-	}
+	if (!(how & UR_SETTLE_QUIET))
+		report(eng, fl, fe, final->mode,
+		       item_flags(eng, fe, final->mode, dst,
+				  created ? UR_ITEM_LOCAL_CHANGE | UR_ITEM_REPORT_CHANGE : 0));
+	source_done(eng, fl, fe);
 	return true;
 }
 
@@ -611,6 +872,23 @@ void ur_generate_redo(struct ur_engine *eng, const struct ur_fentry *fe, const c
 		it->iflags |= UR_ITEM_IS_NEW;
 }
 
+/* A symlink, device or special missing from the destination: true when a
+ * reference directory settled it (linked, or left out by --compare-dest);
+ * else *was (what to itemize against) and *how say how it is made. */
+static bool refs_made(struct ur_engine *eng, const struct ur_flist *fl, const struct ur_fentry *fe,
+		      const char *dname, mode_t mode, struct stat *rst, const struct stat **was,
+		      int *how)
+{
+	int rj = refs_non(eng, fl, fe, dname, mode, rst);
+	if (rj == -2 && eng->o->alt_dest != UR_ALT_COPY)
+		return true;
+	if (rj == -2 || rj == -3)
+		*how |= UR_SETTLE_QUIET;
+	else if (rj >= 0)
+		*was = rst;
+	return false;
+}
+
 bool ur_generate(struct ur_engine *eng, const struct ur_flist *fl, struct ur_fentry *fe)
 {
 	const struct ur_opts *o = eng->o;
@@ -621,6 +899,7 @@ bool ur_generate(struct ur_engine *eng, const struct ur_flist *fl, struct ur_fen
 	bool is_dir = S_ISDIR(fe->mode);
 
 	eng->dir_made = false;
+	eng->ref_done = -1;
 	const struct ur_dscan *sc = eng->scan && eng->scan->fl == fl ? eng->scan : NULL;
 	if (sc && !eng->dest_missing) {
 		/* looked up with its siblings (engine.c dest_scan) */
@@ -636,10 +915,13 @@ bool ur_generate(struct ur_engine *eng, const struct ur_flist *fl, struct ur_fen
 			       : ur_sys_fstatat(eng->io, eng->dest_fd, dname, &dst, AT_SYMLINK_NOFOLLOW);
 		derr = dret < 0 ? errno : 0;
 	}
-	/* The session just made the destination root: rsync reports it as new. */
+	/* The session just made the destination root: rsync reports it as new
+	 * (but it is there for --existing). */
+	bool root_new = false;
 	if (dret == 0 && eng->root_created && !eng->dest_file && name[0] == '.' && !name[1]) {
 		dret = -1;
 		derr = ENOENT;
+		root_new = true;
 	}
 
 	/* -R --no-implied-dirs: parents that were not sent are made plainly. */
@@ -653,7 +935,7 @@ bool ur_generate(struct ur_engine *eng, const struct ur_flist *fl, struct ur_fen
 		return true;
 	}
 
-	if (o->ignore_non_existing && dret < 0 && derr == ENOENT) {
+	if (o->ignore_non_existing && dret < 0 && derr == ENOENT && !root_new) {
 		if (UR_INFO_GTE(o, SKIP, 1))
 			ur_info("not creating new %s \"%s\"\n", is_dir ? "directory" : "file", name);
 		return !is_dir;
@@ -689,9 +971,14 @@ bool ur_generate(struct ur_engine *eng, const struct ur_flist *fl, struct ur_fen
 			}
 		}
 		bool same_type = dret == 0 && S_ISLNK(dst.st_mode);
+		const struct stat *was = same_type ? &dst : NULL;
+		struct stat rst;
+		int how = UR_SETTLE_CREATED;
+		if (dret != 0 && eng->refs && refs_made(eng, fl, fe, dname, fe->mode, &rst, &was, &how))
+			return true; /* linked, or --compare-dest's: not made */
 		if (create_special(eng, dname, fe, target, dret == 0 ? &dst : NULL, fe->mode) < 0)
 			return true;
-		return settle(eng, fl, fe, dname, fe, same_type ? &dst : NULL, UR_SETTLE_CREATED);
+		return settle(eng, fl, fe, dname, fe, was, how);
 	}
 
 	bool dev = S_ISCHR(fe->mode) || S_ISBLK(fe->mode);
@@ -706,9 +993,14 @@ bool ur_generate(struct ur_engine *eng, const struct ur_flist *fl, struct ur_fen
 		tmp.mode = mode;
 		if (same_type && (!dev || dst.st_rdev == fe->rdev))
 			return settle(eng, fl, fe, dname, &tmp, &dst, 0);
+		const struct stat *was = same_type ? &dst : NULL;
+		struct stat rst;
+		int how = UR_SETTLE_CREATED;
+		if (dret != 0 && eng->refs && refs_made(eng, fl, fe, dname, mode, &rst, &was, &how))
+			return true; /* linked, or --compare-dest's: not made */
 		if (create_special(eng, dname, fe, NULL, dret == 0 ? &dst : NULL, mode) < 0)
 			return true;
-		return settle(eng, fl, fe, dname, &tmp, same_type ? &dst : NULL, UR_SETTLE_CREATED);
+		return settle(eng, fl, fe, dname, &tmp, was, how);
 	}
 
 	if (!S_ISREG(fe->mode)) {
@@ -741,6 +1033,21 @@ bool ur_generate(struct ur_engine *eng, const struct ur_flist *fl, struct ur_fen
 		mode = final_mode(eng, fe, &dst, false);
 	}
 
+	/* The reference directories: an exact match settles the file; else a
+	 * reference file may be the basis of the transfer. */
+	char refpath[PATH_MAX];
+	struct stat refst;
+	int ref_basis = -1;
+	if (eng->refs && (dret != 0 || o->alt_dest != UR_ALT_COPY)) {
+		int rj = refs_reg(eng, fl, fe, dname, mode, dret == 0 ? &dst : NULL, refpath,
+				  sizeof(refpath), &refst);
+		if (rj == -2) {
+			source_done(eng, fl, fe);
+			return true;
+		}
+		ref_basis = rj;
+	}
+
 	/* --partial-dir: a partial copy from an earlier run is the basis, or
 	 * goes if the file turns out to be up to date. */
 	char pname[PATH_MAX];
@@ -763,7 +1070,7 @@ bool ur_generate(struct ur_engine *eng, const struct ur_flist *fl, struct ur_fen
 		return true;
 
 	uint32_t iflags = UR_ITEM_TRANSFER | (o->checksum ? UR_ITEM_REPORT_CHANGE : 0);
-	iflags = item_flags(eng, fe, mode, dret == 0 ? &dst : NULL, iflags);
+	iflags = item_flags(eng, fe, mode, ref_basis >= 0 ? &refst : dret == 0 ? &dst : NULL, iflags);
 	if (iflags & UR_ITEM_IS_NEW)
 		ur_engine_count_created(eng, fe->mode);
 	eng->st.xferred_files++;
@@ -785,7 +1092,8 @@ bool ur_generate(struct ur_engine *eng, const struct ur_flist *fl, struct ur_fen
 	struct ur_fentry tmp = *fe;
 	tmp.mode = mode;
 	int64_t bytes = 0;
-	eng->basis_name = partial ? pname : NULL;
+	eng->basis_name = partial ? pname : ref_basis >= 0 ? refpath : NULL;
+	eng->basis_type = partial ? UR_FNAMECMP_PARTIAL_DIR : (uint8_t)ref_basis;
 	int sent = eng->chan->send_file(eng, fl, &tmp, dname, dret == 0, &it, &bytes);
 	eng->basis_name = NULL;
 	if (sent == 0 && partial)
@@ -796,12 +1104,7 @@ bool ur_generate(struct ur_engine *eng, const struct ur_flist *fl, struct ur_fen
 			it.bytes_xfer = wire_bytes(bytes);
 		it.checksum_bytes = 16; /* what rsync's %c shows for a whole-file copy */
 		ur_report_transfer_end(o, eng->out, &it);
-		if (o->remove_source_files) {
-			if (eng->chan->done)
-				eng->chan->done(eng, fl, fe);
-			else
-				ur_sender_remove(eng, fl, fe);
-		}
+		source_done(eng, fl, fe);
 	}
 	return true;
 }

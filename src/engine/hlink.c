@@ -1,6 +1,7 @@
 /* SPDX-License-Identifier: GPL-3.0-or-later */
 /* -H on the receiving side (see hlink.h). */
 #include "engine/hlink.h"
+#include "engine/refdir.h"
 
 #include <errno.h>
 #include <fcntl.h>
@@ -67,6 +68,7 @@ static struct ur_hgroup *find(struct ur_hlinks *h, uint64_t k1, uint64_t k2, boo
 	g->k1 = k1;
 	g->k2 = k2;
 	g->last = -1;
+	g->leader_ref = -1;
 	ur_flist_init(&g->pending);
 	h->n++;
 	return g;
@@ -116,29 +118,34 @@ void ur_hlinks_generate(struct ur_engine *eng, struct ur_hlinks *h, const struct
 	}
 	const char *dname = ur_dst_name(eng, fl, fe);
 	if (g->leader) {
-		ur_generate_hlink(eng, fl, fe, g->leader);
+		ur_generate_hlink(eng, fl, fe, g->leader, g->leader_ref);
 		return;
 	}
 	struct stat st;
 	int dfd = eng->dest_fd;
 	bool exists = !eng->dest_missing && dfd >= 0 &&
 		      fstatat(dfd, dname, &st, AT_SYMLINK_NOFOLLOW) == 0 && !S_ISDIR(st.st_mode);
+	/* a reference directory's file is a basis too, as rsync's generator
+	 * finds it before it decides to wait */
+	if (!exists && eng->refs && S_ISREG(fe->mode))
+		exists = ur_refdir_has_file(eng, dname);
 	if (idx < g->last && !exists) {
 		wait_for_leader(h, g, fe, dname, idx);
 		return;
 	}
 	ur_generate(eng, fl, fe);
-	if (!eng->dest_missing && !eng->o->dry_run &&
-	    fstatat(eng->dest_fd, dname, &st, AT_SYMLINK_NOFOLLOW) < 0)
+	if (eng->ref_done == -2 || (!eng->dest_missing && !eng->o->dry_run &&
+				    fstatat(eng->dest_fd, dname, &st, AT_SYMLINK_NOFOLLOW) < 0))
 		return; /* not made: the next member will try to lead */
 	if (!(g->leader = strdup(dname)))
 		return;
+	g->leader_ref = eng->ref_done;
 	int64_t saved = eng->cur_index;
 	int saved_dfd = eng->cur_dfd;
 	eng->cur_dfd = -1; /* the waiting ones live in other directories */
 	for (size_t i = g->pending.n; i-- > 0;) {
 		eng->cur_index = g->pidx[i];
-		ur_generate_hlink(eng, &g->pending, &g->pending.e[i], g->leader);
+		ur_generate_hlink(eng, &g->pending, &g->pending.e[i], g->leader, g->leader_ref);
 		if (h->waiting)
 			h->waiting(h->ctx, g->pidx[i], -1);
 	}

@@ -26,6 +26,7 @@ struct ur_hgroup {
 	uint64_t k1, k2;
 	int64_t last;		 /* index of its last member */
 	char *leader;		 /* the destination name of the member in place */
+	int leader_ref;		 /* the reference dir it was linked from, or -1 */
 	struct ur_flist pending; /* members waiting for the leader */
 	int64_t *pidx;		 /* their indices */
 	bool used;

@@ -186,7 +186,7 @@ static int64_t copy_fd(struct ur_engine *eng, int in, int out, int64_t size, int
 		       struct digest *dg)
 {
 	int64_t total = 0;
-	bool progress = UR_INFO_GTE(eng->o, PROGRESS, 1);
+	bool progress = UR_INFO_GTE(eng->o, PROGRESS, 1) && !eng->ref_source;
 	static char *buf;
 
 	*which = 0;
@@ -256,6 +256,8 @@ int ur_receive_file(struct ur_engine *eng, const struct ur_flist *fl, const stru
 		if (rc < 0)
 			return rc;
 		src[0] = '\0';
+	} else if (eng->ref_source) {
+		snprintf(src, sizeof(src), "%s", eng->ref_source);
 	} else if (!ur_sender_path(eng, fl, fe, src, sizeof(src))) {
 		return -ENAMETOOLONG;
 	}
@@ -310,7 +312,8 @@ int ur_receive_file(struct ur_engine *eng, const struct ur_flist *fl, const stru
 		return -e;
 	}
 
-	ur_report_transfer_start(o, eng->out, it);
+	if (!eng->ref_source)
+		ur_report_transfer_start(o, eng->out, it);
 
 	if (o->inplace && o->backup && dst_exists && !ur_backup(eng, dname, UR_BACKUP_COPY)) {
 		eng->exit_code = UR_EXIT_FILEIO; /* rsync gives up here */
@@ -408,7 +411,7 @@ int ur_receive_file(struct ur_engine *eng, const struct ur_flist *fl, const stru
 		goto fail;
 	}
 	*bytes = n;
-	if (UR_INFO_GTE(o, PROGRESS, 1))
+	if (UR_INFO_GTE(o, PROGRESS, 1) && !eng->ref_source)
 		ur_progress_update(o, eng->out, &eng->progress, n, fe->size, true);
 
 	/* What the file is now, without asking: we just made it, unless

@@ -3,6 +3,8 @@
 #include "session/session.h"
 #include "session/rsh.h"
 #include "engine/engine.h"
+#include "engine/refdir.h"
+#include "meta/namemap.h"
 #include "io/io_sys.h"
 #include "session/filters.h"
 #include "session/remote.h"
@@ -273,6 +275,8 @@ void ur_session_engine_release(struct ur_engine *eng)
 	free(eng->roots);
 	free(eng->dest_path);
 	free(eng->dest_file);
+	ur_refdirs_free(eng->refs);
+	eng->refs = NULL;
 	for (size_t i = 0; i < eng->ndirfix; i++)
 		free(eng->dirfix[i].name); /* left over when a fatal error stopped the run */
 	free(eng->dirfix);
@@ -295,6 +299,7 @@ static int run_local(struct ur_opts *o)
 		.cur_dfd = -1,
 	};
 	struct ur_flist top;
+	struct ur_namemap umap = {0}, gmap = {0};
 	int rc = 0;
 
 	ur_flist_init(&top);
@@ -342,6 +347,22 @@ static int run_local(struct ur_opts *o)
 	rc = ur_engine_check_root_filters(&eng, &top);
 	if (rc)
 		goto out;
+	/* rsync's receiver reads its id maps with the first list, before it
+	 * looks at the destination */
+	if (o->usermap && !o->list_only) {
+		if ((rc = ur_namemap_parse(&umap, o->usermap, true, o->numeric_ids)) != 0) {
+			rc = rc < 0 ? UR_EXIT_MALLOC : rc;
+			goto out;
+		}
+		eng.umap = &umap;
+	}
+	if (o->groupmap && !o->list_only) {
+		if ((rc = ur_namemap_parse(&gmap, o->groupmap, false, o->numeric_ids)) != 0) {
+			rc = rc < 0 ? UR_EXIT_MALLOC : rc;
+			goto out;
+		}
+		eng.gmap = &gmap;
+	}
 	eng.st.flist_buildtime = (double)(ur_now_ns() - eng.start_ns) / 1e9;
 	if (!o->list_only) {
 		rc = ur_session_open_dest(&eng, &top, o->args[o->nargs - 1], -1);
@@ -418,6 +439,8 @@ out:
 	fflush(stdout);
 	ur_flist_release(&top);
 	ur_session_engine_release(&eng);
+	ur_namemap_release(&umap);
+	ur_namemap_release(&gmap);
 	return rc;
 }
 

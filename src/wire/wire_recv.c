@@ -7,6 +7,7 @@
 #include "checksum/checksum.h"
 #include "delta/delta.h"
 #include "wire/wire.h"
+#include "engine/refdir.h"
 #include "filter/filter.h"
 #include "proto/item.h"
 #include "proto/sumhead.h"
@@ -602,7 +603,7 @@ static int send_request(struct ur_engine *eng, struct wire_src *ws)
 	struct ur_sig_params sp;
 	sig_params(eng, w, ws->second, &sp);
 	int rc = item_request(w, ws->ndx, (uint16_t)ws->iflags,
-			      eng->basis_name ? UR_FNAMECMP_PARTIAL_DIR : UR_FNAMECMP_FNAME);
+			      eng->basis_name ? eng->basis_type : UR_FNAMECMP_FNAME);
 	if (rc == 0 && ws->basis >= 0 && ur_delta_sig_head(ws->basis_size, &sp, &h) < 0)
 		h = (struct ur_sum_head){0};
 	if (rc == 0 && (rc = ur_conn_reserve(w->c, 16, &b)) == 0) {
@@ -1418,6 +1419,9 @@ int ur_wire_receive(struct ur_engine *eng, struct ur_wire *w, char *dest,
 		rc = open_dest(eng, &first->fl, dest, (int)w->file_total);
 		if (rc)
 			return rc;
+		/* --link-dest and friends: relative to the destination just opened */
+		if (ur_refdirs_setup(eng) < 0)
+			return UR_EXIT_MALLOC;
 	}
 
 	/* -m: directories with no file anywhere below them leave the list

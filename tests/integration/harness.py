@@ -495,7 +495,6 @@ def base_env(extra=None):
 NOT_YET_LONG = {
     "--sparse", "--preallocate", "--keep-dirlinks",
     "--munge-links", "--copy-devices", "--delay-updates",
-    "--chown", "--usermap", "--groupmap",
 }
 # Short forms, as letters inside a bundle (-aH).
 NOT_YET_SHORT = set("SK")

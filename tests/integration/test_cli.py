@@ -217,11 +217,10 @@ def test_same_exit_code(case, tmp_path, rsync, ursync):
 # run); ursync must refuse them with exit 4 until they are implemented.
 UNSUPPORTED = [
     (["-A"], True), (["-X"], True),
-    (["--link-dest=x"], True), (["--compare-dest=x"], True), (["--copy-dest=x"], True),
     (["-S"], True),
     (["--delay-updates"], True),
     (["-y"], True),
-    (["--chown=0:0"], True), (["--usermap=0:0"], True), (["--bwlimit=100"], True),
+    (["--bwlimit=100"], True),
     (["--stop-after=5"], True), (["-K"], True),
     (["--munge-links"], True), (["--super"], True), (["--no-super"], True),
     (["--fake-super"], True), (["--copy-devices"], True), (["--write-devices"], True),

@@ -234,7 +234,7 @@ static const struct tcase cases[] = {
 	{.argv = {"--suffix=a/b", "s", "d"}, .rc = 1, .e = {{F_END, 0, 0, 0, NULL}}},
 	{.argv = {"-b", "--suffix=", "s", "d"}, .rc = 1, .e = {{F_END, 0, 0, 0, NULL}}},
 	{.argv = {"--usermap=a", "--usermap=b", "s", "d"}, .rc = 1, .e = {{F_END, 0, 0, 0, NULL}}},
-	{.argv = {"--chown=u:g", "s", "d"}, .rc = 4, .e = {ES(usermap, "*:u"), ES(groupmap, "*:g"), EB(owner, 1)}},
+	{.argv = {"--chown=u:g", "s", "d"}, .rc = 0, .e = {ES(usermap, "*:u"), ES(groupmap, "*:g"), EB(owner, 1)}},
 	{.argv = {"--link-dest=a", "--copy-dest=b", "s", "d"}, .rc = 1, .e = {{F_END, 0, 0, 0, NULL}}},
 	{.argv = {"--stop-after=0", "s", "d"}, .rc = 1, .e = {{F_END, 0, 0, 0, NULL}}},
 	{.argv = {"--stop-at=2001-01-01", "s", "d"}, .rc = 1, .e = {{F_END, 0, 0, 0, NULL}}},
