@@ -90,6 +90,34 @@ static int copy_to(struct ur_engine *eng, const char *dname, const struct stat *
 	return rc;
 }
 
+/* A copy of dname at bpath whatever its type (copy_to for a regular
+ * file). Returns 0 or -errno. */
+static int copy_across(struct ur_engine *eng, const char *dname, const struct stat *st,
+		       const char *bpath)
+{
+	if (S_ISREG(st->st_mode))
+		return copy_to(eng, dname, st, bpath);
+	ur_io_unlinkat(eng->io, eng->dest_fd, bpath, 0);
+	int rc;
+	if (S_ISLNK(st->st_mode)) {
+		char target[PATH_MAX];
+		ssize_t n = ur_io_readlink(eng->io, eng->dest_fd, dname, target, sizeof(target));
+		if (n < 0)
+			return (int)n;
+		rc = ur_io_symlinkat(eng->io, target, eng->dest_fd, bpath);
+	} else {
+		rc = ur_io_mknodat(eng->io, eng->dest_fd, bpath, st->st_mode, st->st_rdev);
+	}
+	if (rc < 0)
+		return rc;
+	struct ur_fentry fe = {
+	    .mode = st->st_mode, .uid = st->st_uid, .gid = st->st_gid,
+	    .mtime = st->st_mtim.tv_sec, .mtime_ns = (uint32_t)st->st_mtim.tv_nsec,
+	};
+	ur_set_attrs(eng, bpath, -1, &fe, NULL, UR_ATTR_ACCURATE);
+	return 0;
+}
+
 int ur_backup(struct ur_engine *eng, const char *dname, enum ur_backup_how how)
 {
 	bool prefer_rename = how == UR_BACKUP_RENAME;
@@ -142,6 +170,16 @@ int ur_backup(struct ur_engine *eng, const char *dname, enum ur_backup_how how)
 		} else {
 			break;
 		}
+	}
+	if (!ret && errno == EXDEV && !S_ISDIR(st.st_mode)) {
+		/* --backup-dir on another file system: the backup is a copy
+		 * (a new link, FIFO or device node for those), as rsync makes
+		 * it; a deleted file then goes. */
+		int rc = copy_across(eng, dname, &st, bpath);
+		if (rc == 0)
+			ret = prefer_rename && ur_sys_unlinkat(eng->io, eng->dest_fd, dname, 0) == 0 ? 1 : 2;
+		else
+			errno = -rc;
 	}
 	if (!ret) {
 		ur_error(errno, "[receiver] backup of %s failed", ur_engine_full_dst(eng, dname));
