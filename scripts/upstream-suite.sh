@@ -13,7 +13,8 @@
 #              FIRST-ERROR the first error line the binary printed (or the
 #              skip reason, or "TIMEOUT ..."), VERDICT the test's own last
 #              line (its failure message). OUT.differs lists the tests whose
-#              result differs between ursync and rsync, per transport.
+#              result differs between ursync and rsync, per transport, and
+#              OUT.logs/RUN.log holds each run's full runtests.py output.
 #
 # Environment (all optional):
 #   URSYNC        ursync binary (default: build/ursync of this repository,
@@ -36,11 +37,15 @@
 #
 # Needs root (the suite's ownership, device and chroot tests expect it),
 # python3, a C toolchain, and rsync's build dependencies (see
-# docs/upstream-suite.md). Output: OUT, OUT.differs, $WORK/logs/RUN.log.
+# docs/upstream-suite.md). Output: OUT, OUT.differs, OUT.logs/.
 set -eu
 
 usage() {
-	sed -n '2,/^set -eu/p' "$0" | sed -e '/^set -eu/d' -e 's/^# \{0,1\}//'
+	if [ "${1:-2}" = 0 ]; then
+		sed -n '2,/^set -eu/p' "$0" | sed -e '/^set -eu/d' -e 's/^# \{0,1\}//'
+	else
+		echo "usage: $0 RSYNC_SRC [OUT]   (--help for details)" >&2
+	fi
 	exit "${1:-2}"
 }
 
@@ -49,7 +54,7 @@ case "${1:-}" in -h|--help) usage 0 ;; '') usage 2 ;; esac
 
 die() { echo "upstream-suite: $*" >&2; exit 1; }
 
-abspath() { (cd "$1" && pwd -P); }
+abspath() { (cd "$1" 2>/dev/null && pwd -P); }
 
 SRC=$(abspath "$1") || die "no such directory: $1"
 [ -f "$SRC/runtests.py" ] && [ -d "$SRC/testsuite" ] && [ -f "$SRC/configure.ac" ] ||
@@ -115,6 +120,7 @@ grep -q "timeout = $long if ('hardlinks' in testbase" "$B/runtests.py" ||
 
 # --- the runs ------------------------------------------------------------------
 tmp_out=$OUT.tmp
+mkdir -p "$OUT.logs"
 {
 	echo "# upstream-suite $(date -u +%Y-%m-%dT%H:%M:%SZ) src=$SRC"
 	echo "# control: $("$CONTROL" --version | head -n 1)"
@@ -139,9 +145,13 @@ for run in $RUNS; do
 	*) die "unknown run '$run'" ;;
 	esac
 	[ -z "${RACE_TIMEOUT:-}" ] || args+=(--race-timeout="$RACE_TIMEOUT")
-	# shellcheck disable=SC2206
-	[ -z "${TESTS:-}" ] || args+=(${TESTS})
-	log=$WORK/logs/$run.log
+	if [ -n "${TESTS:-}" ]; then
+		set -f # the names are globs for runtests.py, not for this shell
+		# shellcheck disable=SC2206
+		args+=(${TESTS})
+		set +f
+	fi
+	log=$OUT.logs/$run.log
 	echo "upstream-suite: $run: runtests.py ${args[*]} (log: $log)"
 	start=$(date +%s)
 	rm -rf "$B/testtmp"
