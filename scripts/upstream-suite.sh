@@ -125,7 +125,7 @@ mkdir -p "$OUT.logs"
 	echo "# upstream-suite $(date -u +%Y-%m-%dT%H:%M:%SZ) src=$SRC"
 	echo "# control: $("$CONTROL" --version | head -n 1)"
 	echo "# ursync:  $URSYNC: $("$URSYNC" --version 2>&1 | head -n 1)" \
-		"(git $(git -C "$REPO" rev-parse --short HEAD 2>/dev/null || echo '?'))"
+		"(repository at $(git -C "$REPO" rev-parse --short HEAD 2>/dev/null || echo '?'))"
 	echo "# timeout=${TEST_TIMEOUT}s (hardlinks*, variety: ${long}s) jobs=$JOBS race_timeout=${RACE_TIMEOUT:-default}" \
 		"tcp=$([ "${TCP_ALL:-0}" = 1 ] && echo all || echo daemon-tests-only)"
 } >"$tmp_out"
@@ -163,7 +163,7 @@ import re, sys
 run, path = sys.argv[1], sys.argv[2]
 text = open(path, errors='replace').read().split('\n')
 res_re = re.compile(r'^(PASS|FAIL|SKIP|XFAIL)\s{2,}(\S+)(?: \((.*)\))?$')
-err_re = re.compile(r'^(u?rsync(: | error:| warning:)|ursync: |Traceback|TIMEOUT: |'
+err_re = re.compile(r'^(u?rsync(: | error:| warning:)|ursync: |TIMEOUT: |'
                     r'[A-Za-z_.]*(Error|Exception): |.*\(code \d+\) at |.*\(code \d+\) \[)')
 block = []
 def clean(s):
