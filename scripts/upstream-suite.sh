@@ -34,6 +34,10 @@
 #                 (the other tests never see the transport)
 #   TESTS         space-separated test names/globs (default: all)
 #   REBUILD       1: recopy and rebuild the upstream tree
+#   CONFIGURE_ARGS extra ./configure arguments for the upstream build
+#                 (--disable-md2man is always given; without a bundled
+#                 zlib/ or popt/, as in Debian's tree, the system ones are
+#                 used: zlib1g-dev, libpopt-dev)
 #
 # Needs root (the suite's ownership, device and chroot tests expect it),
 # python3, a C toolchain, and rsync's build dependencies (see
@@ -103,7 +107,13 @@ if [ ! -x "$B/rsync" ] || [ ! -x "$B/tls" ] || [ ! -f "$B/.upstream-suite-built"
 	(
 		cd "$B"
 		if [ ! -f Makefile ]; then
-			./configure --disable-md2man >"$WORK/logs/configure.log" 2>&1
+			conf=(--disable-md2man)
+			# Debian's repacked tree (+ds1) has no bundled zlib/ or popt/.
+			[ -d zlib ] || conf+=(--with-included-zlib=no)
+			[ -d popt ] || conf+=(--with-included-popt=no)
+			# shellcheck disable=SC2206
+			conf+=(${CONFIGURE_ARGS:-})
+			./configure "${conf[@]}" >"$WORK/logs/configure.log" 2>&1
 		fi
 		make -j"$(nproc)" check-progs >"$WORK/logs/make.log" 2>&1
 	) || die "upstream build failed, see $WORK/logs/configure.log and make.log"
