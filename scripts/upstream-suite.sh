@@ -109,8 +109,15 @@ if [ ! -x "$B/rsync" ] || [ ! -x "$B/tls" ] || [ ! -f "$B/.upstream-suite-built"
 		if [ ! -f Makefile ]; then
 			conf=(--disable-md2man)
 			# Debian's repacked tree (+ds1) has no bundled zlib/ or popt/.
-			[ -d zlib ] || conf+=(--with-included-zlib=no)
-			[ -d popt ] || conf+=(--with-included-popt=no)
+			# configure still wants their dummy.in placeholders.
+			for d in zlib popt; do
+				if [ ! -f "$d/$d.h" ]; then
+					conf+=(--with-included-$d=no)
+					mkdir -p "$d"
+					[ -f "$d/dummy.in" ] ||
+						echo "placeholder made by upstream-suite.sh" >"$d/dummy.in"
+				fi
+			done
 			# shellcheck disable=SC2206
 			conf+=(${CONFIGURE_ARGS:-})
 			./configure "${conf[@]}" >"$WORK/logs/configure.log" 2>&1
