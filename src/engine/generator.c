@@ -779,6 +779,16 @@ static bool gen_dir(struct ur_engine *eng, const struct ur_flist *fl, struct ur_
 			return false;
 		}
 	}
+	if (!o->perms && eng->dir_made) {
+		/* a directory made under a set-gid parent inherits the bit;
+		 * without -p it keeps it, as rsync's set_file_attrs does */
+		struct stat nst;
+		if (ur_sys_fstatat(eng->io, eng->dest_fd, dname, &nst, AT_SYMLINK_NOFOLLOW) == 0 &&
+		    (nst.st_mode & S_ISGID)) {
+			mode |= S_ISGID;
+			work |= S_ISGID;
+		}
+	}
 	struct ur_fentry tmp = *fe;
 	tmp.mode = (mode & ~CHMOD_BITS) | work;
 	ur_set_attrs(eng, dname, -1, &tmp, NULL, 0);
