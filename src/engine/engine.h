@@ -133,7 +133,7 @@ struct ur_engine {
 	int64_t list_total;       /* --progress: entries in the whole transfer */
 	bool quiet_walk;          /* sender: a counting walk, report nothing */
 	bool in_backup;           /* removing an old backup: do not back it up */
-	char sum_hex[33];         /* %C of the file just received */
+	char sum_hex[2 * UR_SUM_MAX_LEN + 1]; /* %C of the file just received */
 	/* --partial-dir: the file's partial copy, the basis of this transfer
 	 * (relative to dest_fd), or NULL: the destination's file */
 	const char *basis_name;

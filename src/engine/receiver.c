@@ -156,17 +156,11 @@ void ur_item_set_sum(struct ur_engine *eng, struct ur_item *it, enum ur_sum_kind
 		     const uint8_t *sum, int len)
 {
 	it->checksum_len = len;
-	it->sum_hex = NULL;
-	/* rsync shows MD4 and MD5 in byte order and the xxhash kinds the
-	 * other way round (as the numbers they are); none, and the MD4s of old
-	 * protocols, not at all */
-	bool reversed = kind == UR_SUM_XXH64 || kind == UR_SUM_XXH3_64 || kind == UR_SUM_XXH3_128;
-	if (!(reversed || kind == UR_SUM_MD4 || kind == UR_SUM_MD5) || len <= 0 ||
-	    2 * (size_t)len >= sizeof(eng->sum_hex))
-		return;
-	for (int i = 0; i < len; i++)
-		snprintf(eng->sum_hex + 2 * i, 3, "%02x", sum[reversed ? len - 1 - i : i]);
-	it->sum_hex = eng->sum_hex;
+	/* rsync's order of the hex digits for each kind; none, and the MD4s
+	 * of old protocols, not shown at all */
+	it->sum_hex = len == ur_sum_len(kind) && ur_sum_hex(kind, sum, eng->sum_hex) > 0
+			  ? eng->sum_hex
+			  : NULL;
 }
 
 /* The whole-file digest for --out-format's %C, in the transfer's checksum. */
