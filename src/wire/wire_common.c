@@ -161,6 +161,8 @@ int ur_wire_on_msg(struct ur_conn *c, int tag, const uint8_t *data, size_t len)
 		return 0;
 	case UR_MSG_IO_ERROR:
 		w->io_error |= (int32_t)ur_le32(data) & 7;
+		if ((w->io_error & 1) && !eng->o->ignore_errors)
+			eng->io_error = true; /* no deletions after this, as rsync */
 		return 0;
 	case UR_MSG_NO_SEND:
 		w->no_send = (int32_t)ur_le32(data);

@@ -288,6 +288,11 @@ static int list_dir(struct ur_engine *eng, const struct ur_flist *fl, const stru
 		    struct ur_flist *out)
 {
 	int rc = ur_sender_dir(eng, fl, fe, out);
+	/* A directory that cannot be opened has been reported (and the io
+	 * error recorded); as in rsync it goes with no contents and the rest
+	 * of the list goes on. Only a name too long for a path ends it. */
+	if (rc < 0 && rc != -ENAMETOOLONG)
+		rc = 0;
 	if (rc < 0)
 		return rc;
 	ur_flist_sort(out, 0);

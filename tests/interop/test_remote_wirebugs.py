@@ -81,3 +81,64 @@ def test_sha1(tmp_path, client, server, direction, opts, env):
     assert results[0][0] == 0
     assert results[1] == results[0]
     assert listing(tmp_path / "got" / "dst") == listing(tmp_path / "got" / "src")
+
+
+@pytest.fixture
+def open_tmp():
+    """A work directory nobody can reach (pytest's tmp_path is root's
+    0700), removed afterwards."""
+    import shutil
+    import tempfile
+    d = tempfile.mkdtemp(prefix="ursync-wirebugs-")
+    os.chmod(d, 0o755)
+    yield d
+    for root, dirs, _ in os.walk(d):
+        for n in dirs:
+            os.chmod(os.path.join(root, n), 0o755)
+    shutil.rmtree(d)
+
+
+def make_locked(work, stale=False):
+    """A source with a directory its reader (nobody) cannot open, between
+    readable ones; all of it nobody's, so nobody can write the
+    destination."""
+    src = work / "src"
+    for rel, data in (("a/f", b"1\n"), ("locked/inner/g", b"2\n"), ("locked/h", b"3\n"),
+                      ("z/k", b"4\n"), ("top", b"5\n")):
+        (src / rel).parent.mkdir(parents=True, exist_ok=True)
+        (src / rel).write_bytes(data)
+    if stale:
+        (work / "dst" / "a").mkdir(parents=True)
+        (work / "dst" / "a" / "extra").write_bytes(b"only --delete removes me\n")
+        (work / "dst" / "extra-top").write_bytes(b"and me\n")
+    for p in [*work.rglob("*"), work]:
+        os.chown(p, rh.NOBODY, rh.NOBODY, follow_symlinks=False)
+        os.utime(p, (1600000000, 1600000000), follow_symlinks=False)
+    os.chmod(src / "locked", 0)
+
+
+@pytest.mark.parametrize("opts", [["-ai"], ["-ai", "--no-inc-recursive"], ["-ai", "--delete"],
+                                  ["-ai", "--delete", "--no-inc-recursive"], ["-ai", "--delete-after"],
+                                  ["-ai", "--delete-before"]],
+                         ids=lambda o: " ".join(o))
+@pytest.mark.parametrize("direction", ["push", "pull"])
+@pytest.mark.parametrize("client,server", PAIRS, ids=lambda p: p)
+def test_unreadable_dir(open_tmp, client, server, direction, opts):
+    """Both ends as nobody; the sender cannot open one directory: it is
+    reported, the rest is copied, deletions are skipped, exit 23 (ursync's
+    wire sender ended the whole list: exit 23 with nothing copied, or 22
+    without incremental recursion)."""
+    import subprocess
+    from pathlib import Path
+    results = []
+    for name, (c, s) in (("ref", ("rsync", "rsync")), ("got", (client, server))):
+        work = Path(open_tmp) / name
+        make_locked(work, stale="--delete" in opts)
+        cmd = [rh.AS_NOBODY.split()[0], *rh.AS_NOBODY.split()[1:], "--",
+               rh.PROGS[c], *opts, "-e", rh.FAKESHELL, "--rsync-path=" + rh.PROGS[s]]
+        cmd += ([f"{work}/src/", f"localhost:{work}/dst/"] if direction == "push"
+                else [f"localhost:{work}/src/", f"{work}/dst/"])
+        p = subprocess.run(cmd, capture_output=True, timeout=30)
+        results.append(outcome(p, work))
+    assert results[0][0] == 23
+    assert results[1] == results[0]
