@@ -365,6 +365,17 @@ int ur_receive_file(struct ur_engine *eng, const struct ur_flist *fl, const stru
 		goto out;
 	}
 	rc = 0;
+	if (!temp_in_place) {
+		/* What a signal does with it (interrupt.c): kept under
+		 * --partial (dated 1970) or in --partial-dir, else removed. */
+		char pname[PATH_MAX];
+		const char *keep = !o->partial ? NULL
+				   : !o->partial_dir ? dname
+				   : ur_partial_name(eng, dname, pname, sizeof(pname)) == 0 ? pname
+											 : NULL;
+		ur_interrupt_track(tdirfd, out, tmp, eng->dest_fd, keep, o->partial_dir != NULL,
+				   !o->partial_dir);
+	}
 
 	int which;
 	int64_t n;
@@ -421,6 +432,7 @@ int ur_receive_file(struct ur_engine *eng, const struct ur_flist *fl, const stru
 		     o->times ? UR_ATTR_ACCURATE : UR_ATTR_SKIP_MTIME);
 	if (eng->fin && tdirfd == eng->dest_fd && !temp_in_place &&
 	    ur_finisher_queue(eng, out, in, tmp, dname) == 0) {
+		ur_interrupt_untrack();
 		out = in = -1; /* the finisher's now */
 		goto out;
 	}
@@ -504,6 +516,7 @@ int ur_receive_file(struct ur_engine *eng, const struct ur_flist *fl, const stru
 	goto out;
 
 fail:
+	ur_interrupt_untrack();
 	if (!temp_in_place && o->partial && out >= 0) {
 		/* --partial keeps what arrived, under the real name and with
 		 * the file's attributes. When the run dies there, rsync dates it
@@ -535,6 +548,7 @@ fail:
 		ur_io_close(eng->io, out);
 	out = -1;
 out:
+	ur_interrupt_untrack();
 	if (in >= 0)
 		ur_io_close(eng->io, in);
 	if (from)
