@@ -142,3 +142,80 @@ def test_unreadable_dir(open_tmp, client, server, direction, opts):
         results.append(outcome(p, work))
     assert results[0][0] == 23
     assert results[1] == results[0]
+
+
+SLOWSHELL = str(rh.HERE / "slowshell")
+BIG = bytes((i * 131 + (i >> 10)) % 251 for i in range(3_000_000))
+_signal_refs = {}
+
+
+def interrupted_run(work, client, server, direction, sig, opts):
+    """Copy src/ (a small file and a 3 MB one) through slowshell (256 KiB/s),
+    and when the big file's temp (or partial) copy has grown past 100 KiB
+    send sig to the whole process group, as a terminal does. Returns
+    (exit code, stderr, what is left in dst/)."""
+    import glob
+    import signal
+    import subprocess
+    import time
+    src = work / "src"
+    src.mkdir(parents=True)
+    (src / "a").write_bytes(b"small\n")
+    (src / "big").write_bytes(BIG)
+    for p in (src / "a", src / "big"):
+        os.utime(p, (1600000000, 1600000000))
+    (work / "dst").mkdir()
+    cmd = [rh.PROGS[client], "-a", *opts, "-e", SLOWSHELL, "--rsync-path=" + rh.PROGS[server]]
+    cmd += ([f"{src}/", f"localhost:{work}/dst/"] if direction == "push"
+            else [f"localhost:{src}/", f"{work}/dst/"])
+    p = subprocess.Popen(cmd, start_new_session=True, stdin=subprocess.DEVNULL,
+                         stdout=subprocess.PIPE, stderr=subprocess.PIPE)
+    deadline = time.monotonic() + 20
+    grown = False
+    while not grown and time.monotonic() < deadline and p.poll() is None:
+        for f in glob.glob(f"{work}/dst/.big.*"):
+            try:
+                grown = os.path.getsize(f) > 100_000
+            except OSError:
+                pass
+        time.sleep(0.01)
+    assert grown, "the big file's temp copy never grew"
+    os.killpg(p.pid, getattr(signal, sig))
+    out, err = p.communicate(timeout=20)
+    left = {}
+    for root, dirs, files in os.walk(work / "dst"):
+        for n in dirs + files:
+            path = os.path.join(root, n)
+            st = os.lstat(path)
+            rel = os.path.relpath(path, work / "dst")
+            if os.path.isdir(path):
+                left[rel] = ("d", oct(st.st_mode))
+            else:
+                data = open(path, "rb").read()
+                # the amount that arrived depends on timing: a non-empty
+                # prefix of the source is all that is compared
+                kind = ("whole" if data == (BIG if rel.endswith("big") else b"small\n")
+                        else "prefix" if data and BIG.startswith(data) else "other")
+                left[rel] = (kind, oct(st.st_mode), st.st_mtime if st.st_mtime < 1e9 else "recent")
+    return p.returncode, err.decode(errors="replace"), left
+
+
+@pytest.mark.parametrize("sig,opts", [("SIGINT", []), ("SIGTERM", ["--partial"]),
+                                      ("SIGHUP", ["--partial-dir=.pp"]), ("SIGINT", ["-P"])],
+                         ids=["SIGINT", "SIGTERM --partial", "SIGHUP --partial-dir", "SIGINT -P"])
+@pytest.mark.parametrize("direction", ["push", "pull"])
+@pytest.mark.parametrize("client,server", PAIRS, ids=lambda p: p)
+def test_signal(tmp_path, client, server, direction, sig, opts):
+    """A signal in the middle of a file: exit 20 with rsync's line, the
+    temp file removed, or kept as the partial copy (under its name dated
+    1970, or in the partial dir) as rsync keeps it. ursync died from the
+    signal and left its temp file."""
+    key = (direction, sig, tuple(opts))
+    if key not in _signal_refs:
+        _signal_refs[key] = interrupted_run(tmp_path / "ref", "rsync", "rsync", direction, sig, opts)
+    ref = _signal_refs[key]
+    got = interrupted_run(tmp_path / "got", client, server, direction, sig, opts)
+    assert ref[0] == 20
+    assert got[0] == ref[0], got[1]
+    assert "received SIGINT, SIGTERM, or SIGHUP (code 20)" in got[1]
+    assert got[2] == ref[2]
