@@ -284,6 +284,20 @@ static int wait_child(pid_t pid)
 	return UR_EXIT_WAITCHILD;
 }
 
+/* The far side's exit status after the run ended with rc. After an io
+ * timeout rsync's exit_cleanup() only looks (WNOHANG): a far side that
+ * never answers must not hold the client (the remote shell is left to
+ * end on the closed pipes). -1 when it has not ended. */
+static int reap_child(pid_t pid, int rc)
+{
+	int status;
+	if (rc != UR_EXIT_TIMEOUT)
+		return wait_child(pid);
+	if (waitpid(pid, &status, WNOHANG) == pid && WIFEXITED(status))
+		return WEXITSTATUS(status);
+	return -1;
+}
+
 int ur_session_client(struct ur_opts *o, const struct ur_remote_spec *rs)
 {
 	struct ur_argv cmd = {0};
@@ -377,7 +391,7 @@ int ur_session_client(struct ur_opts *o, const struct ur_remote_spec *rs)
 		close(fd);
 		close(fd_out);
 		if (child < 0)
-			child = wait_child(pid);
+			child = reap_child(pid, rc);
 		if (c.eof && child)
 			rc = child == 255 ? UR_EXIT_STREAMIO : rc;
 		goto out;
@@ -427,9 +441,11 @@ int ur_session_client(struct ur_opts *o, const struct ur_remote_spec *rs)
 		    c.err.msg[0])
 			ur_errmsg("%s: %s", ur_progname, c.err.msg);
 	}
-	ur_conn_flush(&c);
-	shutdown(fd_out, SHUT_WR);
-	ur_conn_drain(&c);
+	if (rc != UR_EXIT_TIMEOUT) {
+		ur_conn_flush(&c);
+		shutdown(fd_out, SHUT_WR);
+		ur_conn_drain(&c);
+	}
 	if (pull) {
 		/* rsync's client shows the sender's counts, from its side. */
 		eng.st.total_written = w.peer_written;
@@ -457,7 +473,7 @@ out_wire:
 	close(fd);
 	close(fd_out);
 	if (child < 0)
-		child = wait_child(pid);
+		child = reap_child(pid, rc);
 	if (child > rc)
 		rc = child;
 	if (!rc || rc == UR_EXIT_PARTIAL || rc == UR_EXIT_VANISHED) {

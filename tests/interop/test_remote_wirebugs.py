@@ -219,3 +219,72 @@ def test_signal(tmp_path, client, server, direction, sig, opts):
     assert got[0] == ref[0], got[1]
     assert "received SIGINT, SIGTERM, or SIGHUP (code 20)" in got[1]
     assert got[2] == ref[2]
+
+
+def timed_run(work, client, server, direction, shell):
+    """CLIENT -a --timeout=2 through shell; stderr to a file, since what
+    the shell leaves running may hold a pipe open; the process group is
+    killed afterwards. Returns (exit code, seconds, stderr)."""
+    import signal
+    import subprocess
+    import time
+    (work / "src").mkdir(parents=True)
+    (work / "src" / "f").write_bytes(b"data\n")
+    ops = ([f"{work}/src/", f"localhost:{work}/dst/"] if direction == "push"
+           else [f"localhost:{work}/src/", f"{work}/dst/"])
+    with open(work / "err", "w+b") as ef:
+        t = time.monotonic()
+        p = subprocess.Popen([rh.PROGS[client], "-a", "--timeout=2", "-e", shell,
+                              "--rsync-path=" + rh.PROGS[server], *ops],
+                             stdin=subprocess.DEVNULL, stdout=subprocess.DEVNULL, stderr=ef,
+                             start_new_session=True)
+        try:
+            rc = p.wait(timeout=30)
+        except subprocess.TimeoutExpired:
+            rc = "TIMEOUT"
+        secs = time.monotonic() - t
+        try:
+            os.killpg(p.pid, signal.SIGKILL)
+        except ProcessLookupError:
+            pass
+        p.wait()
+        time.sleep(0.2)  # the far side's last words, from a killed group
+        ef.seek(0)
+        err = [line.replace(str(work), "$WD") for line in _norm_err(ef.read().decode(errors="replace"))]
+    return rc, secs, err
+
+
+@pytest.fixture(scope="module")
+def never_shells(tmp_path_factory):
+    """hang: a remote shell that never runs the command and never answers;
+    stall: fakeshell whose output stops after 200 bytes, the pipe open."""
+    d = tmp_path_factory.mktemp("shells")
+    (d / "hang").write_text("#!/bin/sh\nexec sleep 60\n")
+    (d / "stall").write_text(f"#!/bin/sh\n{rh.FAKESHELL} \"$@\" | {{ head -c 200; exec sleep 60; }}\n")
+    for n in ("hang", "stall"):
+        os.chmod(d / n, 0o755)
+    return d
+
+
+@pytest.mark.parametrize("shell", ["hang", "stall"])
+@pytest.mark.parametrize("direction", ["push", "pull"])
+@pytest.mark.parametrize("client,server", PAIRS, ids=lambda p: p)
+def test_timeout_no_answer(tmp_path, never_shells, client, server, direction, shell):
+    """--timeout=2 against a far side that never answers: rsync's message
+    and exit 30 within rsync's time (it does not wait for the remote
+    shell; ursync waited for it, here 60 s)."""
+    ref = timed_run(tmp_path / "ref", "rsync", "rsync", direction, str(never_shells / shell))
+    got = timed_run(tmp_path / "got", client, server, direction, str(never_shells / shell))
+    assert ref[0] == 30 and ref[1] < 6
+    assert got[0] == ref[0]
+    # rsync wakes each second and counts whole seconds: within a second of it
+    assert got[1] < ref[1] + 1.5, f"{got[1]:.1f} s, rsync {ref[1]:.1f} s"
+    if shell == "stall":
+        # Both ends wait for each other: which server times out and which
+        # sees the client go first is a race of whole seconds; the
+        # client's own lines must be rsync's.
+        role = "[Receiver]" if direction == "pull" else "[sender]"
+        ref, got = ([x for x in r[2] if role in x] for r in (ref, got))
+        assert got == ref
+    else:
+        assert got[2] == ref[2]
