@@ -229,7 +229,7 @@ const char *ur_client_exit_role;
 /* Start argv with its stdin and stdout on two socket pairs (as rsync
  * does, so that the far side closing its output is seen as the end even
  * while it still reads); *fd_in and *fd_out are our ends. */
-static int spawn(char **argv, mode_t mask, int *fd_in, int *fd_out, pid_t *pid)
+static int spawn(char **argv, mode_t mask, const char *role, int *fd_in, int *fd_out, pid_t *pid)
 {
 	int to[2], from[2];
 	if (socketpair(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC, 0, to) < 0)
@@ -258,9 +258,13 @@ static int spawn(char **argv, mode_t mask, int *fd_in, int *fd_out, pid_t *pid)
 		 * the user's. */
 		umask(mask);
 		execvp(argv[0], argv);
-		fprintf(stderr, "%s: Failed to exec %s: %s (%d)\n", ur_progname, argv[0],
-			strerror(errno), errno);
-		_exit(UR_EXIT_CMD_NOTFOUND);
+		/* rsync's piped_child(): the forked child reports and ends
+		 * with its IPC code, which the client's exit takes up. */
+		fprintf(stderr, "%s: [%s] Failed to exec %s: %s (%d)\n", ur_progname, role,
+			argv[0], strerror(errno), errno);
+		ur_exit_message(UR_EXIT_IPC, role);
+		fflush(stderr);
+		_exit(UR_EXIT_IPC);
 	}
 	close(to[1]);
 	close(from[1]);
@@ -365,7 +369,7 @@ int ur_session_client(struct ur_opts *o, const struct ur_remote_spec *rs)
 		}
 		ur_info(" (%d args)\n", cmd.n);
 	}
-	rc = spawn(cmd.v, eng.umask, &fd, &fd_out, &pid);
+	rc = spawn(cmd.v, eng.umask, pull ? "Receiver" : "sender", &fd, &fd_out, &pid);
 	ur_argv_free(&cmd);
 	if (rc < 0) {
 		ur_error(-rc, "pipe/fork failed");
@@ -392,8 +396,12 @@ int ur_session_client(struct ur_opts *o, const struct ur_remote_spec *rs)
 		close(fd_out);
 		if (child < 0)
 			child = reap_child(pid, rc);
-		if (c.eof && child)
-			rc = child == 255 ? UR_EXIT_STREAMIO : rc;
+		/* The far side ended before answering: its status counts when
+		 * higher, as rsync's exit_cleanup() takes it (127: no rsync
+		 * there; 14: the remote shell could not be started); ssh's own
+		 * failure (255) stays a stream error. */
+		if (c.eof && child > 0 && child != 255 && child > rc)
+			rc = child;
 		goto out;
 	}
 	ur_conn_start_mux_in(&c);

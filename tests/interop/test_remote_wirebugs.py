@@ -288,3 +288,36 @@ def test_timeout_no_answer(tmp_path, never_shells, client, server, direction, sh
         assert got == ref
     else:
         assert got[2] == ref[2]
+
+
+@pytest.mark.parametrize("case,code", [("missing-shell", 14), ("missing-far-rsync", 127)])
+@pytest.mark.parametrize("direction", ["push", "pull"])
+def test_missing_shell_or_far_rsync(tmp_path, direction, case, code):
+    """A remote shell that cannot be started (rsync's forked child: "Failed
+    to exec", code 14) and a far side without rsync (the shell's 127): the
+    client's exit takes the child's status when higher, as rsync's
+    exit_cleanup() does once the child has ended (rsync, racing its child,
+    says 12 when it looks too early; ursync waits for the child, which has
+    closed the pipe already). ursync said 12 for both."""
+    import subprocess
+    (tmp_path / "src").mkdir()
+    (tmp_path / "src" / "f").write_bytes(b"f\n")
+    shell = "/nonexistent/ssh" if case == "missing-shell" else rh.FAKESHELL
+    ops = (["src/", f"localhost:{tmp_path}/dst/"] if direction == "push"
+           else [f"localhost:{tmp_path}/src/", "dst/"])
+
+    def run(prog):
+        p = subprocess.run([prog, "-a", "-e", shell, "--rsync-path=/nonexistent/rsync", *ops],
+                           cwd=tmp_path, capture_output=True, timeout=30)
+        return p.returncode, [line.replace(str(tmp_path), "$WD")
+                              for line in _norm_err(p.stderr.decode(errors="replace"))]
+
+    refs = [run(rh.RSYNC) for _ in range(8)]
+    assert {rc for rc, _ in refs} <= {12, code}
+    got = run(rh.URSYNC)
+    assert got[0] == code
+    # rsync's own messages race too (a failed first write or the EOF):
+    # ursync's must be those of one of its runs that ended with the code
+    same = [r[1] for r in refs if r[0] == code]
+    if same:
+        assert got[1] in same, (got[1], same)
