@@ -20,7 +20,8 @@ void ur_session_engine_release(struct ur_engine *eng);
 
 /* SIGINT, SIGTERM, SIGHUP: clean up as rsync does and exit 20
  * (signals.c). role names this end in the closing line; NULL: the
- * client's, as ur_client_exit_role says at the time. */
+ * client's, from ur_client_exit_role at the time (rsync's main process:
+ * the generator of a pull, else the sender). */
 void ur_signals_install(const char *role);
 
 #endif

@@ -44,11 +44,17 @@ static void on_signal(int sig)
 	seen = 1;
 	ur_engine_interrupted();
 
+	/* rsync's line comes from its main process: the sender of a local
+	 * copy or a push, the generator of a pull */
 	const char *role = fixed_role ? fixed_role : ur_client_exit_role;
+	if (!role || !strcmp(role, "client"))
+		role = "sender";
+	else if (!strcmp(role, "Receiver"))
+		role = "generator";
 	char buf[256];
 	size_t n = put(buf, 0, sizeof(buf), ur_progname);
 	n = put(buf, n, sizeof(buf), " error: received SIGINT, SIGTERM, or SIGHUP (code 20) [");
-	n = put(buf, n, sizeof(buf), role ? role : "client");
+	n = put(buf, n, sizeof(buf), role);
 	n = put(buf, n, sizeof(buf), "=" UR_VERSION "]\n");
 	ssize_t w = write(STDERR_FILENO, buf, n);
 	(void)w;
