@@ -321,3 +321,80 @@ def test_missing_shell_or_far_rsync(tmp_path, direction, case, code):
     same = [r[1] for r in refs if r[0] == code]
     if same:
         assert got[1] in same, (got[1], same)
+
+
+LOCAL_BIG = 600 * 1024 * 1024
+
+
+@pytest.fixture(scope="module")
+def local_big(tmp_path_factory):
+    """A source for the local signal test: big enough (600 MiB) that a
+    local copy is still under way when the test sees its temp file."""
+    d = tmp_path_factory.mktemp("local-signal")
+    (d / "src").mkdir()
+    (d / "src" / "a").write_bytes(b"small\n")
+    with open(d / "src" / "big", "wb") as f:
+        block = bytes(range(256)) * 4096
+        for _ in range(LOCAL_BIG // len(block)):
+            f.write(block)
+    for n in ("a", "big"):
+        os.utime(d / "src" / n, (1600000000, 1600000000))
+    yield d / "src"
+    import shutil
+    shutil.rmtree(d)
+
+
+def local_interrupted(src, work, prog, sig, opts):
+    import glob
+    import signal
+    import subprocess
+    import time
+    (work / "dst").mkdir(parents=True)
+    p = subprocess.Popen([prog, "-a", *opts, f"{src}/", f"{work}/dst/"], start_new_session=True,
+                         stdin=subprocess.DEVNULL, stdout=subprocess.DEVNULL,
+                         stderr=subprocess.PIPE)
+    grown = False
+    while not grown and p.poll() is None:
+        for f in glob.glob(f"{work}/dst/.big.*"):
+            try:
+                grown = os.path.getsize(f) > 0
+            except OSError:
+                pass
+    if not grown:
+        p.communicate()
+        pytest.skip(f"{prog} copied the file before the test saw its temp file")
+    os.killpg(p.pid, getattr(signal, sig))
+    _, err = p.communicate(timeout=60)
+    block = bytes(range(256)) * 4096
+    left = {}
+    for root, dirs, files in os.walk(work / "dst"):
+        for n in dirs + files:
+            path = os.path.join(root, n)
+            st = os.lstat(path)
+            rel = os.path.relpath(path, work / "dst")
+            if os.path.isdir(path):
+                left[rel] = ("d", oct(st.st_mode))
+                continue
+            size = st.st_size
+            with open(path, "rb") as f:
+                head = f.read(len(block))
+            kind = ("small" if rel == "a" else "whole" if size == LOCAL_BIG
+                    else "prefix" if size and block.startswith(head[:size]) else "other")
+            left[rel] = (kind, oct(st.st_mode), int(st.st_mtime) if st.st_mtime < 1e9 else "recent")
+    import shutil
+    shutil.rmtree(work)
+    return p.returncode, err.decode(errors="replace"), left
+
+
+@pytest.mark.parametrize("sig,opts", [("SIGINT", []), ("SIGTERM", ["--partial"]),
+                                      ("SIGHUP", ["--partial-dir=.pp"])],
+                         ids=["SIGINT", "SIGTERM --partial", "SIGHUP --partial-dir"])
+def test_signal_local(tmp_path, local_big, sig, opts):
+    """The same locally: exit 20, the temp file removed or kept as rsync
+    keeps it (skipped if either copy ends before the test sees it)."""
+    ref = local_interrupted(local_big, tmp_path / "ref", rh.RSYNC, sig, opts)
+    got = local_interrupted(local_big, tmp_path / "got", rh.URSYNC, sig, opts)
+    assert ref[0] == 20
+    assert got[0] == 20, got[1]
+    assert "received SIGINT, SIGTERM, or SIGHUP (code 20)" in got[1]
+    assert got[2] == ref[2]
