@@ -294,10 +294,11 @@ void ur_finisher_interrupted(void);
 /* The file being received, for a signal's cleanup (engine/interrupt.c):
  * temp tmp in tdirfd, written through out; keep (relative to dest_fd, or
  * NULL) is where --partial/--partial-dir put what arrived, dated 1970 when
- * zero_mtime; partial_dir: keep's directory is made first. The strings are
- * copied. */
+ * zero_mtime and owned by uid:gid (-1: left alone) as rsync's
+ * finish_transfer() sets them; partial_dir: keep's directory is made
+ * first. The strings are copied. */
 void ur_interrupt_track(int tdirfd, int out, const char *tmp, int dest_fd, const char *keep,
-			bool partial_dir, bool zero_mtime);
+			bool partial_dir, bool zero_mtime, uid_t uid, gid_t gid);
 /* The tracked file was renamed, queued or cleaned up: nothing to do. */
 void ur_interrupt_untrack(void);
 /* rsync's exit_cleanup() for the receiving side, from a signal handler

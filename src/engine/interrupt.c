@@ -23,13 +23,15 @@ static struct {
 	volatile sig_atomic_t active;
 	int tdirfd, dest_fd, out;
 	bool zero_mtime; /* --partial: dated 1970, as rsync leaves it */
+	uid_t uid;	 /* -o as root, -g: the file's owner and group, else -1 */
+	gid_t gid;
 	char tmp[PATH_MAX];
 	char keep[PATH_MAX]; /* "" = remove */
 	size_t pdir_len;     /* --partial-dir: keep[0..pdir_len) is made first */
 } cur;
 
 void ur_interrupt_track(int tdirfd, int out, const char *tmp, int dest_fd, const char *keep,
-			bool partial_dir, bool zero_mtime)
+			bool partial_dir, bool zero_mtime, uid_t uid, gid_t gid)
 {
 	cur.active = 0;
 	__atomic_signal_fence(__ATOMIC_SEQ_CST);
@@ -44,6 +46,8 @@ void ur_interrupt_track(int tdirfd, int out, const char *tmp, int dest_fd, const
 	cur.dest_fd = dest_fd;
 	cur.out = out;
 	cur.zero_mtime = zero_mtime;
+	cur.uid = uid;
+	cur.gid = gid;
 	__atomic_signal_fence(__ATOMIC_SEQ_CST);
 	cur.active = 1;
 }
@@ -69,6 +73,8 @@ static void settle_current(void)
 			keep = false;
 		cur.keep[cur.pdir_len] = '/';
 	}
+	if (keep && (cur.uid != (uid_t)-1 || cur.gid != (gid_t)-1))
+		fchown(cur.out, cur.uid, cur.gid);
 	if (keep && cur.zero_mtime) {
 		struct timespec ts[2] = {{.tv_nsec = UTIME_OMIT}, {0, 0}};
 		futimens(cur.out, ts);

@@ -374,7 +374,9 @@ int ur_receive_file(struct ur_engine *eng, const struct ur_flist *fl, const stru
 				   : ur_partial_name(eng, dname, pname, sizeof(pname)) == 0 ? pname
 											 : NULL;
 		ur_interrupt_track(tdirfd, out, tmp, eng->dest_fd, keep, o->partial_dir != NULL,
-				   !o->partial_dir);
+				   !o->partial_dir,
+				   o->owner && eng->am_root ? (uid_t)fe->uid : (uid_t)-1,
+				   o->group && ur_can_chgrp(eng, fe->gid) ? (gid_t)fe->gid : (gid_t)-1);
 	}
 
 	int which;

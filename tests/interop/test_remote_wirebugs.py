@@ -163,6 +163,7 @@ def interrupted_run(work, client, server, direction, sig, opts):
     (src / "a").write_bytes(b"small\n")
     (src / "big").write_bytes(BIG)
     for p in (src / "a", src / "big"):
+        os.chown(p, rh.NOBODY, rh.NOBODY)  # -a as root: the partial copy is nobody's too
         os.utime(p, (1600000000, 1600000000))
     (work / "dst").mkdir()
     cmd = [rh.PROGS[client], "-a", *opts, "-e", SLOWSHELL, "--rsync-path=" + rh.PROGS[server]]
@@ -196,7 +197,8 @@ def interrupted_run(work, client, server, direction, sig, opts):
                 # prefix of the source is all that is compared
                 kind = ("whole" if data == (BIG if rel.endswith("big") else b"small\n")
                         else "prefix" if data and BIG.startswith(data) else "other")
-                left[rel] = (kind, oct(st.st_mode), st.st_mtime if st.st_mtime < 1e9 else "recent")
+                left[rel] = (kind, oct(st.st_mode), st.st_uid, st.st_gid,
+                             st.st_mtime if st.st_mtime < 1e9 else "recent")
     return p.returncode, err.decode(errors="replace"), left
 
 
@@ -343,6 +345,7 @@ def local_big(tmp_path_factory):
         for _ in range(LOCAL_BIG // len(block)):
             f.write(block)
     for n in ("a", "big"):
+        os.chown(d / "src" / n, rh.NOBODY, rh.NOBODY)
         os.utime(d / "src" / n, (1600000000, 1600000000))
     yield d / "src"
     import shutil
@@ -385,7 +388,8 @@ def local_interrupted(src, work, prog, sig, opts):
                 head = f.read(len(block))
             kind = ("small" if rel == "a" else "whole" if size == LOCAL_BIG
                     else "prefix" if size and block.startswith(head[:size]) else "other")
-            left[rel] = (kind, oct(st.st_mode), int(st.st_mtime) if st.st_mtime < 1e9 else "recent")
+            left[rel] = (kind, oct(st.st_mode), st.st_uid, st.st_gid,
+                         int(st.st_mtime) if st.st_mtime < 1e9 else "recent")
     import shutil
     shutil.rmtree(work)
     return p.returncode, err.decode(errors="replace"), left
