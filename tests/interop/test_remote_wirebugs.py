@@ -183,23 +183,32 @@ def interrupted_run(work, client, server, direction, sig, opts):
     assert grown, "the big file's temp copy never grew"
     os.killpg(p.pid, getattr(signal, sig))
     out, err = p.communicate(timeout=20)
+
+    def kind(rel, path, size):
+        # the amount that arrived depends on timing: a non-empty prefix of
+        # the source is all that is compared
+        data = open(path, "rb").read()
+        return ("whole" if data == (BIG if rel.endswith("big") else b"small\n")
+                else "prefix" if data and BIG.startswith(data) else "other")
+    return p.returncode, err.decode(errors="replace"), leftovers(work / "dst", kind)
+
+
+def leftovers(dst, kind):
+    """What an interrupted run left in dst: directories with their modes,
+    files as kind(rel, path, size) with mode, owner, group and the mtime
+    when it is rsync's 1970 one."""
     left = {}
-    for root, dirs, files in os.walk(work / "dst"):
+    for root, dirs, files in os.walk(dst):
         for n in dirs + files:
             path = os.path.join(root, n)
             st = os.lstat(path)
-            rel = os.path.relpath(path, work / "dst")
+            rel = os.path.relpath(path, dst)
             if os.path.isdir(path):
                 left[rel] = ("d", oct(st.st_mode))
             else:
-                data = open(path, "rb").read()
-                # the amount that arrived depends on timing: a non-empty
-                # prefix of the source is all that is compared
-                kind = ("whole" if data == (BIG if rel.endswith("big") else b"small\n")
-                        else "prefix" if data and BIG.startswith(data) else "other")
-                left[rel] = (kind, oct(st.st_mode), st.st_uid, st.st_gid,
-                             st.st_mtime if st.st_mtime < 1e9 else "recent")
-    return p.returncode, err.decode(errors="replace"), left
+                left[rel] = (kind(rel, path, st.st_size), oct(st.st_mode), st.st_uid, st.st_gid,
+                             int(st.st_mtime) if st.st_mtime < 1e9 else "recent")
+    return left
 
 
 @pytest.mark.parametrize("sig,opts", [("SIGINT", []), ("SIGTERM", ["--partial"]),
@@ -374,22 +383,13 @@ def local_interrupted(src, work, prog, sig, opts):
     os.killpg(p.pid, getattr(signal, sig))
     _, err = p.communicate(timeout=60)
     block = bytes(range(256)) * 4096
-    left = {}
-    for root, dirs, files in os.walk(work / "dst"):
-        for n in dirs + files:
-            path = os.path.join(root, n)
-            st = os.lstat(path)
-            rel = os.path.relpath(path, work / "dst")
-            if os.path.isdir(path):
-                left[rel] = ("d", oct(st.st_mode))
-                continue
-            size = st.st_size
-            with open(path, "rb") as f:
-                head = f.read(len(block))
-            kind = ("small" if rel == "a" else "whole" if size == LOCAL_BIG
-                    else "prefix" if size and block.startswith(head[:size]) else "other")
-            left[rel] = (kind, oct(st.st_mode), st.st_uid, st.st_gid,
-                         int(st.st_mtime) if st.st_mtime < 1e9 else "recent")
+
+    def kind(rel, path, size):
+        with open(path, "rb") as f:
+            head = f.read(len(block))
+        return ("small" if rel == "a" else "whole" if size == LOCAL_BIG
+                else "prefix" if size and block.startswith(head[:size]) else "other")
+    left = leftovers(work / "dst", kind)
     import shutil
     shutil.rmtree(work)
     return p.returncode, err.decode(errors="replace"), left
