@@ -10,7 +10,8 @@
  *   - the rolling sum (the weak block sum, rolled a byte at a time),
  *   - the block size and strong-sum length rsync picks for a basis file.
  * Digests are in rsync's byte order: MD4/MD5 as the RFCs give them, the
- * xxhash values as little-endian 64-bit words (xxh128: low word first).
+ * xxhash values as little-endian 64-bit words (xxh128: low word first),
+ * SHA-1 as FIPS 180 gives it (from libcrypto, in a build that has it).
  */
 
 #include <stdbool.h>
@@ -29,9 +30,11 @@ enum ur_sum_kind {
 	UR_SUM_XXH64,
 	UR_SUM_XXH3_64,
 	UR_SUM_XXH3_128,
+	UR_SUM_SHA1, /* libcrypto's; rsync offers it only through OpenSSL */
 };
 
-#define UR_SUM_MAX_LEN 16
+/* The longest digest (sha1's); block sums stop at UR_SUM_FULL_LEN. */
+#define UR_SUM_MAX_LEN 20
 
 /* MD4 and MD5 share a state: four words, the byte count, a partial block. */
 struct ur_md_ctx {
@@ -48,14 +51,16 @@ struct ur_sum_ctx {
 	union {
 		struct ur_md_ctx md;
 		unsigned char xxh[640 + 64];
+		uint64_t sha[16]; /* libcrypto's SHA_CTX (96 bytes) */
 	} u;
 };
 
-/* Digest length of a kind: 16 for the MD4s, MD5 and xxh128, 8 for xxh64
- * and xxh3, 1 for none (rsync sends one zero byte); -EINVAL if unknown. */
+/* Digest length of a kind: 20 for sha1, 16 for the MD4s, MD5 and xxh128,
+ * 8 for xxh64 and xxh3, 1 for none (rsync sends one zero byte); -EINVAL if unknown. */
 int ur_sum_len(enum ur_sum_kind k);
 
-/* True if this build can compute kind k (the xxhash kinds need libxxhash). */
+/* True if this build can compute kind k (the xxhash kinds need libxxhash,
+ * sha1 libcrypto). */
 bool ur_sum_supported(enum ur_sum_kind k);
 
 /* Start a whole-file sum (rsync's sum_init). The seed is used only by the
@@ -71,7 +76,8 @@ int ur_sum_final(struct ur_sum_ctx *c, uint8_t out[UR_SUM_MAX_LEN]);
  * does for each kind: xxhash kinds take the seed (sign-extended) as their
  * hash seed; MD5 hashes a nonzero seed as 4 little-endian bytes before the
  * data when seed_fix (CF_CHKSUM_SEED_FIX) is set, after it otherwise; the
- * MD4 kinds hash a nonzero seed after the data. NONE gives one zero byte.
+ * MD4 kinds hash a nonzero seed after the data; sha1 (only ever through
+ * OpenSSL in rsync) hashes a nonzero seed first. NONE gives one zero byte.
  * Returns the digest length, or -ENOTSUP / -EINVAL.
  * An rsync linked with OpenSSL hashes the seed first whenever the digest
  * goes through OpenSSL: md5 chosen by name (negotiated or

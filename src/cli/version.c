@@ -93,6 +93,7 @@ static const struct cap caps[] = {
 	ITEM("zlib", HAVE_ZLIB),
 	ITEM("libacl", HAVE_ACL),
 	ITEM("libattr", HAVE_XATTR),
+	ITEM("libcrypto", HAVE_LIBCRYPTO),
 };
 
 /* Checksum and compression names in rsync's order of preference. */
@@ -103,6 +104,7 @@ static const struct cap checksums[] = {
 	ITEM("(xxhash)", HAVE_XXHASH),
 	ITEM("md5", true),
 	ITEM("md4", true),
+	ITEM("sha1", HAVE_LIBCRYPTO),
 	ITEM("none", true),
 };
 

@@ -536,6 +536,8 @@ enum ur_sum_kind ur_sum_kind_of(enum ur_csum c)
 		return UR_SUM_XXH3_64;
 	case UR_CSUM_XXH3_128:
 		return UR_SUM_XXH3_128;
+	case UR_CSUM_SHA1:
+		return UR_SUM_SHA1;
 	default:
 		return UR_SUM_NONE;
 	}

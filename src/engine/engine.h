@@ -137,7 +137,7 @@ struct ur_engine {
 	int64_t list_total;       /* --progress: entries in the whole transfer */
 	bool quiet_walk;          /* sender: a counting walk, report nothing */
 	bool in_backup;           /* removing an old backup: do not back it up */
-	char sum_hex[33];         /* %C of the file just received */
+	char sum_hex[2 * UR_SUM_MAX_LEN + 1]; /* %C of the file just received */
 	/* --partial-dir: the file's partial copy, the basis of this transfer
 	 * (relative to dest_fd), or NULL: the destination's file */
 	const char *basis_name;
@@ -306,6 +306,25 @@ int ur_finisher_queue(struct ur_engine *eng, int out, int in, const char *tmp, c
 void ur_finisher_flush(struct ur_engine *eng);
 /* Flush, end the thread, free eng->fin; NULL fin does nothing. */
 void ur_finisher_stop(struct ur_engine *eng);
+/* From a signal handler: stop the finisher and give the files still in its
+ * queue (complete, attributes set) their names. Async-signal-safe. */
+void ur_finisher_interrupted(void);
+
+/* The file being received, for a signal's cleanup (engine/interrupt.c):
+ * temp tmp in tdirfd, written through out; keep (relative to dest_fd, or
+ * NULL) is where --partial/--partial-dir put what arrived, dated 1970 when
+ * zero_mtime and owned by uid:gid (-1: left alone) as rsync's
+ * finish_transfer() sets them; partial_dir: keep's directory is made
+ * first. The strings are copied. */
+void ur_interrupt_track(int tdirfd, int out, const char *tmp, int dest_fd, const char *keep,
+			bool partial_dir, bool zero_mtime, uid_t uid, gid_t gid);
+/* The tracked file was renamed, queued or cleaned up: nothing to do. */
+void ur_interrupt_untrack(void);
+/* rsync's exit_cleanup() for the receiving side, from a signal handler
+ * (SIGINT, SIGTERM, SIGHUP): the tracked file is kept as a partial copy
+ * or removed, the finisher's queue renamed. Async-signal-safe; the caller
+ * exits next. */
+void ur_engine_interrupted(void);
 
 /* walker.c: one source directory as listed ahead (names and lstats). */
 struct ur_listing {

@@ -16,10 +16,13 @@
 #include "util/log.h"
 
 #include <errno.h>
+#include <fcntl.h>
 #include <pthread.h>
 #include <stdint.h>
 #include <stdlib.h>
 #include <string.h>
+#include <time.h>
+#include <unistd.h>
 
 #define QCAP  256 /* files queued at most */
 #define BATCH 64  /* files per ur_io_submit (4 ops each) */
@@ -54,7 +57,11 @@ struct ur_finisher {
 	struct failure *fails;
 	size_t nfails, capfails;
 	bool fatal; /* a close or fsync failed: the run must stop */
+	int halt;   /* a signal: take no more jobs (__atomic) */
 };
+
+/* The running finisher, for ur_finisher_interrupted() (one per process). */
+static struct ur_finisher *live;
 
 bool ur_finisher_wanted(const struct ur_engine *eng)
 {
@@ -183,6 +190,12 @@ static void *worker(void *arg)
 			pthread_mutex_unlock(&f->lock);
 			return NULL;
 		}
+		if (__atomic_load_n(&f->halt, __ATOMIC_SEQ_CST)) {
+			/* the signal handler owns the queue now; the process ends */
+			pthread_mutex_unlock(&f->lock);
+			for (;;)
+				pause();
+		}
 		size_t n = f->n < BATCH ? f->n : BATCH;
 		for (size_t i = 0; i < n; i++)
 			jobs[i] = f->q[(f->head + i) % QCAP];
@@ -218,7 +231,25 @@ int ur_finisher_start(struct ur_engine *eng)
 		return -rc;
 	}
 	eng->fin = f;
+	__atomic_store_n(&live, f, __ATOMIC_SEQ_CST);
 	return 0;
+}
+
+void ur_finisher_interrupted(void)
+{
+	struct ur_finisher *f = __atomic_load_n(&live, __ATOMIC_SEQ_CST);
+	if (!f)
+		return;
+	__atomic_store_n(&f->halt, 1, __ATOMIC_SEQ_CST);
+	/* The batch the worker holds it renames itself; give it a second. */
+	for (int i = 0; i < 1000 && __atomic_load_n(&f->busy, __ATOMIC_SEQ_CST); i++)
+		nanosleep(&(struct timespec){0, 1000000}, NULL);
+	size_t n = __atomic_load_n(&f->n, __ATOMIC_SEQ_CST);
+	for (size_t i = 0; i < n; i++) {
+		const char *tmp = f->q[(f->head + i) % QCAP].names;
+		if (renameat(f->dest_fd, tmp, f->dest_fd, tmp + strlen(tmp) + 1) < 0)
+			unlinkat(f->dest_fd, tmp, 0);
+	}
 }
 
 /* Print what the finisher recorded (main thread; lock held by caller). */
@@ -301,6 +332,7 @@ void ur_finisher_stop(struct ur_engine *eng)
 	pthread_cond_destroy(&f->more);
 	pthread_cond_destroy(&f->room);
 	pthread_cond_destroy(&f->idle);
+	__atomic_store_n(&live, NULL, __ATOMIC_SEQ_CST);
 	free(f->fails);
 	free(f);
 	eng->fin = NULL;

@@ -156,17 +156,11 @@ void ur_item_set_sum(struct ur_engine *eng, struct ur_item *it, enum ur_sum_kind
 		     const uint8_t *sum, int len)
 {
 	it->checksum_len = len;
-	it->sum_hex = NULL;
-	/* rsync shows MD4 and MD5 in byte order and the xxhash kinds the
-	 * other way round (as the numbers they are); none, and the MD4s of old
-	 * protocols, not at all */
-	bool reversed = kind == UR_SUM_XXH64 || kind == UR_SUM_XXH3_64 || kind == UR_SUM_XXH3_128;
-	if (!(reversed || kind == UR_SUM_MD4 || kind == UR_SUM_MD5) || len <= 0 ||
-	    2 * (size_t)len >= sizeof(eng->sum_hex))
-		return;
-	for (int i = 0; i < len; i++)
-		snprintf(eng->sum_hex + 2 * i, 3, "%02x", sum[reversed ? len - 1 - i : i]);
-	it->sum_hex = eng->sum_hex;
+	/* rsync's order of the hex digits for each kind; none, and the MD4s
+	 * of old protocols, not shown at all */
+	it->sum_hex = len == ur_sum_len(kind) && ur_sum_hex(kind, sum, eng->sum_hex) > 0
+			  ? eng->sum_hex
+			  : NULL;
 }
 
 /* The whole-file digest for --out-format's %C, in the transfer's checksum. */
@@ -374,6 +368,19 @@ int ur_receive_file(struct ur_engine *eng, const struct ur_flist *fl, const stru
 		goto out;
 	}
 	rc = 0;
+	if (!temp_in_place) {
+		/* What a signal does with it (interrupt.c): kept under
+		 * --partial (dated 1970) or in --partial-dir, else removed. */
+		char pname[PATH_MAX];
+		const char *keep = !o->partial ? NULL
+				   : !o->partial_dir ? dname
+				   : ur_partial_name(eng, dname, pname, sizeof(pname)) == 0 ? pname
+											 : NULL;
+		ur_interrupt_track(tdirfd, out, tmp, eng->dest_fd, keep, o->partial_dir != NULL,
+				   !o->partial_dir,
+				   o->owner && eng->am_root ? (uid_t)fe->uid : (uid_t)-1,
+				   o->group && ur_can_chgrp(eng, fe->gid) ? (gid_t)fe->gid : (gid_t)-1);
+	}
 
 	int which;
 	int64_t n;
@@ -430,6 +437,7 @@ int ur_receive_file(struct ur_engine *eng, const struct ur_flist *fl, const stru
 		     o->times ? UR_ATTR_ACCURATE : UR_ATTR_SKIP_MTIME);
 	if (eng->fin && tdirfd == eng->dest_fd && !temp_in_place &&
 	    ur_finisher_queue(eng, out, in, tmp, dname) == 0) {
+		ur_interrupt_untrack();
 		out = in = -1; /* the finisher's now */
 		goto out;
 	}
@@ -513,6 +521,7 @@ int ur_receive_file(struct ur_engine *eng, const struct ur_flist *fl, const stru
 	goto out;
 
 fail:
+	ur_interrupt_untrack();
 	if (!temp_in_place && o->partial && out >= 0) {
 		/* --partial keeps what arrived, under the real name and with
 		 * the file's attributes. When the run dies there, rsync dates it
@@ -544,6 +553,7 @@ fail:
 		ur_io_close(eng->io, out);
 	out = -1;
 out:
+	ur_interrupt_untrack();
 	if (in >= 0)
 		ur_io_close(eng->io, in);
 	if (from)

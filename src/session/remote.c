@@ -236,7 +236,7 @@ const char *ur_client_exit_role;
 /* Start argv with its stdin and stdout on two socket pairs (as rsync
  * does, so that the far side closing its output is seen as the end even
  * while it still reads); *fd_in and *fd_out are our ends. */
-static int spawn(char **argv, mode_t mask, int *fd_in, int *fd_out, pid_t *pid)
+static int spawn(char **argv, mode_t mask, const char *role, int *fd_in, int *fd_out, pid_t *pid)
 {
 	int to[2], from[2];
 	if (socketpair(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC, 0, to) < 0)
@@ -265,9 +265,13 @@ static int spawn(char **argv, mode_t mask, int *fd_in, int *fd_out, pid_t *pid)
 		 * the user's. */
 		umask(mask);
 		execvp(argv[0], argv);
-		fprintf(stderr, "%s: Failed to exec %s: %s (%d)\n", ur_progname, argv[0],
-			strerror(errno), errno);
-		_exit(UR_EXIT_CMD_NOTFOUND);
+		/* rsync's piped_child(): the forked child reports and ends
+		 * with its IPC code, which the client's exit takes up. */
+		fprintf(stderr, "%s: [%s] Failed to exec %s: %s (%d)\n", ur_progname, role,
+			argv[0], strerror(errno), errno);
+		ur_exit_message(UR_EXIT_IPC, role);
+		fflush(stderr);
+		_exit(UR_EXIT_IPC);
 	}
 	close(to[1]);
 	close(from[1]);
@@ -291,6 +295,20 @@ static int wait_child(pid_t pid)
 	if (WIFSIGNALED(status))
 		return UR_EXIT_TERMINATED;
 	return UR_EXIT_WAITCHILD;
+}
+
+/* The far side's exit status after the run ended with rc. After an io
+ * timeout rsync's exit_cleanup() only looks (WNOHANG): a far side that
+ * never answers must not hold the client (the remote shell is left to
+ * end on the closed pipes). -1 when it has not ended. */
+static int reap_child(pid_t pid, int rc)
+{
+	int status;
+	if (rc != UR_EXIT_TIMEOUT || pid < 0)
+		return wait_child(pid);
+	if (waitpid(pid, &status, WNOHANG) == pid && WIFEXITED(status))
+		return WEXITSTATUS(status);
+	return -1;
 }
 
 /* -s: the words that did not go on the remote shell's command line, on
@@ -576,7 +594,7 @@ int ur_session_client(struct ur_opts *o, const struct ur_remote_spec *rs)
 		}
 		if (UR_DEBUG_GTE(o, CMD, 1))
 			log_command(&cmd);
-		rc = spawn(cmd.v, eng.umask, &fd, &fd_out, &pid);
+		rc = spawn(cmd.v, eng.umask, pull ? "Receiver" : "sender", &fd, &fd_out, &pid);
 		ur_argv_free(&cmd);
 		if (rc < 0) {
 			ur_error(-rc, "pipe/fork failed");
@@ -630,9 +648,13 @@ int ur_session_client(struct ur_opts *o, const struct ur_remote_spec *rs)
 		close(fd);
 		close(fd_out);
 		if (child < 0)
-			child = wait_child(pid);
-		if (c.eof && child)
-			rc = child == 255 ? UR_EXIT_STREAMIO : rc;
+			child = reap_child(pid, rc);
+		/* The far side ended before answering: its status counts when
+		 * higher, as rsync's exit_cleanup() takes it (127: no rsync
+		 * there; 14: the remote shell could not be started); ssh's own
+		 * failure (255) stays a stream error. */
+		if (c.eof && child > 0 && child != 255 && child > rc)
+			rc = child;
 		goto out;
 	}
 	ur_conn_start_mux_in(&c);
@@ -680,9 +702,11 @@ int ur_session_client(struct ur_opts *o, const struct ur_remote_spec *rs)
 		    c.err.msg[0])
 			ur_errmsg("%s: %s", ur_progname, c.err.msg);
 	}
-	ur_conn_flush(&c);
-	shutdown(fd_out, SHUT_WR);
-	ur_conn_drain(&c);
+	if (rc != UR_EXIT_TIMEOUT) {
+		ur_conn_flush(&c);
+		shutdown(fd_out, SHUT_WR);
+		ur_conn_drain(&c);
+	}
 	if (pull) {
 		/* rsync's client shows the sender's counts, from its side. */
 		eng.st.total_written = w.peer_written;
@@ -710,7 +734,7 @@ out_wire:
 	close(fd);
 	close(fd_out);
 	if (child < 0)
-		child = wait_child(pid);
+		child = reap_child(pid, rc);
 	if (child > rc)
 		rc = child;
 	if (!rc || rc == UR_EXIT_PARTIAL || rc == UR_EXIT_VANISHED) {

@@ -18,4 +18,10 @@ void ur_session_engine_groups(struct ur_engine *eng);
 /* Free what the engine holds (roots, dest, filters, lists). */
 void ur_session_engine_release(struct ur_engine *eng);
 
+/* SIGINT, SIGTERM, SIGHUP: clean up as rsync does and exit 20
+ * (signals.c). role names this end in the closing line; NULL: the
+ * client's, from ur_client_exit_role at the time (rsync's main process:
+ * the generator of a pull, else the sender). */
+void ur_signals_install(const char *role);
+
 #endif

@@ -72,6 +72,9 @@ static int fail(struct ur_conn *c, int code, int errnum, const char *msg)
  */
 static int pump(struct ur_conn *c, bool want_in)
 {
+	/* Time spent away from the connection does not count: ursync sends
+	 * no keep-alives, so a busy stretch must not read as a silent peer. */
+	time_t since = c->timeout ? time(NULL) : 0;
 	for (;;) {
 		bool want_out = c->opos < c->olen;
 		if (!want_out && !want_in)
@@ -88,16 +91,29 @@ static int pump(struct ur_conn *c, bool want_in)
 		}
 		if (!np) /* want_in at EOF */
 			return fail(c, UR_EXIT_STREAMIO, 0, "connection unexpectedly closed");
-		int r = poll(p, (nfds_t)np, c->timeout > 0 ? c->timeout * 1000 : -1);
+		/* rsync's clock (check_timeout): it wakes every half timeout
+		 * (rounded up) and gives up once a whole number of seconds
+		 * since the last input or output reaches the timeout, the
+		 * input's counted from the first wake when nothing came yet. */
+		int lull = (c->timeout + 1) / 2;
+		int r = poll(p, (nfds_t)np, c->timeout > 0 ? lull * 1000 : -1);
 		if (r < 0) {
 			if (errno == EINTR)
 				continue;
 			return fail(c, UR_EXIT_SOCKETIO, errno, "poll failed");
 		}
 		if (r == 0) {
+			time_t t = time(NULL);
+			if (!c->last_in)
+				c->last_in = t;
+			time_t chk = c->last_in > c->last_out ? c->last_in : c->last_out;
+			if (chk < since)
+				chk = since;
+			if (t - chk < c->timeout)
+				continue;
 			char m[96];
 			snprintf(m, sizeof(m), "[%s] io timeout after %d seconds -- exiting",
-				 c->role, c->timeout);
+				 c->role, (int)(t - chk));
 			c->err.code = UR_EXIT_TIMEOUT;
 			ur_err_set(&c->err, UR_EXIT_TIMEOUT, 0, "%s", m);
 			return -ETIMEDOUT;
@@ -118,6 +134,8 @@ static int pump(struct ur_conn *c, bool want_in)
 			if (n > 0) {
 				c->ilen += (size_t)n;
 				c->total_read += n;
+				if (c->timeout)
+					c->last_in = time(NULL);
 				if (want_in)
 					progressed = true;
 			} else if (n == 0) {
@@ -138,6 +156,8 @@ static int pump(struct ur_conn *c, bool want_in)
 			if (n > 0) {
 				c->opos += (size_t)n;
 				c->total_written += n;
+				if (c->timeout)
+					c->last_out = time(NULL);
 				if (c->opos == c->olen)
 					c->opos = c->olen = 0;
 				if (!want_in)

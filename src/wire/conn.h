@@ -17,6 +17,7 @@
  */
 
 #include <errno.h>
+#include <time.h>
 #include <stdbool.h>
 #include <stddef.h>
 #include <stdint.h>
@@ -36,6 +37,7 @@ struct ur_conn {
 	int fd_in, fd_out;
 	bool mux_in, mux_out; /* framing on, per direction */
 	int timeout;	      /* --timeout seconds, 0 = none */
+	time_t last_in, last_out; /* rsync's last_io_in/out (whole seconds; 0 = none yet) */
 	const char *role;     /* "sender", "receiver", "generator" for messages */
 
 	/* output: data waiting to be framed, then raw bytes for the fd */

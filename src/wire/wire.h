@@ -38,6 +38,7 @@ struct ur_wseg {
 	size_t pos;	   /* sender: next entry to look at for sub-lists */
 	struct ur_flist pfl; /* sender: the directory itself (index ndx_start - 1) */
 	int32_t waiting;     /* receiver: -H members still waiting for their leader */
+	bool io_error;	     /* receiver: the sender's IOERR_GENERAL had come by its end */
 };
 
 /* A directory of the transfer, in rsync's dir_flist order. */

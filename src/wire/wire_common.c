@@ -73,11 +73,8 @@ void ur_wire_free(struct ur_wire *w)
 
 int ur_wire_s2_max(const struct ur_wire *w)
 {
-	/* rsync's xfer_sum_len: sha1 is 20 bytes although ursync maps it to
-	 * no sum (docs/protocol.md, "Checksums"). */
-	if (w->caps.checksum == UR_CSUM_SHA1)
-		return 20;
-	return ur_sum_len(ur_sum_kind_of(w->caps.checksum));
+	/* rsync's xfer_sum_len: the negotiated digest's length. */
+	return ur_csum_len(w->caps.checksum);
 }
 
 int ur_wire_cz(const struct ur_wire *w)
@@ -164,6 +161,8 @@ int ur_wire_on_msg(struct ur_conn *c, int tag, const uint8_t *data, size_t len)
 		return 0;
 	case UR_MSG_IO_ERROR:
 		w->io_error |= (int32_t)ur_le32(data) & 7;
+		if ((w->io_error & 1) && !eng->o->ignore_errors)
+			eng->io_error = true; /* no deletions after this, as rsync */
 		return 0;
 	case UR_MSG_NO_SEND:
 		w->no_send = (int32_t)ur_le32(data);

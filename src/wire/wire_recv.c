@@ -276,6 +276,7 @@ static int recv_flist(struct ur_engine *eng, struct ur_wire *w, int32_t dir, str
 		if (rc == 1) {
 			if (!o->ignore_errors)
 				w->io_error |= ioerr & 7;
+			seg->io_error = (w->io_error & 1) != 0;
 			break;
 		}
 		char name[UR_FNAME_MAX + 1];
@@ -1247,6 +1248,11 @@ static void generate_seg(struct ur_engine *eng, struct ur_wire *w, struct ur_wse
 		return;
 	}
 
+	/* rsync's IOERR_GENERAL: a list may be short, so no deletions from
+	 * here on (delete.c). rsync's generator reads a list when it comes to
+	 * it, so an error in a later list spares the deletions before it. */
+	if (seg->io_error)
+		eng->io_error = true;
 	if (seg->dir >= 0) {
 		const char *dname = w->dirs[seg->dir].name;
 		if (!w->dirs[seg->dir].ok)
@@ -1450,6 +1456,8 @@ int ur_wire_receive(struct ur_engine *eng, struct ur_wire *w, char *dest,
 
 	/* --delete-before: one pass over the whole list (the receiver turned
 	 * incremental recursion off for it) before anything is generated. */
+	if (w->segs[0]->io_error)
+		eng->io_error = true;
 	if (o->delete_mode == UR_DEL_BEFORE && !eng->dest_missing && !eng->dest_file) {
 		struct ur_wseg *all = w->segs[0];
 		for (size_t i = 0; i < all->fl.n; i++) {

@@ -289,6 +289,11 @@ static int list_dir(struct ur_engine *eng, const struct ur_flist *fl, const stru
 		    struct ur_flist *out)
 {
 	int rc = ur_sender_dir(eng, fl, fe, out);
+	/* A directory that cannot be opened has been reported (and the io
+	 * error recorded); as in rsync it goes with no contents and the rest
+	 * of the list goes on. Only a name too long for a path ends it. */
+	if (rc < 0 && rc != -ENAMETOOLONG)
+		rc = 0;
 	if (rc < 0)
 		return rc;
 	ur_flist_sort(out, 0);
@@ -623,7 +628,11 @@ static int send_data(struct sender *sd, const struct ur_flist *fl, const struct 
 
 	if (!ur_sender_path(eng, fl, fe, path, sizeof(path)))
 		return 0;
-	int fd = open(path, O_RDONLY | O_CLOEXEC | O_NOCTTY | O_NOFOLLOW);
+	/* rsync's do_open_checklinks(): a file is opened without following a
+	 * symlink (one swapped in since the list was made) unless -L or
+	 * --copy-unsafe-links may have put a followed link in the list. */
+	int nofollow = eng->o->copy_links || eng->o->copy_unsafe_links ? 0 : O_NOFOLLOW;
+	int fd = open(path, O_RDONLY | O_CLOEXEC | O_NOCTTY | nofollow);
 	if (fd < 0) {
 		int e = errno;
 		char abs[PATH_MAX];

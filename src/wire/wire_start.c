@@ -117,13 +117,14 @@ int ur_wire_negotiate(struct ur_conn *c, const struct ur_opts *o, bool am_server
 	if (caps->negotiate_strings) {
 		char mine[UR_NSTR_MAX + 1], peer[UR_NSTR_MAX + 1];
 		size_t plen;
-		/* rsync's order, less what we cannot compute (sha1; the xxh
-		 * family in a build without libxxhash). */
+		/* rsync's order, less what this build cannot compute (the xxh
+		 * family without libxxhash, sha1 without libcrypto). */
 		int prefs[UR_CSUM_COUNT];
 		size_t np = 0;
 		static const enum ur_csum order[] = {UR_CSUM_XXH3_128, UR_CSUM_XXH3_64,
 						     UR_CSUM_XXH64,    UR_CSUM_MD5,
-						     UR_CSUM_MD4,      UR_CSUM_NONE};
+						     UR_CSUM_MD4,      UR_CSUM_SHA1,
+						     UR_CSUM_NONE};
 		for (size_t i = 0; i < sizeof(order) / sizeof(order[0]); i++)
 			if (order[i] == UR_CSUM_NONE || ur_sum_supported(ur_sum_kind_of(order[i])))
 				prefs[np++] = (int)order[i];

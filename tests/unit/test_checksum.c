@@ -81,8 +81,8 @@ static void test_rfc_vectors(void **state)
 {
 	(void)state;
 	for (size_t i = 0; i < sizeof(rfc_inputs) / sizeof(rfc_inputs[0]); i++) {
-		uint8_t d[16];
-		char h[33];
+		uint8_t d[UR_SUM_MAX_LEN];
+		char h[2 * UR_SUM_MAX_LEN + 1];
 		size_t n = strlen(rfc_inputs[i]);
 
 		ur_md4(rfc_inputs[i], n, d);
@@ -102,6 +102,59 @@ static void test_rfc_vectors(void **state)
 		hex16(d, 16, h);
 		assert_string_equal(h, rfc_md5[i]);
 	}
+}
+
+/* sha1 (libcrypto's): FIPS 180 vectors whole and streamed, the block sum
+ * with the seed first as rsync's OpenSSL path hashes it, the hex as the
+ * bytes; without libcrypto the kind is refused. */
+static void test_sha1(void **state)
+{
+	(void)state;
+	uint8_t d[UR_SUM_MAX_LEN];
+	char h[2 * UR_SUM_MAX_LEN + 1];
+	struct ur_sum_ctx c;
+
+	assert_int_equal(ur_sum_len(UR_SUM_SHA1), 20);
+	if (!HAVE_LIBCRYPTO) {
+		assert_false(ur_sum_supported(UR_SUM_SHA1));
+		assert_int_equal(ur_sum_init(&c, UR_SUM_SHA1, 0), -ENOTSUP);
+		assert_int_equal(ur_sum_block(UR_SUM_SHA1, 0, true, "abc", 3, d), -ENOTSUP);
+		return;
+	}
+	assert_true(ur_sum_supported(UR_SUM_SHA1));
+	assert_int_equal(ur_sum_init(&c, UR_SUM_SHA1, 99), 20); /* the seed is not hashed */
+	ur_sum_update(&c, "ab", 2);
+	ur_sum_update(&c, "c", 1);
+	assert_int_equal(ur_sum_final(&c, d), 20);
+	assert_int_equal(ur_sum_hex(UR_SUM_SHA1, d, h), 40);
+	assert_string_equal(h, "a9993e364706816aba3e25717850c26c9cd0d89d");
+
+	const char *two = "abcdbcdecdefdefgefghfghighijhijkijkljklmklmnlmnomnopnopq";
+	assert_int_equal(ur_sum_block(UR_SUM_SHA1, 0, true, two, strlen(two), d), 20);
+	hex16(d, 20, h);
+	assert_string_equal(h, "84983e441c3bd26ebaae4aa1f95129e5e54670f1");
+
+	uint8_t *a = malloc(1000000);
+	assert_non_null(a);
+	memset(a, 'a', 1000000);
+	ur_sum_init(&c, UR_SUM_SHA1, 0);
+	for (size_t off = 0; off < 1000000; off += 4093)
+		ur_sum_update(&c, a + off, 1000000 - off < 4093 ? 1000000 - off : 4093);
+	ur_sum_final(&c, d);
+	hex16(d, 20, h);
+	assert_string_equal(h, "34aa973cd4c4daa4f61eeb2bdbad27316534016f");
+
+	/* seed (4 little-endian bytes) first, with or without the seed fix */
+	for (int fix = 0; fix < 2; fix++) {
+		assert_int_equal(ur_sum_block(UR_SUM_SHA1, 0x12345678, fix, "abc", 3, d), 20);
+		hex16(d, 20, h);
+		assert_string_equal(h, "d3e61ddc0c84883a9f1e2e76eba65782e2cd74ee");
+	}
+	memset(a, 'x', 1000);
+	ur_sum_block(UR_SUM_SHA1, -5, true, a, 1000, d);
+	hex16(d, 20, h);
+	assert_string_equal(h, "ab05d3eaa234ceb7ea3063a4198fb990fc885194");
+	free(a);
 }
 
 static const char *const kind_names[] = {"md4", "md5", "xxh64", "xxh3", "xxh128"};
@@ -297,8 +350,8 @@ static void test_legacy_md4_whole_file(void **state)
 	for (size_t i = 0; i < sizeof(legacy) / sizeof(legacy[0]); i++) {
 		uint8_t *buf = legacy[i].size == 3 ? (uint8_t *)strdup("abc") : pat(legacy[i].size);
 		struct ur_sum_ctx c;
-		uint8_t d[16];
-		char h[33];
+		uint8_t d[UR_SUM_MAX_LEN];
+		char h[2 * UR_SUM_MAX_LEN + 1];
 
 		assert_int_equal(ur_sum_init(&c, legacy[i].kind, 305419896), 16);
 		feed(&c, buf, legacy[i].size);
@@ -318,8 +371,8 @@ static void test_legacy_md4_whole_file(void **state)
 static void test_legacy_md4_long(void **state)
 {
 	size_t mib = 1 << 20;
-	uint8_t *buf = pat(mib), d[16];
-	char h[33];
+	uint8_t *buf = pat(mib), d[UR_SUM_MAX_LEN];
+	char h[2 * UR_SUM_MAX_LEN + 1];
 	struct ur_sum_ctx c;
 	static const enum ur_sum_kind k[2] = {UR_SUM_MD4_BUSTED, UR_SUM_MD4_OLD};
 	static const char *const want[2] = {"d7ed4758b117e1baf571e399e0f7fd47",
@@ -451,7 +504,7 @@ static void test_block_sums_busted(void **state)
  * a zero seed is not hashed; MD5's flag moves it; MD4 ignores the flag. */
 static void test_block_seed_rules(void **state)
 {
-	uint8_t *buf = pat(704), d[16], e[16];
+	uint8_t *buf = pat(704), d[UR_SUM_MAX_LEN], e[UR_SUM_MAX_LEN];
 	uint8_t seeded[708];
 	static const uint8_t s[4] = {0x78, 0x56, 0x34, 0x12}; /* 0x12345678 */
 
@@ -496,7 +549,7 @@ static void test_block_seed_rules(void **state)
 	d[0] = 0xff;
 	assert_int_equal(ur_sum_final(&c, d), 1);
 	assert_int_equal(d[0], 0);
-	assert_int_equal(ur_sum_hex(UR_SUM_NONE, d, (char[33]){0}), -EINVAL);
+	assert_int_equal(ur_sum_hex(UR_SUM_NONE, d, (char[2 * UR_SUM_MAX_LEN + 1]){0}), -EINVAL);
 	free(buf);
 }
 
@@ -717,6 +770,7 @@ int main(void)
 {
 	const struct CMUnitTest tests[] = {
 	    cmocka_unit_test(test_rfc_vectors),
+	    cmocka_unit_test(test_sha1),
 	    cmocka_unit_test(test_whole_file_vs_rsync),
 	    cmocka_unit_test(test_xxh3_rsync_selfcheck),
 	    cmocka_unit_test(test_xxh3_vs_library),

@@ -100,10 +100,10 @@ static int sig_md5(void *ctx, uint32_t rolling, const uint8_t *strong, int s2len
 }
 
 static void sig_digest(int fd, int64_t size, const struct ur_sig_params *p, struct ur_sum_head *h,
-		       char hex[33])
+		       char hex[2 * UR_SUM_MAX_LEN + 1])
 {
 	struct sig_ctx c = {.fail_at = -1};
-	uint8_t d[16];
+	uint8_t d[UR_SUM_MAX_LEN];
 
 	ur_sum_init(&c.sc, UR_SUM_MD5, 0);
 	assert_int_equal(ur_delta_sig(fd, size, p, h, sig_md5, &c), 0);
@@ -185,7 +185,7 @@ static void test_sig_vs_rsync(void **state)
 		size_t n = (size_t)sig_vectors[v / 2].size;
 		uint8_t *b = malloc(n + 1);
 		struct ur_sum_head h;
-		char hex[33];
+		char hex[2 * UR_SUM_MAX_LEN + 1];
 		int fd;
 
 		if (!ur_sum_supported(p.kind))
@@ -267,13 +267,13 @@ static void test_match_vs_rsync(void **state)
 					  .protocol = 32,
 					  .block_size_opt = match_vectors[v].bopt};
 		size_t n = (size_t)match_vectors[v].size, cap = 64 * 1024 + 2 * n;
-		uint8_t *b = malloc(n + 4), *wire = malloc(cap), sum[16], d[16];
+		uint8_t *b = malloc(n + 4), *wire = malloc(cap), sum[UR_SUM_MAX_LEN], d[UR_SUM_MAX_LEN];
 		struct ur_wbuf w;
 		struct ur_delta_out out = {.literal = put_literal, .match = put_match, .ctx = &w};
 		struct ur_sum_head h;
 		struct tab_ctx tc = {NULL, 0};
 		struct ur_sum_ctx sc;
-		char hex[33];
+		char hex[2 * UR_SUM_MAX_LEN + 1];
 		int fb, fn;
 
 		if (!ur_sum_supported(p.kind))
@@ -343,7 +343,7 @@ static void test_sig_short_and_stop(void **state)
 	uint8_t b[5000] = {0};
 	struct sig_ctx c = {.fail_at = 3};
 	struct ur_sum_head h, h2;
-	char a[33], z[33];
+	char a[2 * UR_SUM_MAX_LEN + 1], z[2 * UR_SUM_MAX_LEN + 1];
 	int fd, fz;
 
 	(void)state;
@@ -386,7 +386,7 @@ static void test_sig_threads(void **state)
 	for (size_t i = 0; i < sizeof(bopts) / sizeof(bopts[0]); i++) {
 		struct ur_sig_params p = xxh;
 		struct ur_sum_head h1, h;
-		char one[33], hex[33], zero[33];
+		char one[2 * UR_SUM_MAX_LEN + 1], hex[2 * UR_SUM_MAX_LEN + 1], zero[2 * UR_SUM_MAX_LEN + 1];
 
 		p.block_size_opt = bopts[i];
 		p.threads = 1;
@@ -521,7 +521,7 @@ static void round_trip(const uint8_t *basis, size_t bn, const uint8_t *nw, size_
 	struct tokens t = {.matches = tr->matches};
 	struct ur_delta_out out = {.literal = tok_literal, .match = tok_match, .ctx = &t};
 	size_t cap = nn + (nn / UR_TOKEN_CHUNK + 2) * 4 + (bn / 600 + 2) * 4 + 64, got;
-	uint8_t *wire = malloc(cap), sum[16], psum[16], want[16], *res;
+	uint8_t *wire = malloc(cap), sum[UR_SUM_MAX_LEN], psum[UR_SUM_MAX_LEN], want[UR_SUM_MAX_LEN], *res;
 	struct ur_sum_ctx sc;
 	int fb, fn, fo, len;
 	char path[128];
@@ -928,7 +928,7 @@ static void test_sigtab_and_match_errors(void **state)
 	struct ur_sum_head bad = {1, 0, 2, 0}, h = {2, 700, 2, 100};
 	struct ur_delta_sigtab *t;
 	struct ur_delta_stats st;
-	uint8_t s[2] = {0}, sum[16], *b = pattern(800, 14);
+	uint8_t s[2] = {0}, sum[UR_SUM_MAX_LEN], *b = pattern(800, 14);
 	struct ur_delta_out fail_lit = {.literal = lit_fail, .match = match_fail, .ctx = NULL};
 	size_t count = 0;
 	struct ur_delta_out counting = {.literal = lit_count, .match = match_fail, .ctx = &count};
@@ -984,7 +984,7 @@ static void test_patch_writer(void **state)
 	struct ur_sig_params p = params();
 	struct ur_sum_head h = {0, 0, 0, 0};
 	struct ur_delta_patch pt;
-	uint8_t *b = pattern(3u << 20, 21), sum[16], *res;
+	uint8_t *b = pattern(3u << 20, 21), sum[UR_SUM_MAX_LEN], *res;
 	char path[128];
 	int ro, fo = out_file(), rc = 0;
 	size_t n;
@@ -1032,7 +1032,7 @@ static void test_patch_hostile(void **state)
 	struct ur_sum_head h = {10, 700, 2, 0};
 	struct ur_delta_patch pt;
 	struct ur_token end = {.kind = UR_TOKEN_END};
-	uint8_t *b = pattern(3000, 15), sum[16], *res;
+	uint8_t *b = pattern(3000, 15), sum[UR_SUM_MAX_LEN], *res;
 	int fb = file_with("pb", b, 3000), fo = out_file();
 	size_t n;
 
@@ -1117,7 +1117,7 @@ static void patch_after_change(enum basis_change how)
 {
 	struct ur_sig_params p = params();
 	size_t bn = 50000, nn = 60000;
-	uint8_t *basis = pattern(bn, 21), *nw = malloc(nn), sum[16], psum[16];
+	uint8_t *basis = pattern(bn, 21), *nw = malloc(nn), sum[UR_SUM_MAX_LEN], psum[UR_SUM_MAX_LEN];
 	struct ur_sum_head h;
 	struct ur_delta_sigtab *tab = NULL;
 	struct tab_ctx tc;
