@@ -72,6 +72,8 @@ void ur_list_entry(struct ur_engine *eng, const struct ur_flist *fl, const struc
 
 	if (!o->implied_dirs && (fe->flags & UR_FE_IMPLIED_DIR))
 		return;
+	if (o->quiet) /* rsync lists through rwrite(), which -q silences */
+		return;
 	perms[0] = types[(m & S_IFMT) >> 12];
 	const char *rwx = "rwxrwxrwx";
 	for (int i = 0; i < 9; i++)

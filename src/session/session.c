@@ -461,6 +461,7 @@ static int session_run(struct ur_opts *o);
 int ur_session_run(struct ur_opts *o)
 {
 	char *pdir;
+	ur_log_quiet = o->quiet > 0;
 	ur_signals_install(o->server ? (o->sender ? "sender" : "generator") : NULL);
 	int rc = clean_partial_dir(o, &pdir);
 	if (!rc)

@@ -31,10 +31,14 @@ static void write_escaped(FILE *f, const char *s, size_t len)
 	}
 }
 
+bool ur_log_quiet;
+
 void ur_info(const char *fmt, ...)
 {
 	char buf[8192];
 	va_list ap;
+	if (ur_log_quiet)
+		return;
 	va_start(ap, fmt);
 	int n = vsnprintf(buf, sizeof(buf), fmt, ap);
 	va_end(ap);

@@ -17,6 +17,9 @@
 extern const char *ur_progname;
 
 void ur_info(const char *fmt, ...) __attribute__((format(printf, 1, 2)));
+/* -q: ur_info says nothing at all, as rsync's rwrite() drops every
+ * informational line when quiet. */
+extern bool ur_log_quiet;
 /* "ursync: <msg>" to stderr; if errnum > 0 appends ": strerror (errnum)". */
 void ur_error(int errnum, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
 /* A message to stderr exactly as given (rsync's rprintf(FERROR, ...) lines
