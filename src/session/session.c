@@ -67,7 +67,7 @@ static void transfer_root(const struct ur_opts *o, char *buf, size_t size)
  * --mkpath: create the missing directories of path (all of it, or all but
  * the last component with drop_name). Returns how many were created, or
  * -(created + 1) after a failure with errno set. In a dry run nothing is
- * made and nothing counted.
+ * made, and what would be made is counted.
  */
 static int make_path(struct ur_io *io, const struct ur_opts *o, const char *path, bool drop_name,
 		     mode_t umask_)
@@ -87,15 +87,24 @@ static int make_path(struct ur_io *io, const struct ur_opts *o, const char *path
 	size_t n = strlen(start);
 	while (n > 1 && start[n - 1] == '/')
 		start[--n] = '\0';
+	bool missing = false;
 	for (char *p = start + 1;; p++) {
 		if (*p != '/' && *p)
 			continue;
 		char c = *p;
 		*p = '\0';
 		struct stat st;
-		if (ur_sys_fstatat(io, AT_FDCWD, start, &st, 0) < 0) {
-			if (o->dry_run)
-				return made;
+		if (missing || ur_sys_fstatat(io, AT_FDCWD, start, &st, 0) < 0) {
+			if (o->dry_run) {
+				/* nothing is made, but counted as rsync counts it:
+				 * below a missing one all are missing */
+				missing = true;
+				made++;
+				if (!c)
+					break;
+				*p = c;
+				continue;
+			}
 			if (ur_sys_mkdirat(io, AT_FDCWD, start, 0777 & ~umask_) < 0)
 				return -made - 1;
 			made++;
@@ -327,7 +336,9 @@ static int run_local(struct ur_opts *o)
 	 * that need the whole list first; the sender's banner follows it. */
 	bool inc = o->inc_recursive != 0 && o->recursive && o->delete_mode != UR_DEL_BEFORE &&
 		   o->delete_mode != UR_DEL_AFTER && !o->delay_updates && !o->prune_empty_dirs;
-	if (!o->list_only && UR_INFO_GTE(o, FLIST, 1))
+	/* rsync shows the list being built only when directories go
+	 * (-r, -d): a run of single files says nothing */
+	if (!o->list_only && UR_INFO_GTE(o, FLIST, 1) && (inc || o->xfer_dirs))
 		ur_info(inc ? "sending incremental file list\n" : "building file list ... done\n");
 	{
 		char root[PATH_MAX];
