@@ -328,14 +328,32 @@ static int files_from_top(struct ur_engine *eng, struct ur_flist *fl)
 		/* A leading "./" sends the "." directory itself, as with -R. */
 		bool dot_lead = e[0] == '.' && e[1] == '/';
 		r = &eng->roots[0]; /* add_root_for() may move the array */
+		uint32_t ri = 0;
+		/* With -R a "/./" in the line ends the part that is not sent,
+		 * as on the command line: "from/./dir/f" is "dir/f" under
+		 * SRC/from, a root of its own. */
+		char base[PATH_MAX];
+		const char *pfx = r->prefix;
+		char *dd = o->relative ? strstr(e, "/./") : NULL;
+		if (dd) {
+			*dd = '\0';
+			clean_entry(e);
+			snprintf(base, sizeof(base), "%s%s%s", r->prefix, *e ? "/" : "", e);
+			rc = add_root_for(eng, base, strlen(base), &ri);
+			if (rc < 0)
+				break;
+			r = &eng->roots[0];
+			pfx = base;
+			e = dd + 3;
+			dot_lead = e[0] == '.' && e[1] == '/';
+		}
 		bool contents = clean_entry(e);
 		char name[PATH_MAX], path[PATH_MAX];
 		const char *use = *e ? e : ".";
-		uint32_t ri = 0;
 		if (strcmp(e, ".") && *e)
-			snprintf(path, sizeof(path), "%s/%s", r->prefix, e);
+			snprintf(path, sizeof(path), "%s/%s", pfx, e);
 		else
-			snprintf(path, sizeof(path), "%s", r->prefix);
+			snprintf(path, sizeof(path), "%s", pfx);
 		if (!o->relative) {
 			/* Without -R each entry is its last component, found in
 			 * its own directory: a root of its own. */
@@ -350,14 +368,16 @@ static int files_from_top(struct ur_engine *eng, struct ur_flist *fl)
 		snprintf(name, sizeof(name), "%s", use);
 		if (o->relative && o->implied_dirs && dot_lead) {
 			struct stat dst;
-			if (ur_sys_fstatat(eng->io, AT_FDCWD, r->prefix, &dst, 0) == 0 && S_ISDIR(dst.st_mode)) {
+			if (ur_sys_fstatat(eng->io, AT_FDCWD, pfx, &dst, 0) == 0 && S_ISDIR(dst.st_mode)) {
 				struct ur_fentry *dfe = ur_flist_add(fl, ".", &dst, NULL);
-				if (dfe)
+				if (dfe) {
+					dfe->root = ri;
 					dfe->flags |= UR_FE_IMPLIED_DIR | UR_FE_NO_RECURSE;
+				}
 			}
 		}
 		if (o->relative && o->implied_dirs && strchr(name, '/'))
-			add_implied(eng, fl, r->prefix, name, 0);
+			add_implied(eng, fl, pfx, name, ri);
 		struct ur_fentry *fe = add_entry(eng, fl, AT_FDCWD, path, path, name, ri, true, NULL, 0);
 		if (fe && S_ISDIR(fe->mode)) {
 			fe->flags |= UR_FE_TOP_DIR;
