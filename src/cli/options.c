@@ -59,6 +59,7 @@
 #include <ctype.h>
 #include <errno.h>
 #include <fcntl.h>
+#include <fnmatch.h>
 #include <limits.h>
 #include <stdarg.h>
 #include <stddef.h>
@@ -1446,10 +1447,79 @@ static int parse_int(struct pctx *c, const char *arg, int *out)
 	return 0;
 }
 
+/* ------------------------------------------------- a daemon's refuse options */
+
+/* Set while a daemon parses a client's arguments (ur_opts_parse_daemon_args):
+ * the module's "refuse options" and whether it sets a charset. */
+static const char *daemon_refuse;
+static bool daemon_charset;
+
+/* Does one word of "refuse options" name d? rsync matches it against the
+ * long and the short name, with wildcards, except that a wildcard never
+ * matches the options a daemon needs whole; "a"/"archive" stands for the
+ * options -a implies. */
+static bool refuse_word_matches(const char *pat, const struct optdef *d)
+{
+	static const char *const exact_only[] = {
+	    "iconv",	     "no-iconv",   "checksum-seed", "copy-devices", "write-devices",
+	    "log-format",    "sender",	   "server",	    NULL};
+	bool wild = strpbrk(pat, "*?[") != NULL;
+	char sname[2] = {d->sname, '\0'};
+
+	if (!strcmp(pat, "a") || !strcmp(pat, "archive")) {
+		pat = "[ardlptgoD]";
+		wild = true;
+	}
+	if (wild) {
+		if (d->sname && strchr("e0sn", d->sname))
+			return false;
+		for (int i = 0; d->name && exact_only[i]; i++)
+			if (!strcmp(d->name, exact_only[i]))
+				return false;
+	}
+	return (d->name && !fnmatch(pat, d->name, 0)) || (d->sname && !fnmatch(pat, sname, 0));
+}
+
+/* Is d refused to the daemon's client? rsync's order: refused by default
+ * (copy-devices, write-devices), then the module's words left to right
+ * ("!word" accepts again), then what a daemon always refuses. */
+static bool daemon_refuses(const struct optdef *d)
+{
+	bool refused = d->name && (!strcmp(d->name, "copy-devices") ||
+				   !strcmp(d->name, "write-devices"));
+	char words[1024];
+	snprintf(words, sizeof(words), "%s", daemon_refuse);
+	for (char *save = NULL, *w = strtok_r(words, " ", &save); w;
+	     w = strtok_r(NULL, " ", &save)) {
+		bool negated = *w == '!' && w[1];
+		if (refuse_word_matches(negated ? w + 1 : w, d))
+			refused = !negated;
+	}
+	if (d->name && (!fnmatch("log-file*", d->name, 0) || !strcmp(d->name, "insecure-links")))
+		refused = true;
+	if (d->name && !daemon_charset && !strcmp(d->name, "iconv"))
+		refused = true;
+	return refused;
+}
+
 static int apply(struct pctx *c, const struct optdef *d, const char *arg)
 {
 	char *field = (char *)(d->base == IN_CTX ? (void *)c : (void *)c->o) + d->off;
 	int num = d->val;
+
+	if (daemon_refuse && !c->daemon_table && daemon_refuses(d)) {
+		ur_log_flush();
+		if (d->name && d->sname)
+			fprintf(stderr, "%s: The server is configured to refuse --%s (-%c)\n",
+				ur_progname, d->name, d->sname);
+		else if (d->name)
+			fprintf(stderr, "%s: The server is configured to refuse --%s\n", ur_progname,
+				d->name);
+		else
+			fprintf(stderr, "%s: The server is configured to refuse -%c\n", ur_progname,
+				d->sname);
+		return UR_EXIT_UNSUPPORTED;
+	}
 
 	if (d->arg == ARG_INT) {
 		int rc = parse_int(c, arg, &num);
@@ -2066,8 +2136,6 @@ int ur_opts_parse(struct ur_opts *o, int argc, char **argv)
 			rc = finish_daemon(&c);
 		if (!rc)
 			rc = gather_args(&c);
-		if (!rc)
-			rc = fail(UR_EXIT_UNSUPPORTED, "--daemon is not supported yet");
 		goto out;
 	}
 	if (!rc)
@@ -2091,4 +2159,58 @@ int ur_opts_parse(struct ur_opts *o, int argc, char **argv)
 out:
 	free(positional);
 	return rc == DONE ? -1 : rc;
+}
+
+int ur_opts_parse_daemon_args(struct ur_opts *o, int argc, char **argv, const char *refuse,
+			      bool charset, char *msg, size_t cap)
+{
+	int pfd[2], saved = -1, rc;
+
+	msg[0] = '\0';
+	/* The parser says what is wrong on stderr; a daemon's client hears it
+	 * on the protocol instead, so it is caught here. */
+	fflush(stderr);
+	if (pipe2(pfd, O_CLOEXEC) == 0) {
+		fcntl(pfd[1], F_SETFL, O_NONBLOCK);
+		saved = dup(STDERR_FILENO);
+		if (saved < 0 || dup2(pfd[1], STDERR_FILENO) < 0) {
+			if (saved >= 0)
+				close(saved);
+			saved = -1;
+		}
+		close(pfd[1]);
+	} else {
+		pfd[0] = -1;
+	}
+	daemon_refuse = refuse ? refuse : "";
+	daemon_charset = charset;
+	rc = ur_opts_parse(o, argc, argv);
+	daemon_refuse = NULL;
+	fflush(stderr);
+	if (saved >= 0) {
+		dup2(saved, STDERR_FILENO);
+		close(saved);
+	}
+	if (pfd[0] >= 0) {
+		char buf[4096];
+		ssize_t n = read(pfd[0], buf, sizeof(buf) - 1);
+		close(pfd[0]);
+		buf[n > 0 ? n : 0] = '\0';
+		/* the closing "error: ... (code N)" line is the server's own */
+		size_t len = 0, plen = strlen(ur_progname);
+		for (char *line = buf, *nl; *line; line = nl) {
+			nl = strchr(line, '\n');
+			nl = nl ? nl + 1 : line + strlen(line);
+			bool closing = !strncmp(line, ur_progname, plen) &&
+				       !strncmp(line + plen, " error: ", 8);
+			if (!closing && len + (size_t)(nl - line) < cap) {
+				memcpy(msg + len, line, (size_t)(nl - line));
+				len += (size_t)(nl - line);
+			}
+		}
+		msg[len] = '\0';
+	}
+	if (rc < 0) /* --help or --version: nothing a server does */
+		rc = UR_EXIT_UNSUPPORTED;
+	return rc;
 }
