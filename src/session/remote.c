@@ -132,10 +132,17 @@ int ur_session_serve(struct ur_opts *o, int fd_in, int fd_out, int protocol, int
 	if (ur_conn_init(&c, fd_in, fd_out, o->timeout) < 0)
 		return UR_EXIT_MALLOC;
 	c.role = o->sender ? "sender" : "receiver";
-	FILE *devnull = fopen("/dev/null", "w");
+	/* Never created: in a daemon's chroot "/dev/null" is a name in the
+	 * module. There a pipe nobody reads swallows the lines as well
+	 * (SIGPIPE is ignored). */
+	FILE *devnull = NULL;
+	int nfd = open("/dev/null", O_WRONLY | O_CLOEXEC | O_NOFOLLOW);
+	struct stat nst;
+	if (nfd >= 0 && fstat(nfd, &nst) == 0 && S_ISCHR(nst.st_mode))
+		devnull = fdopen(nfd, "w");
+	if (!devnull && nfd >= 0)
+		close(nfd);
 	if (!devnull) {
-		/* a daemon's chroot has no /dev/null: a pipe nobody reads
-		 * swallows the lines as well (SIGPIPE is ignored) */
 		int pfd[2];
 		if (pipe2(pfd, O_CLOEXEC) < 0) {
 			ur_conn_free(&c);
