@@ -1376,21 +1376,21 @@ static const struct optdef main_opts[] = {
 	FN("server", 0, ARG_NONE, h_server, 0, Y),
 	FN("sender", 0, ARG_NONE, h_sender, 0, Y),
 	/* any of these switches to the daemon's table */
-	FN("config", 0, ARG_STR, h_to_daemon, 0, N),
-	FN("daemon", 0, ARG_NONE, h_to_daemon, 0, N),
-	FN("dparam", 0, ARG_STR, h_to_daemon, 0, N),
-	FN("detach", 0, ARG_NONE, h_to_daemon, 0, N),
-	FN("no-detach", 0, ARG_NONE, h_to_daemon, 0, N),
+	FN("config", 0, ARG_STR, h_to_daemon, 0, Y),
+	FN("daemon", 0, ARG_NONE, h_to_daemon, 0, Y),
+	FN("dparam", 0, ARG_STR, h_to_daemon, 0, Y),
+	FN("detach", 0, ARG_NONE, h_to_daemon, 0, Y),
+	FN("no-detach", 0, ARG_NONE, h_to_daemon, 0, Y),
 	/* ursync's own */
 	FN("io-uring", 0, ARG_NONE, h_io, UR_IO_URING, Y),
 	FN("no-io-uring", 0, ARG_NONE, h_io, UR_IO_POSIX, Y),
 };
 
-/* `--daemon` mode: the whole mode is refused for now, so the rows only
- * check and record. */
+/* `--daemon` mode (daemon/server.c). --bwlimit is refused (no rate limit
+ * yet); --log-file-format and -v are accepted, the log has one format. */
 static const struct optdef daemon_opts[] = {
 	OS("address", 0, address, Y),
-	ON("bwlimit", 0, daemon_bwlimit, Y),
+	ON("bwlimit", 0, daemon_bwlimit, N),
 	OS("config", 0, config, Y),
 	FN("daemon", 0, ARG_NONE, h_daemon_flag, 0, Y),
 	FN("dparam", 'M', ARG_STR, h_dparam, 0, Y),
@@ -2136,6 +2136,8 @@ int ur_opts_parse(struct ur_opts *o, int argc, char **argv)
 			rc = finish_daemon(&c);
 		if (!rc)
 			rc = gather_args(&c);
+		if (!rc)
+			rc = refuse(&c);
 		goto out;
 	}
 	if (!rc)

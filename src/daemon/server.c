@@ -234,14 +234,13 @@ static bool report_unsupported(const struct ur_dconf *c)
 		}
 	if (!any && geteuid() != 0)
 		for (size_t i = 0; i < c->nmods; i++)
-			if (ur_dconf_bool(c, &c->mods[i], UR_DP_USE_CHROOT) < 0) {
-				/* unset: rsync falls back to no chroot when it cannot */
+			if (ur_dconf_bool(c, &c->mods[i], UR_DP_USE_CHROOT) < 0)
+				/* unset: rsync falls back to no chroot when it cannot;
+				 * ursync refuses the module to its clients instead */
 				fprintf(stderr,
-					"%s: rsyncd.conf: module [%s]: \"use chroot\" needs root; "
-					"ursync's daemon serves a module only inside a chroot yet\n",
+					"%s: warning: module [%s] will be refused: ursync's daemon "
+					"serves a module only inside a chroot yet, which needs root\n",
 					ur_progname, c->mods[i].name);
-				any = true;
-			}
 	if (any)
 		fprintf(stderr, "%s: refusing to start rather than serve a module less safely than "
 				"configured\n",
