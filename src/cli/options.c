@@ -1460,9 +1460,9 @@ static bool daemon_charset;
  * options -a implies. */
 static bool refuse_word_matches(const char *pat, const struct optdef *d)
 {
-	static const char *const exact_only[] = {
-	    "iconv",	     "no-iconv",   "checksum-seed", "copy-devices", "write-devices",
-	    "log-format",    "sender",	   "server",	    NULL};
+	static const char *const exact_only[] = {"iconv",	 "no-iconv",	  "checksum-seed",
+						 "copy-devices", "write-devices", "log-format",
+						 "sender",	 "server",	  NULL};
 	bool wild = strpbrk(pat, "*?[") != NULL;
 	char sname[2] = {d->sname, '\0'};
 
@@ -1485,8 +1485,8 @@ static bool refuse_word_matches(const char *pat, const struct optdef *d)
  * ("!word" accepts again), then what a daemon always refuses. */
 static bool daemon_refuses(const struct optdef *d)
 {
-	bool refused = d->name && (!strcmp(d->name, "copy-devices") ||
-				   !strcmp(d->name, "write-devices"));
+	bool refused =
+	    d->name && (!strcmp(d->name, "copy-devices") || !strcmp(d->name, "write-devices"));
 	char words[1024];
 	snprintf(words, sizeof(words), "%s", daemon_refuse);
 	for (char *save = NULL, *w = strtok_r(words, " ", &save); w;
@@ -1513,8 +1513,8 @@ static int apply(struct pctx *c, const struct optdef *d, const char *arg)
 			fprintf(stderr, "%s: The server is configured to refuse --%s (-%c)\n",
 				ur_progname, d->name, d->sname);
 		else if (d->name)
-			fprintf(stderr, "%s: The server is configured to refuse --%s\n", ur_progname,
-				d->name);
+			fprintf(stderr, "%s: The server is configured to refuse --%s\n",
+				ur_progname, d->name);
 		else
 			fprintf(stderr, "%s: The server is configured to refuse -%c\n", ur_progname,
 				d->sname);

@@ -116,8 +116,8 @@ static bool list_match(const char *list, const char *addr, const char *host, boo
 	return hit;
 }
 
-bool ur_daemon_access_ok(const char *allow, const char *deny, const char *addr,
-			 const char *host, bool forward)
+bool ur_daemon_access_ok(const char *allow, const char *deny, const char *addr, const char *host,
+			 bool forward)
 {
 	if (allow && !*allow)
 		allow = NULL;

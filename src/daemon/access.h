@@ -16,8 +16,8 @@
 /* Does the module let the client at addr (numeric) named host (from the
  * reverse lookup, "UNKNOWN" or "UNDETERMINED") in? forward: "forward
  * lookup" (resolve plain names in the lists). */
-bool ur_daemon_access_ok(const char *allow, const char *deny, const char *addr,
-			 const char *host, bool forward);
+bool ur_daemon_access_ok(const char *allow, const char *deny, const char *addr, const char *host,
+			 bool forward);
 
 /* Does one item match? (deny: an unresolvable name counts as a match,
  * failing closed.) Exposed for the unit test. */

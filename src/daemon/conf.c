@@ -19,69 +19,75 @@
 /* A longer line or value is refused rather than grown without end. */
 #define TOKEN_MAX (64 * 1024)
 
-#define B(name, def) {name, UR_DPT_BOOL, def}
-#define S(name, def) {name, UR_DPT_STRING, def}
+#define B(name, def)                                                                               \
+	{                                                                                          \
+		name, UR_DPT_BOOL, def                                                             \
+	}
+#define S(name, def)                                                                               \
+	{                                                                                          \
+		name, UR_DPT_STRING, def                                                           \
+	}
 
 const struct ur_dparm ur_dparms[UR_DP_COUNT] = {
-	[UR_DP_ADDRESS] = S("address", NULL),
-	[UR_DP_DAEMON_CHROOT] = S("daemon chroot", NULL),
-	[UR_DP_DAEMON_GID] = S("daemon gid", NULL),
-	[UR_DP_DAEMON_UID] = S("daemon uid", NULL),
-	[UR_DP_MOTD_FILE] = S("motd file", NULL),
-	[UR_DP_PID_FILE] = S("pid file", NULL),
-	[UR_DP_PROXY_PROTOCOL_HOSTS] = S("proxy protocol hosts", NULL),
-	[UR_DP_SOCKET_OPTIONS] = S("socket options", NULL),
-	[UR_DP_LISTEN_BACKLOG] = {"listen backlog", UR_DPT_INT, "5"},
-	[UR_DP_PORT] = {"port", UR_DPT_INT, "0"},
-	[UR_DP_PROXY_PROTOCOL] = B("proxy protocol", "0"),
-	[UR_DP_AUTH_DIGEST] = S("auth digest", NULL),
-	[UR_DP_AUTH_USERS] = S("auth users", NULL),
-	[UR_DP_CHARSET] = S("charset", NULL),
-	[UR_DP_COMMENT] = S("comment", NULL),
-	[UR_DP_DONT_COMPRESS] = S("dont compress", NULL),
-	[UR_DP_EARLY_EXEC] = S("early exec", NULL),
-	[UR_DP_EXCLUDE] = S("exclude", NULL),
-	[UR_DP_EXCLUDE_FROM] = S("exclude from", NULL),
-	[UR_DP_FILTER] = S("filter", NULL),
-	[UR_DP_GID] = S("gid", NULL),
-	[UR_DP_HOSTS_ALLOW] = S("hosts allow", NULL),
-	[UR_DP_HOSTS_DENY] = S("hosts deny", NULL),
-	[UR_DP_INCLUDE] = S("include", NULL),
-	[UR_DP_INCLUDE_FROM] = S("include from", NULL),
-	[UR_DP_INCOMING_CHMOD] = S("incoming chmod", NULL),
-	[UR_DP_LOCK_FILE] = S("lock file", "/var/run/rsyncd.lock"),
-	[UR_DP_LOG_FILE] = S("log file", NULL),
-	[UR_DP_LOG_FORMAT] = S("log format", "%o %h [%a] %m (%u) %f %l"),
-	[UR_DP_NAME] = S("name", NULL),
-	[UR_DP_NAME_CONVERTER] = S("name converter", NULL),
-	[UR_DP_OUTGOING_CHMOD] = S("outgoing chmod", NULL),
-	[UR_DP_POST_XFER_EXEC] = S("post-xfer exec", NULL),
-	[UR_DP_PRE_XFER_EXEC] = S("pre-xfer exec", NULL),
-	[UR_DP_REFUSE_OPTIONS] = S("refuse options", NULL),
-	[UR_DP_SECRETS_FILE] = S("secrets file", NULL),
-	[UR_DP_SYSLOG_TAG] = S("syslog tag", "rsyncd"),
-	[UR_DP_UID] = S("uid", NULL),
-	[UR_DP_PATH] = {"path", UR_DPT_PATH, NULL},
-	[UR_DP_TEMP_DIR] = {"temp dir", UR_DPT_PATH, NULL},
-	[UR_DP_MAX_CONNECTIONS] = {"max connections", UR_DPT_INT, "0"},
-	[UR_DP_MAX_VERBOSITY] = {"max verbosity", UR_DPT_INT, "1"},
-	[UR_DP_TIMEOUT] = {"timeout", UR_DPT_INT, "0"},
-	[UR_DP_SYSLOG_FACILITY] = {"syslog facility", UR_DPT_ENUM, "daemon"},
-	[UR_DP_FAKE_SUPER] = B("fake super", "0"),
-	[UR_DP_FORWARD_LOOKUP] = B("forward lookup", "1"),
-	[UR_DP_IGNORE_ERRORS] = B("ignore errors", "0"),
-	[UR_DP_IGNORE_NONREADABLE] = B("ignore nonreadable", "0"),
-	[UR_DP_INSECURE_LINKS] = B("insecure links", "0"),
-	[UR_DP_LIST] = B("list", "1"),
-	[UR_DP_READ_ONLY] = B("read only", "1"),
-	[UR_DP_REVERSE_LOOKUP] = B("reverse lookup", "1"),
-	[UR_DP_STRICT_MODES] = B("strict modes", "1"),
-	[UR_DP_TRANSFER_LOGGING] = B("transfer logging", "0"),
-	[UR_DP_WRITE_ONLY] = B("write only", "0"),
-	[UR_DP_MUNGE_SYMLINKS] = {"munge symlinks", UR_DPT_BOOL3, "-1"},
-	[UR_DP_NUMERIC_IDS] = {"numeric ids", UR_DPT_BOOL3, "-1"},
-	[UR_DP_OPEN_NOATIME] = {"open noatime", UR_DPT_BOOL3, "-1"},
-	[UR_DP_USE_CHROOT] = {"use chroot", UR_DPT_BOOL3, "-1"},
+    [UR_DP_ADDRESS] = S("address", NULL),
+    [UR_DP_DAEMON_CHROOT] = S("daemon chroot", NULL),
+    [UR_DP_DAEMON_GID] = S("daemon gid", NULL),
+    [UR_DP_DAEMON_UID] = S("daemon uid", NULL),
+    [UR_DP_MOTD_FILE] = S("motd file", NULL),
+    [UR_DP_PID_FILE] = S("pid file", NULL),
+    [UR_DP_PROXY_PROTOCOL_HOSTS] = S("proxy protocol hosts", NULL),
+    [UR_DP_SOCKET_OPTIONS] = S("socket options", NULL),
+    [UR_DP_LISTEN_BACKLOG] = {"listen backlog", UR_DPT_INT, "5"},
+    [UR_DP_PORT] = {"port", UR_DPT_INT, "0"},
+    [UR_DP_PROXY_PROTOCOL] = B("proxy protocol", "0"),
+    [UR_DP_AUTH_DIGEST] = S("auth digest", NULL),
+    [UR_DP_AUTH_USERS] = S("auth users", NULL),
+    [UR_DP_CHARSET] = S("charset", NULL),
+    [UR_DP_COMMENT] = S("comment", NULL),
+    [UR_DP_DONT_COMPRESS] = S("dont compress", NULL),
+    [UR_DP_EARLY_EXEC] = S("early exec", NULL),
+    [UR_DP_EXCLUDE] = S("exclude", NULL),
+    [UR_DP_EXCLUDE_FROM] = S("exclude from", NULL),
+    [UR_DP_FILTER] = S("filter", NULL),
+    [UR_DP_GID] = S("gid", NULL),
+    [UR_DP_HOSTS_ALLOW] = S("hosts allow", NULL),
+    [UR_DP_HOSTS_DENY] = S("hosts deny", NULL),
+    [UR_DP_INCLUDE] = S("include", NULL),
+    [UR_DP_INCLUDE_FROM] = S("include from", NULL),
+    [UR_DP_INCOMING_CHMOD] = S("incoming chmod", NULL),
+    [UR_DP_LOCK_FILE] = S("lock file", "/var/run/rsyncd.lock"),
+    [UR_DP_LOG_FILE] = S("log file", NULL),
+    [UR_DP_LOG_FORMAT] = S("log format", "%o %h [%a] %m (%u) %f %l"),
+    [UR_DP_NAME] = S("name", NULL),
+    [UR_DP_NAME_CONVERTER] = S("name converter", NULL),
+    [UR_DP_OUTGOING_CHMOD] = S("outgoing chmod", NULL),
+    [UR_DP_POST_XFER_EXEC] = S("post-xfer exec", NULL),
+    [UR_DP_PRE_XFER_EXEC] = S("pre-xfer exec", NULL),
+    [UR_DP_REFUSE_OPTIONS] = S("refuse options", NULL),
+    [UR_DP_SECRETS_FILE] = S("secrets file", NULL),
+    [UR_DP_SYSLOG_TAG] = S("syslog tag", "rsyncd"),
+    [UR_DP_UID] = S("uid", NULL),
+    [UR_DP_PATH] = {"path", UR_DPT_PATH, NULL},
+    [UR_DP_TEMP_DIR] = {"temp dir", UR_DPT_PATH, NULL},
+    [UR_DP_MAX_CONNECTIONS] = {"max connections", UR_DPT_INT, "0"},
+    [UR_DP_MAX_VERBOSITY] = {"max verbosity", UR_DPT_INT, "1"},
+    [UR_DP_TIMEOUT] = {"timeout", UR_DPT_INT, "0"},
+    [UR_DP_SYSLOG_FACILITY] = {"syslog facility", UR_DPT_ENUM, "daemon"},
+    [UR_DP_FAKE_SUPER] = B("fake super", "0"),
+    [UR_DP_FORWARD_LOOKUP] = B("forward lookup", "1"),
+    [UR_DP_IGNORE_ERRORS] = B("ignore errors", "0"),
+    [UR_DP_IGNORE_NONREADABLE] = B("ignore nonreadable", "0"),
+    [UR_DP_INSECURE_LINKS] = B("insecure links", "0"),
+    [UR_DP_LIST] = B("list", "1"),
+    [UR_DP_READ_ONLY] = B("read only", "1"),
+    [UR_DP_REVERSE_LOOKUP] = B("reverse lookup", "1"),
+    [UR_DP_STRICT_MODES] = B("strict modes", "1"),
+    [UR_DP_TRANSFER_LOGGING] = B("transfer logging", "0"),
+    [UR_DP_WRITE_ONLY] = B("write only", "0"),
+    [UR_DP_MUNGE_SYMLINKS] = {"munge symlinks", UR_DPT_BOOL3, "-1"},
+    [UR_DP_NUMERIC_IDS] = {"numeric ids", UR_DPT_BOOL3, "-1"},
+    [UR_DP_OPEN_NOATIME] = {"open noatime", UR_DPT_BOOL3, "-1"},
+    [UR_DP_USE_CHROOT] = {"use chroot", UR_DPT_BOOL3, "-1"},
 };
 
 static void logf_(struct ur_dconf *c, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
@@ -496,7 +502,8 @@ static int do_directive(struct ur_dconf *c, const char *name, const char *val)
 		size_t n = 0;
 		rc = c->io->list(c->io->ctx, val, inc ? "*.conf" : "*.inc", &names, &n);
 		if (rc < 0)
-			logf_(c, "unable to open config dir \"%s\": %s (%d)", val, strerror(-rc), -rc);
+			logf_(c, "unable to open config dir \"%s\": %s (%d)", val, strerror(-rc),
+			      -rc);
 		else
 			for (size_t i = 0; i < n && rc == 0; i++)
 				rc = include_one(c, names[i], inc);
@@ -547,11 +554,13 @@ static int parse_text(struct ur_dconf *c, const char *path, const char *text, si
 				logf_(c, "params.c:Section() - Empty section name in config file.");
 				rc = -EINVAL;
 			} else if (ch == '\n') {
-				logf_(c, "params.c:Section() - Badly formed line in config file: %s",
+				logf_(c,
+				      "params.c:Section() - Badly formed line in config file: %s",
 				      l.buf);
 				rc = -EINVAL;
 			} else if (ch < 0) {
-				logf_(c, "params.c:Section() - Unexpected EOF in the config file: %s",
+				logf_(c,
+				      "params.c:Section() - Unexpected EOF in the config file: %s",
 				      l.buf);
 				rc = -EINVAL;
 			} else {
@@ -570,18 +579,22 @@ static int parse_text(struct ur_dconf *c, const char *path, const char *text, si
 			}
 			if (stop == '\n' || stop < 0) {
 				if (stop < 0)
-					logf_(c, "params.c:Parameter() - Unexpected end-of-file at: %s",
-					      l.buf);
+					logf_(
+					    c,
+					    "params.c:Parameter() - Unexpected end-of-file at: %s",
+					    l.buf);
 				else
-					logf_(c,
-					      "params.c:Parameter() - Ignoring badly formed line in "
-					      "config file: %s",
-					      l.buf);
+					logf_(
+					    c,
+					    "params.c:Parameter() - Ignoring badly formed line in "
+					    "config file: %s",
+					    l.buf);
 				ch = stop < 0 ? -1 : skip_blank(&l);
 				break;
 			}
 			if (stop == '=' && n == 0) {
-				logf_(c, "params.c:Parameter() - Invalid parameter name in config file.");
+				logf_(c, "params.c:Parameter() - Invalid parameter name in config "
+					 "file.");
 				rc = -EINVAL;
 				break;
 			}

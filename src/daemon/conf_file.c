@@ -12,7 +12,6 @@
 #include <sys/stat.h>
 #include <unistd.h>
 
-
 /* A configuration file larger than this is not a configuration file. */
 #define CONF_FILE_MAX (16u << 20)
 
@@ -145,6 +144,6 @@ struct ur_dconf_io ur_dconf_file_io(void (*log)(void *, const char *), void *ctx
 	static struct file_ctx fc;
 	fc.log = log;
 	fc.ctx = ctx;
-	return (struct ur_dconf_io){.read = file_read, .kind = file_kind, .list = file_list,
-				    .log = file_log, .ctx = &fc};
+	return (struct ur_dconf_io){
+	    .read = file_read, .kind = file_kind, .list = file_list, .log = file_log, .ctx = &fc};
 }

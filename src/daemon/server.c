@@ -80,7 +80,8 @@ static void dlog(const char *fmt, ...)
 		localtime_r(&t, &tm);
 		strftime(ts, sizeof(ts), "%Y/%m/%d %H:%M:%S", &tm);
 		int n = snprintf(line, sizeof(line), "%s [%d] %s\n", ts, (int)getpid(), msg);
-		if (n > 0 && write(log_fd, line, (size_t)n < sizeof(line) ? (size_t)n : sizeof(line) - 1) < 0) {
+		if (n > 0 && write(log_fd, line,
+				   (size_t)n < sizeof(line) ? (size_t)n : sizeof(line) - 1) < 0) {
 			/* the log is gone: nowhere to say so */
 		}
 	} else if (log_syslog) {
@@ -186,10 +187,9 @@ static int read_exact(struct dconn *d, char *buf, size_t len)
 static const char *unsupported(const struct ur_dconf *c, const struct ur_dsect *s)
 {
 	static const enum ur_dp strings[] = {
-	    UR_DP_CHARSET,	   UR_DP_EARLY_EXEC,	 UR_DP_PRE_XFER_EXEC,
-	    UR_DP_POST_XFER_EXEC,  UR_DP_NAME_CONVERTER, UR_DP_EXCLUDE,
-	    UR_DP_EXCLUDE_FROM,	   UR_DP_INCLUDE,	 UR_DP_INCLUDE_FROM,
-	    UR_DP_FILTER,	   UR_DP_INCOMING_CHMOD, UR_DP_OUTGOING_CHMOD,
+	    UR_DP_CHARSET,	  UR_DP_EARLY_EXEC, UR_DP_PRE_XFER_EXEC,  UR_DP_POST_XFER_EXEC,
+	    UR_DP_NAME_CONVERTER, UR_DP_EXCLUDE,    UR_DP_EXCLUDE_FROM,	  UR_DP_INCLUDE,
+	    UR_DP_INCLUDE_FROM,	  UR_DP_FILTER,	    UR_DP_INCOMING_CHMOD, UR_DP_OUTGOING_CHMOD,
 	};
 	static const enum ur_dp bools[] = {UR_DP_FAKE_SUPER, UR_DP_IGNORE_NONREADABLE,
 					   UR_DP_IGNORE_ERRORS};
@@ -237,13 +237,15 @@ static bool report_unsupported(const struct ur_dconf *c)
 			if (ur_dconf_bool(c, &c->mods[i], UR_DP_USE_CHROOT) < 0)
 				/* unset: rsync falls back to no chroot when it cannot;
 				 * ursync refuses the module to its clients instead */
-				fprintf(stderr,
-					"%s: warning: module [%s] will be refused: ursync's daemon "
-					"serves a module only inside a chroot yet, which needs root\n",
-					ur_progname, c->mods[i].name);
+				fprintf(
+				    stderr,
+				    "%s: warning: module [%s] will be refused: ursync's daemon "
+				    "serves a module only inside a chroot yet, which needs root\n",
+				    ur_progname, c->mods[i].name);
 	if (any)
-		fprintf(stderr, "%s: refusing to start rather than serve a module less safely than "
-				"configured\n",
+		fprintf(stderr,
+			"%s: refusing to start rather than serve a module less safely than "
+			"configured\n",
 			ur_progname);
 	return any;
 }
@@ -336,8 +338,8 @@ static int claim_slot(const char *path, int max)
 	if (fd < 0)
 		return -errno;
 	for (int i = 0; i < max; i++) {
-		struct flock fl = {.l_type = F_WRLCK, .l_whence = SEEK_SET, .l_start = (off_t)i * 4,
-				   .l_len = 4};
+		struct flock fl = {
+		    .l_type = F_WRLCK, .l_whence = SEEK_SET, .l_start = (off_t)i * 4, .l_len = 4};
 		if (fcntl(fd, F_SETLK, &fl) == 0)
 			return 0;
 	}
@@ -462,10 +464,10 @@ static int authenticate(struct dconn *d)
 	d->user[0] = '\0';
 	if (!*users)
 		return 0;
-	const char *digest =
-	    ur_authsum_choose(*d->client_digests ? d->client_digests : "md5");
+	const char *digest = ur_authsum_choose(*d->client_digests ? d->client_digests : "md5");
 	if (!digest) {
-		put(d, "@ERROR: your client does not support one of our daemon-auth checksums: %s\n",
+		put(d,
+		    "@ERROR: your client does not support one of our daemon-auth checksums: %s\n",
 		    ur_authsum_list());
 		return -1;
 	}
@@ -510,8 +512,12 @@ static int authenticate(struct dconn *d)
 		opt = '\0';
 		if (o) {
 			*o++ = '\0';
-			char c0 = (char)tolower((unsigned char)o[0]), c1 = (char)tolower((unsigned char)o[1]);
-			opt = c0 == 'd' ? 'd' : c0 == 'r' && c1 == 'o' ? 'r' : c0 == 'r' && c1 == 'w' ? 'w' : '\0';
+			char c0 = (char)tolower((unsigned char)o[0]),
+			     c1 = (char)tolower((unsigned char)o[1]);
+			opt = c0 == 'd'		       ? 'd'
+			      : c0 == 'r' && c1 == 'o' ? 'r'
+			      : c0 == 'r' && c1 == 'w' ? 'w'
+						       : '\0';
 		}
 		if (*tok != '@') {
 			if (!fnmatch(tok, line, 0))
@@ -520,9 +526,9 @@ static int authenticate(struct dconn *d)
 			break;
 		}
 	}
-	const char *err = !tok ? "no matching rule"
-		      : opt == 'd' ? "denied by rule"
-				   : check_secret(d, digest, line, group, challenge, resp);
+	const char *err = !tok	       ? "no matching rule"
+			  : opt == 'd' ? "denied by rule"
+				       : check_secret(d, digest, line, group, challenge, resp);
 	free(list);
 	if (err) {
 		dlog("auth failed on module %s from %s (%s) for %s: %s", name, d->host, d->addr,
@@ -677,8 +683,8 @@ static int read_args(struct dconn *d, char ***argvp, char *request, size_t rcap)
 		for (int i = 0; i < np; i++) {
 			glob_t g;
 			const char *one = dot && !*pieces[i] ? "." : pieces[i];
-			bool globbed = dot && strpbrk(one, "*?[") &&
-				       glob(one, GLOB_NOCHECK, NULL, &g) == 0;
+			bool globbed =
+			    dot && strpbrk(one, "*?[") && glob(one, GLOB_NOCHECK, NULL, &g) == 0;
 			size_t cnt = globbed ? g.gl_pathc : 1;
 			if (argc + (int)cnt + 2 > ARGS_MAX) {
 				if (globbed)
@@ -826,7 +832,8 @@ static int serve_conn(struct dconn *d, const char *config)
 		if (ur_dconf_bool(&d->conf, m, UR_DP_LIST) != 1)
 			put(d, "@ERROR: Unknown module '%s'\n", name);
 		else
-			put(d, "@ERROR: access denied to %s from %s (%s)\n", name, d->host, d->addr);
+			put(d, "@ERROR: access denied to %s from %s (%s)\n", name, d->host,
+			    d->addr);
 		return UR_EXIT_STARTCLIENT;
 	}
 	const char *why = unsupported(&d->conf, m);
@@ -883,8 +890,9 @@ static int serve_conn(struct dconn *d, const char *config)
 		int e = errno;
 		dlog("chroot(\"%s\") failed: %s (%d)", path, strerror(e), e);
 		if (ur_dconf_bool(&d->conf, m, UR_DP_USE_CHROOT) < 0 && e == EPERM)
-			put(d, "@ERROR: module %s needs \"use chroot\", which needs root: this "
-			       "daemon does not serve a module without chroot yet\n",
+			put(d,
+			    "@ERROR: module %s needs \"use chroot\", which needs root: this "
+			    "daemon does not serve a module without chroot yet\n",
 			    name);
 		else
 			put(d, "@ERROR: chroot failed\n");
@@ -930,8 +938,9 @@ static int serve_conn(struct dconn *d, const char *config)
 	int rc = d->h->parse(&co, argc, argv, refuse, *ur_dconf_str(&d->conf, m, UR_DP_CHARSET),
 			     msg, sizeof(msg));
 	if (rc == 0 && (co.daemon || !co.server)) {
-		snprintf(msg, sizeof(msg), "%s: Error parsing options: option may be supported on "
-					   "client but not on server?\n",
+		snprintf(msg, sizeof(msg),
+			 "%s: Error parsing options: option may be supported on "
+			 "client but not on server?\n",
 			 ur_progname);
 		rc = UR_EXIT_UNSUPPORTED;
 	}
@@ -1047,9 +1056,11 @@ static int listener(const struct ur_opts *o, const struct ur_daemon_hooks *h, co
 	if (!port)
 		port = DEFAULT_PORT;
 	const char *addr = o->address ? o->address : ur_dconf_str(&conf, NULL, UR_DP_ADDRESS);
-	const char *sockopts = o->sockopts ? o->sockopts : ur_dconf_str(&conf, NULL, UR_DP_SOCKET_OPTIONS);
-	n = ur_net_listen(*addr ? addr : NULL, port, o->ipv, ur_dconf_int(&conf, NULL, UR_DP_LISTEN_BACKLOG),
-			  sockopts, fds, UR_NET_LISTEN_MAX, &err);
+	const char *sockopts =
+	    o->sockopts ? o->sockopts : ur_dconf_str(&conf, NULL, UR_DP_SOCKET_OPTIONS);
+	n = ur_net_listen(*addr ? addr : NULL, port, o->ipv,
+			  ur_dconf_int(&conf, NULL, UR_DP_LISTEN_BACKLOG), sockopts, fds,
+			  UR_NET_LISTEN_MAX, &err);
 	if (n < 0) {
 		ur_error(err.errnum, "%s", err.msg);
 		dlog("%s", err.msg);

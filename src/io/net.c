@@ -230,8 +230,8 @@ int ur_net_listen(const char *addr, int port, int family, int backlog, const cha
 	}
 	freeaddrinfo(res);
 	if (!n) {
-		ur_err_set(err, UR_EXIT_SOCKETIO, last, "unable to bind any inbound sockets on port %d",
-			   port);
+		ur_err_set(err, UR_EXIT_SOCKETIO, last,
+			   "unable to bind any inbound sockets on port %d", port);
 		return last ? -last : -EADDRNOTAVAIL;
 	}
 	return n;

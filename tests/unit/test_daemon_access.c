@@ -16,24 +16,24 @@ static void test_items(void **state)
 		const char *item, *addr, *host;
 		bool match;
 	} cases[] = {
-		{"127.0.0.1", "127.0.0.1", "localhost", true},
-		{"127.0.0.2", "127.0.0.1", "localhost", false},
-		{"127.0.0.0/8", "127.1.2.3", "x", true},
-		{"10.0.0.0/8", "127.1.2.3", "x", false},
-		{"192.168.1.0/255.255.255.0", "192.168.1.77", "x", true},
-		{"192.168.1.0/255.255.255.0", "192.168.2.77", "x", false},
-		{"192.168.1.0/33", "192.168.1.0", "x", false},
-		{"::1", "::1", "x", true},
-		{"fe80::/10", "fe80::1234", "x", true},
-		{"fe80::/10", "2001:db8::1", "x", false},
-		{"::ffff:10.0.0.1", "10.0.0.1", "x", true},
-		{"10.0.0.1", "::ffff:10.0.0.1", "x", true},
-		{"10.0.0.1", "::1", "x", false},
-		{"*.example.org", "192.0.2.1", "host.example.org", true},
-		{"*.EXAMPLE.org", "192.0.2.1", "Host.Example.Org", true},
-		{"*.example.org", "192.0.2.1", "example.org", false},
-		{"h?st", "192.0.2.1", "host", true},
-		{"*", "192.0.2.1", "UNKNOWN", true},
+	    {"127.0.0.1", "127.0.0.1", "localhost", true},
+	    {"127.0.0.2", "127.0.0.1", "localhost", false},
+	    {"127.0.0.0/8", "127.1.2.3", "x", true},
+	    {"10.0.0.0/8", "127.1.2.3", "x", false},
+	    {"192.168.1.0/255.255.255.0", "192.168.1.77", "x", true},
+	    {"192.168.1.0/255.255.255.0", "192.168.2.77", "x", false},
+	    {"192.168.1.0/33", "192.168.1.0", "x", false},
+	    {"::1", "::1", "x", true},
+	    {"fe80::/10", "fe80::1234", "x", true},
+	    {"fe80::/10", "2001:db8::1", "x", false},
+	    {"::ffff:10.0.0.1", "10.0.0.1", "x", true},
+	    {"10.0.0.1", "::ffff:10.0.0.1", "x", true},
+	    {"10.0.0.1", "::1", "x", false},
+	    {"*.example.org", "192.0.2.1", "host.example.org", true},
+	    {"*.EXAMPLE.org", "192.0.2.1", "Host.Example.Org", true},
+	    {"*.example.org", "192.0.2.1", "example.org", false},
+	    {"h?st", "192.0.2.1", "host", true},
+	    {"*", "192.0.2.1", "UNKNOWN", true},
 	};
 	(void)state;
 	for (size_t i = 0; i < sizeof(cases) / sizeof(cases[0]); i++)
@@ -57,10 +57,10 @@ static void test_lists(void **state)
 	assert_true(ur_daemon_access_ok("192.0.2.1", "10.0.0.0/8", "198.51.100.1", "x", false));
 	assert_false(ur_daemon_access_ok("192.0.2.1", "*", "198.51.100.1", "x", false));
 	/* lists split at spaces, commas and tabs */
-	assert_false(ur_daemon_access_ok(NULL, "10.0.0.1,\t127.0.0.0/8 ::1", "127.0.0.5", "x",
-					 false));
-	assert_true(ur_daemon_access_ok(NULL, "10.0.0.1,\t127.0.0.0/8 ::1", "192.0.2.9", "x",
-					false));
+	assert_false(
+	    ur_daemon_access_ok(NULL, "10.0.0.1,\t127.0.0.0/8 ::1", "127.0.0.5", "x", false));
+	assert_true(
+	    ur_daemon_access_ok(NULL, "10.0.0.1,\t127.0.0.0/8 ::1", "192.0.2.9", "x", false));
 }
 
 static void test_unresolvable_name_fails_closed(void **state)
@@ -76,9 +76,9 @@ static void test_unresolvable_name_fails_closed(void **state)
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
-		cmocka_unit_test(test_items),
-		cmocka_unit_test(test_lists),
-		cmocka_unit_test(test_unresolvable_name_fails_closed),
+	    cmocka_unit_test(test_items),
+	    cmocka_unit_test(test_lists),
+	    cmocka_unit_test(test_unresolvable_name_fails_closed),
 	};
 	return cmocka_run_group_tests(tests, NULL, NULL);
 }

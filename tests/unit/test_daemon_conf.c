@@ -126,14 +126,14 @@ static void test_hard_errors(void **state)
 	static const struct {
 		const char *text, *first_log;
 	} cases[] = {
-		{"[]\n", "params.c:Section() - Empty section name in config file.\n"},
-		{"[m\npath=/\n", "params.c:Section() - Badly formed line in config file: m\n"},
-		{"[m", "params.c:Section() - Unexpected EOF in the config file: m\n"},
-		{"= x\n", "params.c:Parameter() - Invalid parameter name in config file.\n"},
-		{"[a/b]\n", "Warning: invalid section name in configuration file: a/b\n"},
-		{"&foo x\n", "Unknown directive: &foo.\n"},
-		{"&include missing.conf\n",
-		 "unable to stat config file \"missing.conf\": No such file or directory (2)\n"},
+	    {"[]\n", "params.c:Section() - Empty section name in config file.\n"},
+	    {"[m\npath=/\n", "params.c:Section() - Badly formed line in config file: m\n"},
+	    {"[m", "params.c:Section() - Unexpected EOF in the config file: m\n"},
+	    {"= x\n", "params.c:Parameter() - Invalid parameter name in config file.\n"},
+	    {"[a/b]\n", "Warning: invalid section name in configuration file: a/b\n"},
+	    {"&foo x\n", "Unknown directive: &foo.\n"},
+	    {"&include missing.conf\n",
+	     "unable to stat config file \"missing.conf\": No such file or directory (2)\n"},
 	};
 	(void)state;
 	for (size_t i = 0; i < sizeof(cases) / sizeof(cases[0]); i++) {
@@ -223,14 +223,10 @@ static void test_expand(void **state)
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
-		cmocka_unit_test(test_sections_and_defaults),
-		cmocka_unit_test(test_soft_errors),
-		cmocka_unit_test(test_hard_errors),
-		cmocka_unit_test(test_globals_only),
-		cmocka_unit_test(test_include_merge),
-		cmocka_unit_test(test_include_loop),
-		cmocka_unit_test(test_dparams_and_names),
-		cmocka_unit_test(test_expand),
+	    cmocka_unit_test(test_sections_and_defaults), cmocka_unit_test(test_soft_errors),
+	    cmocka_unit_test(test_hard_errors),		  cmocka_unit_test(test_globals_only),
+	    cmocka_unit_test(test_include_merge),	  cmocka_unit_test(test_include_loop),
+	    cmocka_unit_test(test_dparams_and_names),	  cmocka_unit_test(test_expand),
 	};
 	return cmocka_run_group_tests(tests, NULL, NULL);
 }

@@ -500,18 +500,26 @@ static void test_daemon_refuse(void **state)
 		const char *msg;
 	} rcases[] = {
 	    {"", {"--server", "-logDtpr", "."}, 0, ""},
-	    {"checksum", {"--server", "-tc", "."}, 4,
+	    {"checksum",
+	     {"--server", "-tc", "."},
+	     4,
 	     "ursync: The server is configured to refuse --checksum (-c)\n"},
-	    {"del*", {"--server", "--delete", "."}, 4,
+	    {"del*",
+	     {"--server", "--delete", "."},
+	     4,
 	     "ursync: The server is configured to refuse --delete\n"},
-	    {"a", {"--server", "-l", "."}, 4,
+	    {"a",
+	     {"--server", "-l", "."},
+	     4,
 	     "ursync: The server is configured to refuse --links (-l)\n"},
 	    {"* !times !server !recursive", {"--server", "-tr", "."}, 0, ""},
 	    {"*", {"--server", "-n", "."}, 0, ""},	   /* wildcards spare -n */
 	    {"dry-run", {"--server", "-n", "."}, 4, NULL}, /* by name it is refused */
 	    {"", {"--server", "--copy-devices", "."}, 4, NULL},
 	    /* accepted again, then refused as not supported by ursync */
-	    {"!copy-devices", {"--server", "--copy-devices", "."}, 4,
+	    {"!copy-devices",
+	     {"--server", "--copy-devices", "."},
+	     4,
 	     "ursync: --copy-devices is not supported yet\n"},
 	    {"", {"--server", "--bogus", "."}, 1, NULL},
 	};
@@ -541,10 +549,8 @@ static void test_daemon_refuse(void **state)
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
-	    cmocka_unit_test(test_table),
-	    cmocka_unit_test(test_no_args),
-	    cmocka_unit_test(test_args_order),
-	    cmocka_unit_test(test_streams),
+	    cmocka_unit_test(test_table),	  cmocka_unit_test(test_no_args),
+	    cmocka_unit_test(test_args_order),	  cmocka_unit_test(test_streams),
 	    cmocka_unit_test(test_daemon_refuse),
 	};
 	return cmocka_run_group_tests(tests, NULL, NULL);
