@@ -22,17 +22,13 @@ sys.path.insert(0, str(Path(__file__).resolve().parent.parent / "integration"))
 
 import harness  # noqa: E402
 import remote_harness as rh  # noqa: E402
+import test_daemon_client as dc  # noqa: E402
+from test_daemon_client import free_port  # noqa: E402
 
 pytestmark = [pytest.mark.interop]
 
 MOTD = "Welcome to the ursync daemon test\nsecond motd line\n"
 SERVERS = ("rsync", "ursync")
-
-
-def free_port():
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return s.getsockname()[1]
 
 
 def wait_port(port, proc, what):
@@ -121,14 +117,7 @@ gid = root
     def url(self, path=""):
         return f"rsync://127.0.0.1:{self.port}/{path}"
 
-    def stop(self):
-        if self.proc.poll() is None:
-            self.proc.terminate()
-        try:
-            self.proc.wait(timeout=5)
-        except subprocess.TimeoutExpired:
-            self.proc.kill()
-            self.proc.wait()
+    stop = dc.Daemon.stop
 
 
 @pytest.fixture(scope="module")
@@ -146,15 +135,8 @@ def daemons(tmp_path_factory):
 
 
 def run(client, server, args, wd: Path, env=None, dst: Path = None):
-    wd.mkdir(parents=True, exist_ok=True)
-    e = harness.base_env(env or {})
-    start_ns = time.time_ns()
-    t = time.monotonic()
-    rc, out, err = rh._run([rh.PROGS[client], *args], wd, e)
-    r = rh.Run(label=f"{client}->{server}d", wd=wd, args=args, rc=rc,
-               out=harness._text(out), err=harness._text(err), seconds=time.monotonic() - t)
-    if dst is not None and dst.exists():
-        r.dst = harness.snapshot(dst, start_ns)
+    r = dc.run(client, args, wd, env, dst)
+    r.label = f"{client}->{server}d"
     return r
 
 
