@@ -95,12 +95,6 @@ static void conf_log(void *ctx, const char *line)
 	dlog("%s", line);
 }
 
-/* Startup messages before the log is open go to stderr as well. */
-static void conf_log_early(void *ctx, const char *line)
-{
-	(void)ctx;
-	dlog("%s", line);
-}
 
 /* ---- the text exchange on raw descriptors ---- */
 
@@ -251,6 +245,20 @@ static bool report_unsupported(const struct ur_dconf *c)
 }
 
 /* ---- the steps of a connection ---- */
+
+/* How long a client may take over each part of the text exchange before
+ * the process ends (SIGALRM's default): rsync's bound, 60 seconds, or the
+ * module's "timeout" when shorter. Without it a silent client would hold
+ * a process and a "max connections" slot for ever. */
+#define HANDSHAKE_TIMEOUT 60
+
+static void handshake_deadline(const struct dconn *d, const struct ur_dsect *m)
+{
+	if (d->rsh)
+		return; /* a remote shell's daemon holds no shared slot */
+	int t = ur_dconf_int(&d->conf, m, UR_DP_TIMEOUT);
+	alarm(t <= 0 || t > HANDSHAKE_TIMEOUT ? HANDSHAKE_TIMEOUT : (unsigned)t);
+}
 
 static void send_listing(struct dconn *d)
 {
@@ -786,6 +794,7 @@ static int serve_conn(struct dconn *d, const char *config)
 	if (!reverse)
 		snprintf(d->host, sizeof(d->host), "UNDETERMINED");
 	dlog("connect from %s (%s)", d->host, d->addr);
+	handshake_deadline(d, NULL);
 
 	if (exchange_greetings(d) < 0)
 		return UR_EXIT_STARTCLIENT;
@@ -862,9 +871,11 @@ static int serve_conn(struct dconn *d, const char *config)
 	}
 
 	d->read_only = ur_dconf_bool(&d->conf, m, UR_DP_READ_ONLY) != 0;
+	handshake_deadline(d, m);
 	if (authenticate(d) < 0)
 		return UR_EXIT_STARTCLIENT;
 	setenv("RSYNC_USER_NAME", d->user, 1);
+	alarm(0); /* local work from here to the arguments */
 
 	bool set_uid;
 	uid_t uid = 0;
@@ -923,10 +934,12 @@ static int serve_conn(struct dconn *d, const char *config)
 		return UR_EXIT_STARTCLIENT;
 	}
 
+	handshake_deadline(d, m);
 	put(d, "@RSYNCD: OK\n");
 
 	char **argv = NULL, request[1024];
 	int argc = read_args(d, &argv, request, sizeof(request));
+	alarm(0);
 	if (argc < 0)
 		return UR_EXIT_PROTOCOL;
 
@@ -1026,7 +1039,7 @@ static int write_pid_file(const char *path)
 static int listener(const struct ur_opts *o, const struct ur_daemon_hooks *h, const char *config)
 {
 	struct ur_dconf conf;
-	struct ur_dconf_io io = ur_dconf_file_io(conf_log_early, NULL);
+	struct ur_dconf_io io = ur_dconf_file_io(conf_log, NULL);
 	struct ur_err err = {0};
 	int fds[UR_NET_LISTEN_MAX], n;
 

@@ -407,3 +407,34 @@ def test_server_daemon_over_remote_shell(daemons, tmp_path, direction):
                 "localhost::w/rsh/"]
     dst = (lambda d, wd: wd / "dst") if direction == "pull" else (lambda d, wd: d.w / "rsh")
     compare(daemons, tmp_path, args, dst_for=dst, cleanup=direction == "push")
+
+
+def test_silent_client_is_dropped(tmp_path):
+    """A client that says nothing after the greeting is dropped after the
+    handshake bound (here the global "timeout = 1"), by both daemons."""
+    src = tmp_path / "src"
+    src.mkdir()
+    for prog in SERVERS:
+        conf = tmp_path / f"{prog}.conf"
+        conf.write_text(f"timeout = 1\n[m]\npath = {src}\n")
+        port = free_port()
+        p = subprocess.Popen([rh.PROGS[prog], "--daemon", "--no-detach", f"--config={conf}",
+                              f"--port={port}", "--address=127.0.0.1"],
+                             stdin=subprocess.DEVNULL, stdout=subprocess.DEVNULL,
+                             stderr=subprocess.DEVNULL)
+        try:
+            wait_port(port, p, prog)
+            s = socket.create_connection(("127.0.0.1", port), timeout=10)
+            t = time.monotonic()
+            data = b""
+            while True:
+                chunk = s.recv(4096)
+                if not chunk:
+                    break
+                data += chunk
+            s.close()
+            assert data.startswith(b"@RSYNCD: 32.0"), (prog, data)
+            assert time.monotonic() - t < 8, prog
+        finally:
+            p.terminate()
+            p.wait(timeout=5)
