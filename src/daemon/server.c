@@ -1041,7 +1041,7 @@ static int listener(const struct ur_opts *o, const struct ur_daemon_hooks *h, co
 	struct ur_dconf conf;
 	struct ur_dconf_io io = ur_dconf_file_io(conf_log, NULL);
 	struct ur_err err = {0};
-	int fds[UR_NET_LISTEN_MAX], n;
+	int fds[UR_NET_LISTEN_MAX], n, rc;
 
 	ur_dconf_init(&conf);
 	if (o->log_file)
@@ -1065,6 +1065,7 @@ static int listener(const struct ur_opts *o, const struct ur_daemon_hooks *h, co
 		}
 		ur_dconf_release(&full);
 	}
+	log_open(&conf, o);
 	int port = o->port ? o->port : ur_dconf_int(&conf, NULL, UR_DP_PORT);
 	if (!port)
 		port = DEFAULT_PORT;
@@ -1075,10 +1076,14 @@ static int listener(const struct ur_opts *o, const struct ur_daemon_hooks *h, co
 			  ur_dconf_int(&conf, NULL, UR_DP_LISTEN_BACKLOG), sockopts, fds,
 			  UR_NET_LISTEN_MAX, &err);
 	if (n < 0) {
-		ur_error(err.errnum, "%s", err.msg);
+		/* rsync's daemon says this in its log only */
+		if (err.errnum)
+			dlog("bind() failed: %s (%d)", strerror(err.errnum), err.errnum);
 		dlog("%s", err.msg);
+		rc = err.code ? err.code : UR_EXIT_SOCKETIO;
+		dlog("%s error: %s (code %d)", ur_progname, ur_exit_text(rc), rc);
 		ur_dconf_release(&conf);
-		return err.code ? err.code : UR_EXIT_SOCKETIO;
+		return rc;
 	}
 	if (!o->no_detach) {
 		fflush(NULL);
@@ -1101,7 +1106,6 @@ static int listener(const struct ur_opts *o, const struct ur_daemon_hooks *h, co
 		free(pidfile);
 		return UR_EXIT_FILEIO;
 	}
-	log_open(&conf, o);
 	dlog("ursyncd version %s starting, listening on port %d", UR_VERSION, port);
 	ur_dconf_release(&conf);
 
@@ -1128,7 +1132,7 @@ static int listener(const struct ur_opts *o, const struct ur_daemon_hooks *h, co
 			struct dconn d = {.o = o, .h = h, .fd_in = s, .fd_out = dup(s)};
 			if (d.fd_out < 0)
 				_exit(UR_EXIT_SOCKETIO);
-			int rc = serve_conn(&d, config);
+			rc = serve_conn(&d, config);
 			ur_dconf_release(&d.conf);
 			_exit(rc);
 		}

@@ -438,3 +438,25 @@ def test_silent_client_is_dropped(tmp_path):
         finally:
             p.terminate()
             p.wait(timeout=5)
+
+
+def test_port_in_use(tmp_path):
+    """A port already taken: exit 10, and (as rsync) the reason only in the
+    log, not on stderr."""
+    src = tmp_path / "src"
+    src.mkdir()
+    with socket.socket() as held:
+        held.bind(("127.0.0.1", 0))
+        held.listen(1)
+        port = held.getsockname()[1]
+        got = {}
+        for prog in SERVERS:
+            conf = tmp_path / f"{prog}.conf"
+            log = tmp_path / f"{prog}.log"
+            conf.write_text(f"log file = {log}\n[m]\npath = {src}\n")
+            p = subprocess.run([rh.PROGS[prog], "--daemon", "--no-detach", f"--config={conf}",
+                                f"--port={port}", "--address=127.0.0.1"],
+                               stdin=subprocess.DEVNULL, capture_output=True, timeout=10)
+            got[prog] = (p.returncode, p.stdout, p.stderr)
+            assert f"unable to bind any inbound sockets on port {port}" in log.read_text()
+    assert got["ursync"] == got["rsync"] == (10, b"", b"")
