@@ -48,6 +48,7 @@
  * refuses it (no way to set a creation time there).
  */
 #include "config.h"
+#include "daemon/conf.h"
 #include "cli/cli.h"
 #include "opts/opts.h"
 #include "cli/cli_int.h"
@@ -2023,6 +2024,13 @@ static int finish_daemon(struct pctx *c)
 		ur_log_flush();
 		fputs("Daemon option(s) used without --daemon.\n", stderr);
 		return daemon_hint();
+	}
+	/* rsync checks the --dparam names against its table at once */
+	for (int i = 0; i < o->dparam_count; i++) {
+		char name[256];
+		snprintf(name, sizeof(name), "%.*s", (int)strcspn(o->dparams[i], "="), o->dparams[i]);
+		if (ur_dparm_find(name) < 0)
+			return fail_bare(UR_EXIT_SYNTAX, "Unknown parameter \"%s\"", name);
 	}
 	o->daemon = true;
 	return 0;

@@ -261,6 +261,8 @@ static const struct tcase cases[] = {
 	{.argv = {"--daemon", "--port=8730", "--no-detach"}, .rc = 0, .e = {EB(daemon, 1), EI(port, 8730),
 	  EB(no_detach, 1)}},
 	{.argv = {"--daemon", "--bwlimit=10"}, .rc = 4, .e = {EB(daemon, 1)}},
+	{.argv = {"--daemon", "--dparam=bogus=1"}, .rc = 1, .e = {{F_END, 0, 0, 0, NULL}}},
+	{.argv = {"--daemon", "-M", "Read Only = no"}, .rc = 0, .e = {EI(dparam_count, 1)}},
 	{.argv = {"--server", "--daemon", "."}, .rc = 0, .e = {EB(daemon, 1), EB(server, 1)}},
 	{.argv = {"--config=x"}, .rc = 1, .e = {{F_END, 0, 0, 0, NULL}}},
 	{.argv = {"--daemon", "-a"}, .rc = 1, .e = {{F_END, 0, 0, 0, NULL}}},
