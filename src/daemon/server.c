@@ -323,12 +323,6 @@ static int exchange_greetings(struct dconn *d)
 		proto = sub ? theirs - 1 : theirs;
 	else if (ours == theirs && sub != 0)
 		proto = ours - 1;
-	if (proto < 30) {
-		/* ursync speaks 30 and later only */
-		put(d, "@ERROR: protocol version mismatch -- ursync's daemon needs protocol 30 "
-		       "or later\n");
-		return -1;
-	}
 	d->protocol = proto;
 	d->remote_protocol = theirs;
 	return 0;
@@ -827,6 +821,14 @@ static int serve_conn(struct dconn *d, const char *config)
 		dlog("unknown module '%s' tried from %s (%s)", line, d->host, d->addr);
 		put(d, "@ERROR: Unknown module '%s'\n", line);
 		return UR_EXIT_STARTCLIENT;
+	}
+	if (d->protocol < 30) {
+		/* ursync transfers with protocol 30 and later only (a listing
+		 * above is the same for older clients) */
+		dlog("protocol %d client refused from %s (%s)", d->remote_protocol, d->host, d->addr);
+		put(d, "@ERROR: protocol version mismatch -- ursync's daemon needs protocol 30 or "
+		       "later\n");
+		return UR_EXIT_PROTOCOL;
 	}
 	const struct ur_dsect *m = d->mod;
 	const char *name = m->name;
