@@ -460,3 +460,38 @@ def test_port_in_use(tmp_path):
             got[prog] = (p.returncode, p.stdout, p.stderr)
             assert f"unable to bind any inbound sockets on port {port}" in log.read_text()
     assert got["ursync"] == got["rsync"] == (10, b"", b"")
+
+
+def exchange(port, hello: bytes) -> bytes:
+    with socket.create_connection(("127.0.0.1", port), timeout=10) as s:
+        s.sendall(hello)
+        s.shutdown(socket.SHUT_WR)
+        data = b""
+        while True:
+            try:
+                chunk = s.recv(4096)
+            except ConnectionResetError:
+                break
+            if not chunk:
+                return data
+            data += chunk
+        return data
+
+
+@pytest.mark.parametrize("hello", [
+    b"@RSYNCD: 31.0\n\n", b"@RSYNCD: 32.0 md5\n#list\n", b"@RSYNCD: 29\n\n",
+    b"hello\n", b"@RSYNCD: 32.0\n", b"@RSYNCD: 31\nmod\n", b"@RSYNCD: 32.0 md5\n#foo\n",
+    b"@RSYNCD: 32.0 md5\nnosuch\n", b"@RSYNCD: 32.0 md5\ndenied\n",
+    b"@RSYNCD: 32.0 md5\ndenied-hidden\n", b"@RSYNCD: 32.0 md5\n#early_input=0\nmod\n",
+    b"@RSYNCD: 32.0 md5\n#early_input=9999\nmod\n",
+    b"@RSYNCD: 32.0 bogus\nsec\n", b"@RSYNCD: 32.0 md5\nsec\nalice\n",
+], ids=lambda h: h.decode().replace("\n", "|"))
+def test_text_exchange_bytes(daemons, hello):
+    """The server's side of the text exchange, byte for byte (a challenge
+    is random: only its length is compared)."""
+    import re
+    got = {}
+    for prog in SERVERS:
+        data = exchange(daemons[prog].port, hello)
+        got[prog] = re.sub(rb"(AUTHREQD )(\S+)", lambda m: m[1] + b"X" * len(m[2]), data)
+    assert got["ursync"] == got["rsync"]
