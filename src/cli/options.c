@@ -2174,9 +2174,23 @@ out:
 int ur_opts_parse_daemon_args(struct ur_opts *o, int argc, char **argv, const char *refuse,
 			      bool charset, char *msg, size_t cap)
 {
-	int pfd[2], saved = -1, rc;
+	int pfd[2], saved = -1, rc, out[2] = {-1, -1}, saved_out = -1;
 
 	msg[0] = '\0';
+	/* Nothing of a parse belongs on stdout: over a remote shell it is the
+	 * client's connection. What --help or --version would print there
+	 * goes to a pipe and is dropped. */
+	fflush(stdout);
+	if (pipe2(out, O_CLOEXEC) == 0) {
+		fcntl(out[1], F_SETFL, O_NONBLOCK);
+		saved_out = dup(STDOUT_FILENO);
+		if (saved_out < 0 || dup2(out[1], STDOUT_FILENO) < 0) {
+			if (saved_out >= 0)
+				close(saved_out);
+			saved_out = -1;
+		}
+		close(out[1]);
+	}
 	/* The parser says what is wrong on stderr; a daemon's client hears it
 	 * on the protocol instead, so it is caught here. */
 	fflush(stderr);
@@ -2196,6 +2210,13 @@ int ur_opts_parse_daemon_args(struct ur_opts *o, int argc, char **argv, const ch
 	daemon_charset = charset;
 	rc = ur_opts_parse(o, argc, argv);
 	daemon_refuse = NULL;
+	fflush(stdout);
+	if (saved_out >= 0) {
+		dup2(saved_out, STDOUT_FILENO);
+		close(saved_out);
+	}
+	if (out[0] >= 0)
+		close(out[0]);
 	fflush(stderr);
 	if (saved >= 0) {
 		dup2(saved, STDERR_FILENO);

@@ -633,7 +633,7 @@ static int module_ids(struct dconn *d, bool *set_uid, uid_t *uid, gid_t *gids, i
 /* The client's words: options, then ".", then paths that start with the
  * module's name (dropped here, as rsync drops it) and may hold several
  * paths split at " MODULE/"; each path is globbed. Returns argc, or -1. */
-static int read_args(struct dconn *d, char ***argvp, char *request, size_t rcap)
+static int read_args(struct dconn *d, char ***argvp, char *request, size_t rcap, bool secluded)
 {
 	char buf[LINE_MAX_LEN];
 	size_t cap = 16, total = 0;
@@ -648,7 +648,9 @@ static int read_args(struct dconn *d, char ***argvp, char *request, size_t rcap)
 	request[0] = '\0';
 	if (!argv)
 		return -1;
-	argv[argc++] = strdup("rsyncd");
+	/* the secluded list brings its own first word */
+	if (!secluded)
+		argv[argc++] = strdup("rsyncd");
 	for (;;) {
 		int n = get_line(d, buf, sizeof(buf), true);
 		if (n < 0)
@@ -672,7 +674,8 @@ static int read_args(struct dconn *d, char ***argvp, char *request, size_t rcap)
 			char *p = buf;
 			if (!strncmp(p, mod, mlen))
 				p += mlen;
-			while (np < 63) {
+			/* a secluded path is one path, never split */
+			while (np < 63 && !secluded) {
 				char *next = strstr(p, sep);
 				if (next)
 					*next = '\0';
@@ -681,6 +684,8 @@ static int read_args(struct dconn *d, char ***argvp, char *request, size_t rcap)
 					break;
 				p = next + mlen + 1;
 			}
+			if (secluded)
+				pieces[np++] = p;
 		}
 		for (int i = 0; i < np; i++) {
 			glob_t g;
@@ -729,6 +734,23 @@ static bool args_say_sender(int argc, char **argv)
 	for (int i = 1; i < argc && strcmp(argv[i], "."); i++)
 		if (!strcmp(argv[i], "--sender"))
 			return true;
+	return false;
+}
+
+/* Did the client send -s (its words follow as a second list)? */
+static bool args_say_secluded(int argc, char **argv)
+{
+	for (int i = 1; i < argc && strcmp(argv[i], "."); i++) {
+		const char *a = argv[i];
+		if (!strcmp(a, "--secluded-args") || !strcmp(a, "--protect-args"))
+			return true;
+		/* in a bundle ("-svlogDtpre.iLsfxCIvu") up to the letter whose
+		 * value is the rest of the word */
+		if (a[0] == '-' && a[1] != '-')
+			for (const char *c = a + 1; *c && !strchr("eBTM@f", *c); c++)
+				if (*c == 's')
+					return true;
+	}
 	return false;
 }
 
@@ -940,7 +962,26 @@ static int serve_conn(struct dconn *d, const char *config)
 	put(d, "@RSYNCD: OK\n");
 
 	char **argv = NULL, request[1024];
-	int argc = read_args(d, &argv, request, sizeof(request));
+	int argc = read_args(d, &argv, request, sizeof(request), false);
+	if (argc > 0 && args_say_secluded(argc, argv)) {
+		/* -s: the "." and the paths follow as a second list (rsync's
+		 * protected args, after a first word of its own); the options
+		 * of the first list still count */
+		char **more = NULL;
+		int n = read_args(d, &more, request, sizeof(request), true);
+		char **all = n > 0 ? realloc(argv, (size_t)(argc + n) * sizeof(*argv)) : NULL;
+		if (!all) {
+			if (n > 0)
+				free_args(n, more);
+			free_args(argc, argv);
+			return UR_EXIT_PROTOCOL;
+		}
+		argv = all;
+		free(more[0]);
+		memcpy(argv + argc, more + 1, (size_t)n * sizeof(*more)); /* with the NULL */
+		argc += n - 1;
+		free(more);
+	}
 	alarm(0);
 	if (argc < 0)
 		return UR_EXIT_PROTOCOL;
@@ -952,6 +993,7 @@ static int serve_conn(struct dconn *d, const char *config)
 	const char *refuse = ur_dconf_str(&d->conf, m, UR_DP_REFUSE_OPTIONS);
 	int rc = d->h->parse(&co, argc, argv, refuse, *ur_dconf_str(&d->conf, m, UR_DP_CHARSET),
 			     msg, sizeof(msg));
+	co.secluded_args = false; /* how the words came: done with here */
 	if (rc == 0 && (co.daemon || !co.server)) {
 		snprintf(msg, sizeof(msg),
 			 "%s: Error parsing options: option may be supported on "

@@ -141,7 +141,7 @@ def run(client, server, args, wd: Path, env=None, dst: Path = None):
 
 
 def compare(daemons, tmp_path, args_for, env_for=None, dst_for=None, drop=(), rc=True,
-            cleanup=False):
+            cleanup=False, pairs=(("rsync", "ursync"), ("ursync", "ursync"))):
     """rsync's client against rsync's daemon is the reference; rsync's and
     ursync's clients against ursync's daemon must do the same. args_for(d,
     wd), env_for(d) and dst_for(d, wd) give the arguments, environment and
@@ -151,7 +151,7 @@ def compare(daemons, tmp_path, args_for, env_for=None, dst_for=None, drop=(), rc
     own); rc=False compares only that each run failed. cleanup removes the
     compared tree after each run (a destination inside a module)."""
     runs = {}
-    for client, server in (("rsync", "rsync"), ("rsync", "ursync"), ("ursync", "ursync")):
+    for client, server in (("rsync", "rsync"), *pairs):
         d = daemons[server]
         wd = tmp_path / f"{client}-{server}" / "wd"
         dst = dst_for(d, wd) if dst_for else None
@@ -163,7 +163,7 @@ def compare(daemons, tmp_path, args_for, env_for=None, dst_for=None, drop=(), rc
         if cleanup and dst is not None and dst.exists():
             shutil.rmtree(dst)
     ref = runs[("rsync", "rsync")]
-    for key in (("rsync", "ursync"), ("ursync", "ursync")):
+    for key in pairs:
         rh.assert_same(ref, runs[key], " ".join(runs[key].args))
     return runs
 
@@ -495,3 +495,16 @@ def test_text_exchange_bytes(daemons, hello):
         data = exchange(daemons[prog].port, hello)
         got[prog] = re.sub(rb"(AUTHREQD )(\S+)", lambda m: m[1] + b"X" * len(m[2]), data)
     assert got["ursync"] == got["rsync"]
+
+
+@pytest.mark.parametrize("direction", ["pull", "push"])
+def test_secluded_args(daemons, tmp_path, direction):
+    """rsync's client with -s sends the paths as a second list after its
+    options (ursync's client does not do -s over a connection yet)."""
+    def args(d, wd):
+        if direction == "pull":
+            return ["-s", "-a", d.url("mod/sub"), str(wd / "dst")]
+        return ["-s", "-a", str(d.base.parent / "src") + "/", d.url("w/sec/")]
+    dst = (lambda d, wd: wd / "dst") if direction == "pull" else (lambda d, wd: d.w / "sec")
+    compare(daemons, tmp_path, args, dst_for=dst, cleanup=direction == "push",
+            pairs=(("rsync", "ursync"),))
