@@ -1503,24 +1503,29 @@ static bool daemon_refuses(const struct optdef *d)
 	return refused;
 }
 
+/* rsync's words for a refused option; returns 4. */
+static int report_refused(const struct optdef *d)
+{
+	ur_log_flush();
+	if (d->name && d->sname)
+		fprintf(stderr, "%s: The server is configured to refuse --%s (-%c)\n", ur_progname,
+			d->name, d->sname);
+	else if (d->name)
+		fprintf(stderr, "%s: The server is configured to refuse --%s\n", ur_progname,
+			d->name);
+	else
+		fprintf(stderr, "%s: The server is configured to refuse -%c\n", ur_progname,
+			d->sname);
+	return UR_EXIT_UNSUPPORTED;
+}
+
 static int apply(struct pctx *c, const struct optdef *d, const char *arg)
 {
 	char *field = (char *)(d->base == IN_CTX ? (void *)c : (void *)c->o) + d->off;
 	int num = d->val;
 
-	if (daemon_refuse && !c->daemon_table && daemon_refuses(d)) {
-		ur_log_flush();
-		if (d->name && d->sname)
-			fprintf(stderr, "%s: The server is configured to refuse --%s (-%c)\n",
-				ur_progname, d->name, d->sname);
-		else if (d->name)
-			fprintf(stderr, "%s: The server is configured to refuse --%s\n",
-				ur_progname, d->name);
-		else
-			fprintf(stderr, "%s: The server is configured to refuse -%c\n", ur_progname,
-				d->sname);
-		return UR_EXIT_UNSUPPORTED;
-	}
+	if (daemon_refuse && !c->daemon_table && daemon_refuses(d))
+		return report_refused(d);
 
 	if (d->arg == ARG_INT) {
 		int rc = parse_int(c, arg, &num);
@@ -2171,6 +2176,24 @@ out:
 	return rc == DONE ? -1 : rc;
 }
 
+/* What rsync refuses by implication once all is parsed: every delete mode
+ * (and --remove-source-files of a sender) when "delete" is refused, -z when
+ * "compress" is (--zl and --zc imply it), --partial when "partial" is. */
+static int refuse_implied(const struct ur_opts *o)
+{
+	static const char *const implied[] = {"delete", "compress", "partial"};
+	bool on[] = {o->delete_mode != UR_DEL_NONE || o->delete_excluded ||
+			 (o->sender && o->remove_source_files),
+		     o->compress > 0, o->partial};
+	for (size_t i = 0; i < NELEM(implied); i++) {
+		const struct optdef *d =
+		    find_long(main_opts, NELEM(main_opts), implied[i], strlen(implied[i]));
+		if (on[i] && d && daemon_refuses(d))
+			return report_refused(d);
+	}
+	return 0;
+}
+
 int ur_opts_parse_daemon_args(struct ur_opts *o, int argc, char **argv, const char *refuse,
 			      bool charset, char *msg, size_t cap)
 {
@@ -2209,6 +2232,8 @@ int ur_opts_parse_daemon_args(struct ur_opts *o, int argc, char **argv, const ch
 	daemon_refuse = refuse ? refuse : "";
 	daemon_charset = charset;
 	rc = ur_opts_parse(o, argc, argv);
+	if (rc == 0)
+		rc = refuse_implied(o);
 	daemon_refuse = NULL;
 	fflush(stdout);
 	if (saved_out >= 0) {

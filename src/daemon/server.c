@@ -329,14 +329,17 @@ static int exchange_greetings(struct dconn *d)
 }
 
 /* One connection slot of "max connections", as rsync claims them: a
- * write lock on one 4-byte record of the lock file per client. Returns 0
+ * write lock on one 4-byte record of the lock file per client (0: no
+ * limit, below 0: nobody). Returns 0
  * (the descriptor stays open for the life of the process), 1 when every
  * slot is taken, -errno when the file cannot be opened. */
 static int claim_slot(const char *path, int max)
 {
-	if (max <= 0)
+	if (max == 0)
 		return 0;
-	int fd = open(path, O_RDWR | O_CREAT | O_CLOEXEC, 0600);
+	if (max < 0)
+		return 1; /* a negative count closes the module */
+	int fd = open(path, O_RDWR | O_CREAT | O_CLOEXEC | O_NOFOLLOW, 0600);
 	if (fd < 0)
 		return -errno;
 	for (int i = 0; i < max; i++) {

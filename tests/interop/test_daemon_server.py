@@ -103,6 +103,9 @@ gid = root
 [one]
   path = {src}
   max connections = 1
+[closed]
+  path = {src}
+  max connections = -1
 """)
         self.proc = subprocess.Popen(
             [rh.PROGS[prog], "--daemon", "--no-detach", f"--config={self.conf}",
@@ -485,6 +488,7 @@ def exchange(port, hello: bytes) -> bytes:
     b"@RSYNCD: 32.0 md5\ndenied-hidden\n", b"@RSYNCD: 32.0 md5\n#early_input=0\nmod\n",
     b"@RSYNCD: 32.0 md5\n#early_input=9999\nmod\n",
     b"@RSYNCD: 32.0 bogus\nsec\n", b"@RSYNCD: 32.0 md5\nsec\nalice\n",
+    b"@RSYNCD: 32.0 md5\nclosed\n",
 ], ids=lambda h: h.decode().replace("\n", "|"))
 def test_text_exchange_bytes(daemons, hello):
     """The server's side of the text exchange, byte for byte (a challenge
