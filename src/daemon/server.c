@@ -1163,9 +1163,15 @@ static int listener(const struct ur_opts *o, const struct ur_daemon_hooks *h, co
 	signal(SIGHUP, on_term);
 	for (;;) {
 		int s = ur_net_accept(fds, n);
-		if (s < 0)
+		if (s < 0) {
+			/* out of descriptors or memory: wait rather than spin */
+			if (s != -EINTR && s != -EAGAIN && s != -ECONNABORTED)
+				usleep(100 * 1000);
 			continue;
+		}
 		pid_t pid = fork();
+		if (pid < 0)
+			dlog("fork failed: %s", strerror(errno));
 		if (pid == 0) {
 			for (int i = 0; i < n; i++)
 				close(fds[i]);
