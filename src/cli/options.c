@@ -2033,7 +2033,8 @@ static int finish_daemon(struct pctx *c)
 	/* rsync checks the --dparam names against its table at once */
 	for (int i = 0; i < o->dparam_count; i++) {
 		char name[256];
-		snprintf(name, sizeof(name), "%.*s", (int)strcspn(o->dparams[i], "="), o->dparams[i]);
+		snprintf(name, sizeof(name), "%.*s", (int)strcspn(o->dparams[i], "="),
+			 o->dparams[i]);
 		if (ur_dparm_find(name) < 0)
 			return fail_bare(UR_EXIT_SYNTAX, "Unknown parameter \"%s\"", name);
 	}

@@ -95,7 +95,6 @@ static void conf_log(void *ctx, const char *line)
 	dlog("%s", line);
 }
 
-
 /* ---- the text exchange on raw descriptors ---- */
 
 struct dconn {
@@ -850,7 +849,8 @@ static int serve_conn(struct dconn *d, const char *config)
 	if (d->protocol < 30) {
 		/* ursync transfers with protocol 30 and later only (a listing
 		 * above is the same for older clients) */
-		dlog("protocol %d client refused from %s (%s)", d->remote_protocol, d->host, d->addr);
+		dlog("protocol %d client refused from %s (%s)", d->remote_protocol, d->host,
+		     d->addr);
 		put(d, "@ERROR: protocol version mismatch -- ursync's daemon needs protocol 30 or "
 		       "later\n");
 		return UR_EXIT_PROTOCOL;

@@ -525,13 +525,19 @@ static void test_daemon_refuse(void **state)
 	     "ursync: --copy-devices is not supported yet\n"},
 	    {"", {"--server", "--bogus", "."}, 1, NULL},
 	    /* implied: every delete mode is a --delete */
-	    {"delete", {"--server", "-r", "--delete-after", "."}, 4,
+	    {"delete",
+	     {"--server", "-r", "--delete-after", "."},
+	     4,
 	     "ursync: The server is configured to refuse --delete\n"},
 	    {"delete-* !delete-during", {"--server", "-r", "--delete-during", "."}, 0, ""},
-	    {"delete", {"--server", "--sender", "--remove-source-files", "."}, 4,
+	    {"delete",
+	     {"--server", "--sender", "--remove-source-files", "."},
+	     4,
 	     "ursync: The server is configured to refuse --delete\n"},
 	    {"delete-*", {"--server", "--sender", "--remove-source-files", "."}, 0, ""},
-	    {"compress", {"--server", "--compress-level=3", "."}, 4,
+	    {"compress",
+	     {"--server", "--compress-level=3", "."},
+	     4,
 	     "ursync: The server is configured to refuse --compress (-z)\n"},
 	};
 	(void)state;
