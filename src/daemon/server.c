@@ -59,9 +59,29 @@ static void log_open(const struct ur_dconf *c, const struct ur_opts *o)
 		if (log_fd >= 0)
 			return;
 	}
-	openlog(*ur_dconf_str(c, NULL, UR_DP_SYSLOG_TAG) ? ur_dconf_str(c, NULL, UR_DP_SYSLOG_TAG)
-							 : "rsyncd",
-		LOG_PID | LOG_NDELAY, LOG_DAEMON);
+	static const struct {
+		const char *name;
+		int facility;
+	} facilities[] = {
+	    {"auth", LOG_AUTH},	    {"authpriv", LOG_AUTHPRIV}, {"cron", LOG_CRON},
+	    {"daemon", LOG_DAEMON}, {"ftp", LOG_FTP},		{"kern", LOG_KERN},
+	    {"lpr", LOG_LPR},	    {"mail", LOG_MAIL},		{"news", LOG_NEWS},
+	    {"security", LOG_AUTH}, {"syslog", LOG_SYSLOG},	{"user", LOG_USER},
+	    {"uucp", LOG_UUCP},	    {"local0", LOG_LOCAL0},	{"local1", LOG_LOCAL1},
+	    {"local2", LOG_LOCAL2}, {"local3", LOG_LOCAL3},	{"local4", LOG_LOCAL4},
+	    {"local5", LOG_LOCAL5}, {"local6", LOG_LOCAL6},	{"local7", LOG_LOCAL7},
+	};
+	const char *fname = ur_dconf_str(c, NULL, UR_DP_SYSLOG_FACILITY);
+	int facility = LOG_DAEMON;
+	for (size_t i = 0; i < sizeof(facilities) / sizeof(facilities[0]); i++)
+		if (!strcmp(fname, facilities[i].name))
+			facility = facilities[i].facility;
+	/* the tag is kept: openlog does not copy it */
+	static char tag[64];
+	snprintf(tag, sizeof(tag), "%s",
+		 *ur_dconf_str(c, NULL, UR_DP_SYSLOG_TAG) ? ur_dconf_str(c, NULL, UR_DP_SYSLOG_TAG)
+							  : "rsyncd");
+	openlog(tag, LOG_PID | LOG_NDELAY, facility);
 	log_syslog = true;
 }
 
