@@ -512,3 +512,24 @@ def test_secluded_args(daemons, tmp_path, direction):
     dst = (lambda d, wd: wd / "dst") if direction == "pull" else (lambda d, wd: d.w / "sec")
     compare(daemons, tmp_path, args, dst_for=dst, cleanup=direction == "push",
             pairs=(("rsync", "ursync"),))
+
+
+@pytest.mark.parametrize("client", ["rsync", "ursync"])
+def test_unsupported_module_refused_on_a_pipe(tmp_path, client):
+    """Started for one connection (inetd, RSYNC_CONNECT_PROG) there is no
+    start to refuse: the module with a parameter ursync cannot honour is
+    refused to the client with an @ERROR line (exit 5)."""
+    src = tmp_path / "src"
+    src.mkdir()
+    (src / "f").write_text("x\n")
+    conf = tmp_path / "rsyncd.conf"
+    conf.write_text(f"[m]\npath = {src}\nexclude = f\n[ok]\npath = {src}\n")
+    env = {"RSYNC_CONNECT_PROG": f"{rh.URSYNC} --config={conf} --daemon"}
+    r = dc.run(client, ["-a", "rsync://localhost/m/", str(tmp_path / "dst")], tmp_path / "wd",
+               env)
+    assert r.rc == 5, r.err
+    assert '@ERROR: module m uses "exclude", which this daemon does not support yet' in r.err
+    assert not (tmp_path / "dst").exists()
+    r = dc.run(client, ["-a", "rsync://localhost/ok/", str(tmp_path / "dst")], tmp_path / "wd",
+               env)
+    assert r.rc == 0 and (tmp_path / "dst" / "f").exists(), r.err
