@@ -184,7 +184,8 @@ def test_listing(daemons, tmp_path, form):
 
 
 @pytest.mark.parametrize("opts", [["-a"], ["-av"], ["-ai", "--delete"], ["-a", "--stats"],
-                                  ["-rlptz"], ["-avn"]],
+                                  ["-rlptz"], ["-avn"], ["-a", "--protocol=30"],
+                                  ["-a", "--protocol=31"]],
                          ids=lambda o: "_".join(o))
 def test_pull(daemons, tmp_path, opts):
     runs = compare(daemons, tmp_path,
@@ -199,7 +200,8 @@ def test_pull_subdir_and_remote_listing(daemons, tmp_path):
     compare(daemons, tmp_path / "ls", lambda d, wd: ["-r", d.url("mod/sub/")])
 
 
-@pytest.mark.parametrize("opts", [["-a"], ["-av", "--delete"], ["-ai"]],
+@pytest.mark.parametrize("opts", [["-a"], ["-av", "--delete"], ["-ai"], ["-a", "--protocol=30"],
+                                  ["-az", "--protocol=31"]],
                          ids=lambda o: "_".join(o))
 def test_push(daemons, tmp_path, opts):
     def args(d, wd):
