@@ -2195,41 +2195,40 @@ static int refuse_implied(const struct ur_opts *o)
 	return 0;
 }
 
+/* Point fd at a new pipe (p[0] stays for reading, -1 when there is
+ * none). Returns a copy of the old fd to put back, or -1 when fd is
+ * unchanged. */
+static int divert(int fd, int p[2])
+{
+	int saved = -1;
+	fflush(fd == STDOUT_FILENO ? stdout : stderr);
+	if (pipe2(p, O_CLOEXEC) < 0) {
+		p[0] = -1;
+		return -1;
+	}
+	fcntl(p[1], F_SETFL, O_NONBLOCK);
+	saved = dup(fd);
+	if (saved >= 0 && dup2(p[1], fd) < 0) {
+		close(saved);
+		saved = -1;
+	}
+	close(p[1]);
+	return saved;
+}
+
 int ur_opts_parse_daemon_args(struct ur_opts *o, int argc, char **argv, const char *refuse,
 			      bool charset, char *msg, size_t cap)
 {
-	int pfd[2], saved = -1, rc, out[2] = {-1, -1}, saved_out = -1;
+	int pfd[2], out[2], rc;
 
 	msg[0] = '\0';
 	/* Nothing of a parse belongs on stdout: over a remote shell it is the
 	 * client's connection. What --help or --version would print there
-	 * goes to a pipe and is dropped. */
-	fflush(stdout);
-	if (pipe2(out, O_CLOEXEC) == 0) {
-		fcntl(out[1], F_SETFL, O_NONBLOCK);
-		saved_out = dup(STDOUT_FILENO);
-		if (saved_out < 0 || dup2(out[1], STDOUT_FILENO) < 0) {
-			if (saved_out >= 0)
-				close(saved_out);
-			saved_out = -1;
-		}
-		close(out[1]);
-	}
-	/* The parser says what is wrong on stderr; a daemon's client hears it
-	 * on the protocol instead, so it is caught here. */
-	fflush(stderr);
-	if (pipe2(pfd, O_CLOEXEC) == 0) {
-		fcntl(pfd[1], F_SETFL, O_NONBLOCK);
-		saved = dup(STDERR_FILENO);
-		if (saved < 0 || dup2(pfd[1], STDERR_FILENO) < 0) {
-			if (saved >= 0)
-				close(saved);
-			saved = -1;
-		}
-		close(pfd[1]);
-	} else {
-		pfd[0] = -1;
-	}
+	 * goes to a pipe and is dropped. The parser says what is wrong on
+	 * stderr; a daemon's client hears it on the protocol instead, so it
+	 * is caught here. */
+	int saved_out = divert(STDOUT_FILENO, out);
+	int saved = divert(STDERR_FILENO, pfd);
 	daemon_refuse = refuse ? refuse : "";
 	daemon_charset = charset;
 	rc = ur_opts_parse(o, argc, argv);

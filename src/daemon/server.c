@@ -29,6 +29,7 @@
 
 #include "checksum/authsum.h"
 #include "daemon/access.h"
+#include "daemon/client.h"
 #include "daemon/conf.h"
 #include "io/net.h"
 #include "proto/handshake.h"
@@ -337,12 +338,7 @@ static int exchange_greetings(struct dconn *d)
 		put(d, "@ERROR: your client omitted the digest name list: %s\n", line);
 		return -1;
 	}
-	int proto = ours;
-	if (ours > theirs)
-		proto = sub ? theirs - 1 : theirs;
-	else if (ours == theirs && sub != 0)
-		proto = ours - 1;
-	d->protocol = proto;
+	d->protocol = ur_daemon_protocol(ours, theirs, sub);
 	d->remote_protocol = theirs;
 	return 0;
 }
