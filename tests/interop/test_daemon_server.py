@@ -7,6 +7,7 @@ modules, hosts allow/deny, read only and write only, refused options, and
 what a bad configuration file does. Each case compares exit code, stdout,
 stderr (normalised) and the tree left behind."""
 
+import contextlib
 import os
 import shutil
 import socket
@@ -42,6 +43,21 @@ def wait_port(port, proc, what):
         except OSError:
             time.sleep(0.05)
     raise RuntimeError(f"{what} did not start")
+
+
+@contextlib.contextmanager
+def serving(prog, conf, port):
+    """prog --daemon in the foreground on 127.0.0.1:port while the block runs."""
+    p = subprocess.Popen([rh.PROGS[prog], "--daemon", "--no-detach", f"--config={conf}",
+                          f"--port={port}", "--address=127.0.0.1"],
+                         stdin=subprocess.DEVNULL, stdout=subprocess.DEVNULL,
+                         stderr=subprocess.DEVNULL)
+    try:
+        wait_port(port, p, prog)
+        yield p
+    finally:
+        p.terminate()
+        p.wait(timeout=5)
 
 
 class Daemon:
@@ -337,18 +353,10 @@ def test_soft_config_errors_still_serve(tmp_path):
         port = free_port()
         conf.write_text(f"log file = {base}/log\nbogus = 1\nlist = maybe\n"
                         f"[m]\npath = {src}\nport = 1\n")
-        p = subprocess.Popen([rh.PROGS[prog], "--daemon", "--no-detach", f"--config={conf}",
-                              f"--port={port}", "--address=127.0.0.1"],
-                             stdin=subprocess.DEVNULL, stdout=subprocess.DEVNULL,
-                             stderr=subprocess.DEVNULL)
-        try:
-            wait_port(port, p, prog)
+        with serving(prog, conf, port):
             r = subprocess.run([rh.RSYNC, f"rsync://127.0.0.1:{port}/"], capture_output=True,
                                timeout=10)
             outs[prog] = (r.returncode, r.stdout)
-        finally:
-            p.terminate()
-            p.wait(timeout=5)
         log = (base / "log").read_text()
         assert 'Unknown Parameter encountered: "bogus"' in log
         assert 'Badly formed boolean in configuration file: "maybe".' in log
@@ -423,12 +431,7 @@ def test_silent_client_is_dropped(tmp_path):
         conf = tmp_path / f"{prog}.conf"
         conf.write_text(f"timeout = 1\n[m]\npath = {src}\n")
         port = free_port()
-        p = subprocess.Popen([rh.PROGS[prog], "--daemon", "--no-detach", f"--config={conf}",
-                              f"--port={port}", "--address=127.0.0.1"],
-                             stdin=subprocess.DEVNULL, stdout=subprocess.DEVNULL,
-                             stderr=subprocess.DEVNULL)
-        try:
-            wait_port(port, p, prog)
+        with serving(prog, conf, port):
             s = socket.create_connection(("127.0.0.1", port), timeout=10)
             t = time.monotonic()
             data = b""
@@ -440,9 +443,6 @@ def test_silent_client_is_dropped(tmp_path):
             s.close()
             assert data.startswith(b"@RSYNCD: 32.0"), (prog, data)
             assert time.monotonic() - t < 8, prog
-        finally:
-            p.terminate()
-            p.wait(timeout=5)
 
 
 def test_port_in_use(tmp_path):
