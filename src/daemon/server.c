@@ -205,8 +205,7 @@ static const char *unsupported(const struct ur_dconf *c, const struct ur_dsect *
 	    UR_DP_NAME_CONVERTER, UR_DP_EXCLUDE,    UR_DP_EXCLUDE_FROM,	  UR_DP_INCLUDE,
 	    UR_DP_INCLUDE_FROM,	  UR_DP_FILTER,	    UR_DP_INCOMING_CHMOD, UR_DP_OUTGOING_CHMOD,
 	};
-	static const enum ur_dp bools[] = {UR_DP_FAKE_SUPER, UR_DP_IGNORE_NONREADABLE,
-					   UR_DP_IGNORE_ERRORS};
+	static const enum ur_dp bools[] = {UR_DP_FAKE_SUPER, UR_DP_IGNORE_NONREADABLE};
 	if (!s) {
 		if (ur_dconf_bool(c, NULL, UR_DP_PROXY_PROTOCOL) == 1)
 			return "proxy protocol";
@@ -1052,6 +1051,8 @@ static int serve_conn(struct dconn *d, const char *config)
 		co.temp_dir = tmp;
 	if (ur_dconf_bool(&d->conf, m, UR_DP_NUMERIC_IDS) == 1)
 		co.numeric_ids = true;
+	if (ur_dconf_bool(&d->conf, m, UR_DP_IGNORE_ERRORS) == 1)
+		co.ignore_errors = true;
 	const char *error = NULL;
 	if (co.sender && ur_dconf_bool(&d->conf, m, UR_DP_WRITE_ONLY) == 1)
 		error = "ERROR: module is write only\n";

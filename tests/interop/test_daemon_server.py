@@ -90,6 +90,7 @@ gid = root
 [w]
   path = {self.w}
   read only = no
+  ignore errors = yes
 [sec]
   path = {src}
   comment = needs a password
