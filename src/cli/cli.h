@@ -8,6 +8,9 @@
  * reads; only this folder knows how they were spelled.
  */
 
+#include <stdbool.h>
+#include <stddef.h>
+
 #include "opts/opts.h"
 
 /*
@@ -17,5 +20,14 @@
  * (--help, --version printed; exit 0).
  */
 int ur_opts_parse(struct ur_opts *o, int argc, char **argv);
+
+/*
+ * A daemon's parse of its client's arguments (daemon/server.h's parse
+ * hook): ur_opts_parse with the module's "refuse options" (and --iconv
+ * refused without a charset), its messages caught into msg instead of
+ * stderr (without the closing exit line). Returns 0 or an exit code.
+ */
+int ur_opts_parse_daemon_args(struct ur_opts *o, int argc, char **argv, const char *refuse,
+			      bool charset, char *msg, size_t cap);
 
 #endif

@@ -53,6 +53,7 @@ int main(int argc, char **argv)
 		const char *base = strrchr(argv[0], '/');
 		ur_progname = strcmp(base ? base + 1 : argv[0], "rsync") ? "ursync" : "rsync";
 	}
+	ur_session_set_daemon_parser(ur_opts_parse_daemon_args);
 	ur_opts_init(&o);
 	rc = ur_opts_parse(&o, argc, argv);
 	if (rc < 0) {

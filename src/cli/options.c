@@ -48,6 +48,7 @@
  * refuses it (no way to set a creation time there).
  */
 #include "config.h"
+#include "daemon/conf.h"
 #include "cli/cli.h"
 #include "opts/opts.h"
 #include "cli/cli_int.h"
@@ -59,6 +60,7 @@
 #include <ctype.h>
 #include <errno.h>
 #include <fcntl.h>
+#include <fnmatch.h>
 #include <limits.h>
 #include <stdarg.h>
 #include <stddef.h>
@@ -1379,21 +1381,21 @@ static const struct optdef main_opts[] = {
 	FN("server", 0, ARG_NONE, h_server, 0, Y),
 	FN("sender", 0, ARG_NONE, h_sender, 0, Y),
 	/* any of these switches to the daemon's table */
-	FN("config", 0, ARG_STR, h_to_daemon, 0, N),
-	FN("daemon", 0, ARG_NONE, h_to_daemon, 0, N),
-	FN("dparam", 0, ARG_STR, h_to_daemon, 0, N),
-	FN("detach", 0, ARG_NONE, h_to_daemon, 0, N),
-	FN("no-detach", 0, ARG_NONE, h_to_daemon, 0, N),
+	FN("config", 0, ARG_STR, h_to_daemon, 0, Y),
+	FN("daemon", 0, ARG_NONE, h_to_daemon, 0, Y),
+	FN("dparam", 0, ARG_STR, h_to_daemon, 0, Y),
+	FN("detach", 0, ARG_NONE, h_to_daemon, 0, Y),
+	FN("no-detach", 0, ARG_NONE, h_to_daemon, 0, Y),
 	/* ursync's own */
 	FN("io-uring", 0, ARG_NONE, h_io, UR_IO_URING, Y),
 	FN("no-io-uring", 0, ARG_NONE, h_io, UR_IO_POSIX, Y),
 };
 
-/* `--daemon` mode: the whole mode is refused for now, so the rows only
- * check and record. */
+/* `--daemon` mode (daemon/server.c). --bwlimit is refused (no rate limit
+ * yet); --log-file-format and -v are accepted, the log has one format. */
 static const struct optdef daemon_opts[] = {
 	OS("address", 0, address, Y),
-	ON("bwlimit", 0, daemon_bwlimit, Y),
+	ON("bwlimit", 0, daemon_bwlimit, N),
 	OS("config", 0, config, Y),
 	FN("daemon", 0, ARG_NONE, h_daemon_flag, 0, Y),
 	FN("dparam", 'M', ARG_STR, h_dparam, 0, Y),
@@ -1450,10 +1452,84 @@ static int parse_int(struct pctx *c, const char *arg, int *out)
 	return 0;
 }
 
+/* ------------------------------------------------- a daemon's refuse options */
+
+/* Set while a daemon parses a client's arguments (ur_opts_parse_daemon_args):
+ * the module's "refuse options" and whether it sets a charset. */
+static const char *daemon_refuse;
+static bool daemon_charset;
+
+/* Does one word of "refuse options" name d? rsync matches it against the
+ * long and the short name, with wildcards, except that a wildcard never
+ * matches the options a daemon needs whole; "a"/"archive" stands for the
+ * options -a implies. */
+static bool refuse_word_matches(const char *pat, const struct optdef *d)
+{
+	static const char *const exact_only[] = {"iconv",	 "no-iconv",	  "checksum-seed",
+						 "copy-devices", "write-devices", "log-format",
+						 "sender",	 "server",	  NULL};
+	bool wild = strpbrk(pat, "*?[") != NULL;
+	char sname[2] = {d->sname, '\0'};
+
+	if (!strcmp(pat, "a") || !strcmp(pat, "archive")) {
+		pat = "[ardlptgoD]";
+		wild = true;
+	}
+	if (wild) {
+		if (d->sname && strchr("e0sn", d->sname))
+			return false;
+		for (int i = 0; d->name && exact_only[i]; i++)
+			if (!strcmp(d->name, exact_only[i]))
+				return false;
+	}
+	return (d->name && !fnmatch(pat, d->name, 0)) || (d->sname && !fnmatch(pat, sname, 0));
+}
+
+/* Is d refused to the daemon's client? rsync's order: refused by default
+ * (copy-devices, write-devices), then the module's words left to right
+ * ("!word" accepts again), then what a daemon always refuses. */
+static bool daemon_refuses(const struct optdef *d)
+{
+	bool refused =
+	    d->name && (!strcmp(d->name, "copy-devices") || !strcmp(d->name, "write-devices"));
+	char words[1024];
+	snprintf(words, sizeof(words), "%s", daemon_refuse);
+	for (char *save = NULL, *w = strtok_r(words, " ", &save); w;
+	     w = strtok_r(NULL, " ", &save)) {
+		bool negated = *w == '!' && w[1];
+		if (refuse_word_matches(negated ? w + 1 : w, d))
+			refused = !negated;
+	}
+	if (d->name && (!fnmatch("log-file*", d->name, 0) || !strcmp(d->name, "insecure-links")))
+		refused = true;
+	if (d->name && !daemon_charset && !strcmp(d->name, "iconv"))
+		refused = true;
+	return refused;
+}
+
+/* rsync's words for a refused option; returns 4. */
+static int report_refused(const struct optdef *d)
+{
+	ur_log_flush();
+	if (d->name && d->sname)
+		fprintf(stderr, "%s: The server is configured to refuse --%s (-%c)\n", ur_progname,
+			d->name, d->sname);
+	else if (d->name)
+		fprintf(stderr, "%s: The server is configured to refuse --%s\n", ur_progname,
+			d->name);
+	else
+		fprintf(stderr, "%s: The server is configured to refuse -%c\n", ur_progname,
+			d->sname);
+	return UR_EXIT_UNSUPPORTED;
+}
+
 static int apply(struct pctx *c, const struct optdef *d, const char *arg)
 {
 	char *field = (char *)(d->base == IN_CTX ? (void *)c : (void *)c->o) + d->off;
 	int num = d->val;
+
+	if (daemon_refuse && !c->daemon_table && daemon_refuses(d))
+		return report_refused(d);
 
 	if (d->arg == ARG_INT) {
 		int rc = parse_int(c, arg, &num);
@@ -1958,6 +2034,14 @@ static int finish_daemon(struct pctx *c)
 		fputs("Daemon option(s) used without --daemon.\n", stderr);
 		return daemon_hint();
 	}
+	/* rsync checks the --dparam names against its table at once */
+	for (int i = 0; i < o->dparam_count; i++) {
+		char name[256];
+		snprintf(name, sizeof(name), "%.*s", (int)strcspn(o->dparams[i], "="),
+			 o->dparams[i]);
+		if (ur_dparm_find(name) < 0)
+			return fail_bare(UR_EXIT_SYNTAX, "Unknown parameter \"%s\"", name);
+	}
 	o->daemon = true;
 	return 0;
 }
@@ -2072,7 +2156,7 @@ int ur_opts_parse(struct ur_opts *o, int argc, char **argv)
 		if (!rc)
 			rc = gather_args(&c);
 		if (!rc)
-			rc = fail(UR_EXIT_UNSUPPORTED, "--daemon is not supported yet");
+			rc = refuse(&c);
 		goto out;
 	}
 	if (!rc)
@@ -2097,4 +2181,98 @@ int ur_opts_parse(struct ur_opts *o, int argc, char **argv)
 out:
 	free(positional);
 	return rc == DONE ? -1 : rc;
+}
+
+/* What rsync refuses by implication once all is parsed: every delete mode
+ * (and --remove-source-files of a sender) when "delete" is refused, -z when
+ * "compress" is (--zl and --zc imply it), --partial when "partial" is. */
+static int refuse_implied(const struct ur_opts *o)
+{
+	static const char *const implied[] = {"delete", "compress", "partial"};
+	bool on[] = {o->delete_mode != UR_DEL_NONE || o->delete_excluded ||
+			 (o->sender && o->remove_source_files),
+		     o->compress > 0, o->partial};
+	for (size_t i = 0; i < NELEM(implied); i++) {
+		const struct optdef *d =
+		    find_long(main_opts, NELEM(main_opts), implied[i], strlen(implied[i]));
+		if (on[i] && d && daemon_refuses(d))
+			return report_refused(d);
+	}
+	return 0;
+}
+
+/* Point fd at a new pipe (p[0] stays for reading, -1 when there is
+ * none). Returns a copy of the old fd to put back, or -1 when fd is
+ * unchanged. */
+static int divert(int fd, int p[2])
+{
+	int saved = -1;
+	fflush(fd == STDOUT_FILENO ? stdout : stderr);
+	if (pipe2(p, O_CLOEXEC) < 0) {
+		p[0] = -1;
+		return -1;
+	}
+	fcntl(p[1], F_SETFL, O_NONBLOCK);
+	saved = dup(fd);
+	if (saved >= 0 && dup2(p[1], fd) < 0) {
+		close(saved);
+		saved = -1;
+	}
+	close(p[1]);
+	return saved;
+}
+
+int ur_opts_parse_daemon_args(struct ur_opts *o, int argc, char **argv, const char *refuse,
+			      bool charset, char *msg, size_t cap)
+{
+	int pfd[2], out[2], rc;
+
+	msg[0] = '\0';
+	/* Nothing of a parse belongs on stdout: over a remote shell it is the
+	 * client's connection. What --help or --version would print there
+	 * goes to a pipe and is dropped. The parser says what is wrong on
+	 * stderr; a daemon's client hears it on the protocol instead, so it
+	 * is caught here. */
+	int saved_out = divert(STDOUT_FILENO, out);
+	int saved = divert(STDERR_FILENO, pfd);
+	daemon_refuse = refuse ? refuse : "";
+	daemon_charset = charset;
+	rc = ur_opts_parse(o, argc, argv);
+	if (rc == 0)
+		rc = refuse_implied(o);
+	daemon_refuse = NULL;
+	fflush(stdout);
+	if (saved_out >= 0) {
+		dup2(saved_out, STDOUT_FILENO);
+		close(saved_out);
+	}
+	if (out[0] >= 0)
+		close(out[0]);
+	fflush(stderr);
+	if (saved >= 0) {
+		dup2(saved, STDERR_FILENO);
+		close(saved);
+	}
+	if (pfd[0] >= 0) {
+		char buf[4096];
+		ssize_t n = read(pfd[0], buf, sizeof(buf) - 1);
+		close(pfd[0]);
+		buf[n > 0 ? n : 0] = '\0';
+		/* the closing "error: ... (code N)" line is the server's own */
+		size_t len = 0, plen = strlen(ur_progname);
+		for (char *line = buf, *nl; *line; line = nl) {
+			nl = strchr(line, '\n');
+			nl = nl ? nl + 1 : line + strlen(line);
+			bool closing = !strncmp(line, ur_progname, plen) &&
+				       !strncmp(line + plen, " error: ", 8);
+			if (!closing && len + (size_t)(nl - line) < cap) {
+				memcpy(msg + len, line, (size_t)(nl - line));
+				len += (size_t)(nl - line);
+			}
+		}
+		msg[len] = '\0';
+	}
+	if (rc < 0) /* --help or --version: nothing a server does */
+		rc = UR_EXIT_UNSUPPORTED;
+	return rc;
 }

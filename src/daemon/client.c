@@ -221,16 +221,20 @@ static int read_greeting(struct ur_conn *c, int ours, struct ur_daemon_start *st
 		return failed(err, UR_EXIT_STARTCLIENT);
 	}
 	snprintf(digests, dcap, "%s", list ? list + 1 : "");
-	/* A server of a newer protocol, or of a pre-release one (sub != 0),
-	 * talks the one below it. */
-	int proto = ours;
-	if (ours > theirs)
-		proto = sub ? theirs - 1 : theirs;
-	else if (ours == theirs && sub != 0)
-		proto = ours - 1;
-	st->protocol = proto;
+	st->protocol = ur_daemon_protocol(ours, theirs, sub);
 	st->remote_protocol = theirs;
 	return 0;
+}
+
+int ur_daemon_protocol(int ours, int theirs, int their_sub)
+{
+	/* A peer of a newer protocol, or of a pre-release one (sub != 0),
+	 * talks the one below it. */
+	if (ours > theirs)
+		return their_sub ? theirs - 1 : theirs;
+	if (ours == theirs && their_sub != 0)
+		return ours - 1;
+	return ours;
 }
 
 int ur_daemon_client_start(struct ur_conn *c, const struct ur_opts *o,

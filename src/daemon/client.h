@@ -49,6 +49,10 @@ int ur_daemon_client_start(struct ur_conn *c, const struct ur_opts *o,
  * as "[ ]module/" so the server cannot split it there. Returns a new
  * string (the caller frees it) or NULL when out of memory.
  */
+/* The protocol both ends of a daemon connection speak, from the greetings:
+ * ours, and the peer's VERSION.SUB (the same rule on either side). */
+int ur_daemon_protocol(int ours, int theirs, int their_sub);
+
 char *ur_daemon_path_arg(const char *path, const char *module, size_t modlen, bool old_args);
 
 #endif

@@ -186,3 +186,159 @@ int ur_net_connect(const char *host, int port, const struct ur_net_opts *no, str
 	err->errnum = last;
 	return -last;
 }
+
+/* ---- the daemon's side: listening, accepting, who the peer is ---- */
+
+int ur_net_listen(const char *addr, int port, int family, int backlog, const char *sockopts,
+		  int *fds, int max, struct ur_err *err)
+{
+	struct addrinfo hints = {.ai_family = family == 4   ? AF_INET
+					      : family == 6 ? AF_INET6
+							    : AF_UNSPEC,
+				 .ai_socktype = SOCK_STREAM,
+				 .ai_flags = AI_PASSIVE};
+	struct addrinfo *res;
+	char portstr[16];
+	int n = 0, last = 0;
+
+	snprintf(portstr, sizeof(portstr), "%d", port);
+	int gai = getaddrinfo(addr && *addr ? addr : NULL, portstr, &hints, &res);
+	if (gai) {
+		ur_err_set(err, UR_EXIT_SOCKETIO, 0, "getaddrinfo: bind address %s: %s",
+			   addr ? addr : "", gai_strerror(gai));
+		return -EADDRNOTAVAIL;
+	}
+	for (struct addrinfo *ai = res; ai && n < max; ai = ai->ai_next) {
+		int s = socket(ai->ai_family, ai->ai_socktype | SOCK_CLOEXEC, ai->ai_protocol);
+		if (s < 0) {
+			last = errno;
+			continue;
+		}
+		int one = 1;
+		(void)setsockopt(s, SOL_SOCKET, SO_REUSEADDR, &one, sizeof(one));
+		if (ai->ai_family == AF_INET6)
+			(void)setsockopt(s, IPPROTO_IPV6, IPV6_V6ONLY, &one, sizeof(one));
+		if (sockopts && *sockopts)
+			set_sockopts(s, sockopts);
+		if (bind(s, ai->ai_addr, ai->ai_addrlen) < 0 ||
+		    listen(s, backlog > 0 ? backlog : 5) < 0) {
+			last = errno;
+			close(s);
+			continue;
+		}
+		fds[n++] = s;
+	}
+	freeaddrinfo(res);
+	if (!n) {
+		ur_err_set(err, UR_EXIT_SOCKETIO, last,
+			   "unable to bind any inbound sockets on port %d", port);
+		return last ? -last : -EADDRNOTAVAIL;
+	}
+	return n;
+}
+
+int ur_net_accept(const int *fds, int n)
+{
+	struct pollfd pfd[UR_NET_LISTEN_MAX];
+	if (n > UR_NET_LISTEN_MAX)
+		n = UR_NET_LISTEN_MAX;
+	for (int i = 0; i < n; i++)
+		pfd[i] = (struct pollfd){.fd = fds[i], .events = POLLIN};
+	if (poll(pfd, (nfds_t)n, -1) < 0)
+		return -errno;
+	for (int i = 0; i < n; i++)
+		if (pfd[i].revents & POLLIN) {
+			int s = accept4(fds[i], NULL, NULL, SOCK_CLOEXEC);
+			return s < 0 ? -errno : s;
+		}
+	return -EAGAIN;
+}
+
+bool ur_net_is_socket(int fd)
+{
+	int type;
+	socklen_t len = sizeof(type);
+	return getsockopt(fd, SOL_SOCKET, SO_TYPE, &type, &len) == 0;
+}
+
+/* An IPv4 address seen through an IPv6 socket, as the IPv4 one. */
+static void unmap_v4(struct sockaddr_storage *ss, socklen_t *len)
+{
+	if (ss->ss_family != AF_INET6)
+		return;
+	struct sockaddr_in6 *s6 = (struct sockaddr_in6 *)ss;
+	if (!IN6_IS_ADDR_V4MAPPED(&s6->sin6_addr))
+		return;
+	struct sockaddr_in s4 = {.sin_family = AF_INET, .sin_port = s6->sin6_port};
+	memcpy(&s4.sin_addr, s6->sin6_addr.s6_addr + 12, 4);
+	memcpy(ss, &s4, sizeof(s4));
+	*len = sizeof(s4);
+}
+
+int ur_net_peer(int fd, char *addr, size_t acap, char *name, size_t ncap)
+{
+	struct sockaddr_storage ss;
+	socklen_t len = sizeof(ss);
+	snprintf(addr, acap, "UNKNOWN");
+	if (name)
+		snprintf(name, ncap, "UNKNOWN");
+	if (getpeername(fd, (struct sockaddr *)&ss, &len) < 0)
+		return -errno;
+	if (ss.ss_family == AF_UNIX) {
+		/* a socketpair (RSYNC_CONNECT_PROG): rsync says 0.0.0.0 */
+		snprintf(addr, acap, "0.0.0.0");
+		if (name)
+			snprintf(name, ncap, "localhost");
+		return 0;
+	}
+	unmap_v4(&ss, &len);
+	if (getnameinfo((struct sockaddr *)&ss, len, addr, (socklen_t)acap, NULL, 0,
+			NI_NUMERICHOST))
+		return -EINVAL;
+	if (!name)
+		return 0;
+	char host[NI_MAXHOST];
+	if (getnameinfo((struct sockaddr *)&ss, len, host, sizeof(host), NULL, 0, NI_NAMEREQD))
+		return 0;
+	/* the name counts only when it maps back to the address */
+	struct addrinfo hints = {.ai_family = ss.ss_family, .ai_socktype = SOCK_STREAM}, *res;
+	if (getaddrinfo(host, NULL, &hints, &res))
+		return 0;
+	for (struct addrinfo *ai = res; ai; ai = ai->ai_next) {
+		char a[NI_MAXHOST];
+		if (!getnameinfo(ai->ai_addr, ai->ai_addrlen, a, sizeof(a), NULL, 0,
+				 NI_NUMERICHOST) &&
+		    !strcmp(a, addr)) {
+			snprintf(name, ncap, "%s", host);
+			break;
+		}
+	}
+	freeaddrinfo(res);
+	return 0;
+}
+
+int ur_net_resolve(const char *host, char ***addrs)
+{
+	struct addrinfo hints = {.ai_socktype = SOCK_STREAM}, *res;
+	if (getaddrinfo(host, NULL, &hints, &res))
+		return -ENOENT;
+	int n = 0;
+	for (struct addrinfo *ai = res; ai; ai = ai->ai_next)
+		n++;
+	char **v = calloc((size_t)n + 1, sizeof(*v));
+	if (!v) {
+		freeaddrinfo(res);
+		return -ENOMEM;
+	}
+	n = 0;
+	for (struct addrinfo *ai = res; ai; ai = ai->ai_next) {
+		char a[NI_MAXHOST];
+		if (!getnameinfo(ai->ai_addr, ai->ai_addrlen, a, sizeof(a), NULL, 0,
+				 NI_NUMERICHOST) &&
+		    (v[n] = strdup(a)))
+			n++;
+	}
+	freeaddrinfo(res);
+	*addrs = v;
+	return n;
+}

@@ -120,6 +120,12 @@ static int report_conn_error(struct ur_conn *c, struct ur_wire *w, int rc)
 
 int ur_session_server(struct ur_opts *o)
 {
+	return ur_session_serve(o, STDIN_FILENO, STDOUT_FILENO, 0, 0, NULL, 0);
+}
+
+int ur_session_serve(struct ur_opts *o, int fd_in, int fd_out, int protocol, int remote_protocol,
+		     const char *error, int error_code)
+{
 	struct ur_conn c;
 	struct ur_caps caps;
 	struct ur_wire w;
@@ -127,12 +133,33 @@ int ur_session_server(struct ur_opts *o)
 	int rc;
 
 	signal(SIGPIPE, SIG_IGN);
-	if (ur_conn_init(&c, STDIN_FILENO, STDOUT_FILENO, o->timeout) < 0)
+	if (ur_conn_init(&c, fd_in, fd_out, o->timeout) < 0)
 		return UR_EXIT_MALLOC;
 	c.role = o->sender ? "sender" : "receiver";
-	FILE *devnull = fopen("/dev/null", "w");
-	if (!devnull)
-		return UR_EXIT_FILEIO;
+	/* Never created: in a daemon's chroot "/dev/null" is a name in the
+	 * module. There a pipe nobody reads swallows the lines as well
+	 * (SIGPIPE is ignored). */
+	FILE *devnull = NULL;
+	int nfd = open("/dev/null", O_WRONLY | O_CLOEXEC | O_NOFOLLOW);
+	struct stat nst;
+	if (nfd >= 0 && fstat(nfd, &nst) == 0 && S_ISCHR(nst.st_mode))
+		devnull = fdopen(nfd, "w");
+	if (!devnull && nfd >= 0)
+		close(nfd);
+	if (!devnull) {
+		int pfd[2];
+		if (pipe2(pfd, O_CLOEXEC) < 0) {
+			ur_conn_free(&c);
+			return UR_EXIT_FILEIO;
+		}
+		close(pfd[0]);
+		devnull = fdopen(pfd[1], "w");
+		if (!devnull) {
+			close(pfd[1]);
+			ur_conn_free(&c);
+			return UR_EXIT_FILEIO;
+		}
+	}
 	if ((rc = engine_setup(&eng, o, devnull)) != 0) {
 		fclose(devnull);
 		ur_session_engine_release(&eng);
@@ -141,7 +168,11 @@ int ur_session_server(struct ur_opts *o)
 	g_server_conn = &c;
 	ur_log_sink = server_sink;
 
-	rc = ur_wire_handshake(&c, o, true, o->sender, &caps);
+	/* A daemon's greetings agreed the protocol already. */
+	if (protocol)
+		rc = ur_wire_negotiate(&c, o, true, o->sender, protocol, remote_protocol, &caps);
+	else
+		rc = ur_wire_handshake(&c, o, true, o->sender, &caps);
 	if (rc < 0) {
 		rc = report_conn_error(&c, NULL, rc);
 		if (rc == UR_EXIT_UNSUPPORTED) /* a failed negotiation: rsync's server says that much */
@@ -150,6 +181,27 @@ int ur_session_server(struct ur_opts *o)
 	}
 	c.mux_out = true;
 	ur_conn_start_mux_in(&c);
+	if (error) {
+		/* The daemon refused what the client asked (its options, a
+		 * read-only module): say so on the started protocol, as rsync
+		 * does, and wait for the client to hang up. */
+		ur_errmsg("%.*s", (int)strcspn(error, "\n"), error);
+		for (const char *nl = strchr(error, '\n'); nl && nl[1]; nl = strchr(nl + 1, '\n'))
+			ur_errmsg("%.*s", (int)strcspn(nl + 1, "\n"), nl + 1);
+		rc = error_code;
+		ur_exit_message(rc, o->sender ? "sender" : "Receiver");
+		if (caps.protocol >= 31 || !o->sender)
+			ur_conn_send_msg_int(&c, UR_MSG_ERROR_EXIT, rc);
+		/* rsync's daemon exits here; the client reads the message and
+		 * then our end of the stream. Reading on until it hangs up
+		 * keeps the kernel from resetting the connection over data we
+		 * did not read, which could cost the client the message. */
+		ur_conn_flush(&c);
+		shutdown(fd_out, SHUT_WR);
+		c.on_msg = NULL;
+		ur_conn_drain(&c);
+		goto out;
+	}
 	const char *why = unsupported_remote(o, o->sender, true);
 	if (why) {
 		ur_error(0, "%s is not supported over the wire yet", why);

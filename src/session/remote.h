@@ -10,6 +10,14 @@ struct ur_remote_spec;
  * Returns the exit code. */
 int ur_session_server(struct ur_opts *o);
 
+/* The same on fd_in/fd_out; protocol and remote_protocol are what a
+ * daemon's greetings agreed (0: exchange versions as over a remote
+ * shell). With error set (lines), the protocol is started only to tell
+ * the client and exit with error_code (the daemon's refusals). Returns
+ * the exit code. */
+int ur_session_serve(struct ur_opts *o, int fd_in, int fd_out, int protocol, int remote_protocol,
+		     const char *error, int error_code);
+
 /* After ur_session_client: the role rsync names in its closing error line
  * ("sender", "Receiver" or "generator"), or NULL when the far side already
  * reported the error (MSG_ERROR_EXIT) and nothing more is printed. */

@@ -11,6 +11,7 @@
 #include "session/remote_spec.h"
 #include "session/session_int.h"
 #include "session/operand.h"
+#include "daemon/server.h"
 #include "filter/filter.h"
 #include "util/err.h"
 #include "util/log.h"
@@ -482,9 +483,24 @@ int ur_session_run(struct ur_opts *o)
 	return rc;
 }
 
+static int (*daemon_parser)(struct ur_opts *, int, char **, const char *, bool, char *, size_t);
+
+void ur_session_set_daemon_parser(int (*parse)(struct ur_opts *o, int argc, char **argv,
+					       const char *refuse, bool charset, char *msg,
+					       size_t cap))
+{
+	daemon_parser = parse;
+}
+
 static int session_run(struct ur_opts *o)
 {
 	int rc;
+	if (o->daemon) {
+		if (!daemon_parser)
+			return UR_EXIT_UNSUPPORTED;
+		struct ur_daemon_hooks h = {.parse = daemon_parser, .serve = ur_session_serve};
+		return ur_daemon_main(o, &h);
+	}
 	if (o->server)
 		return ur_session_server(o);
 	if (o->nargs < 1) {

@@ -260,11 +260,14 @@ def test_not_supported_yet(case, tmp_path, rsync, ursync):
     assert "(code 4)" in u.stderr
 
 
-@pytest.mark.parametrize("args", [["--daemon"], ["--daemon", "--no-detach", "--port=8730"]])
-def test_modes_not_supported_yet(args, tmp_path, ursync):
-    u = run(ursync, args, scratch(tmp_path))
-    assert u.returncode == 4, u.stderr
-    assert re.search(r"^ursync: --daemon is not supported yet$", u.stderr, re.M)
+def test_daemon_mode_is_supported(tmp_path, ursync):
+    """--daemon runs (tests/interop/test_daemon_server.py); a missing
+    config file is rsync's "Failed to parse config file" and exit 1."""
+    conf = tmp_path / "missing.conf"
+    u = run(ursync, ["--daemon", "--no-detach", f"--config={conf}", "--port=8730"],
+            scratch(tmp_path))
+    assert u.returncode == 1, u.stderr
+    assert u.stderr == f"Failed to parse config file: {conf}\n"
 
 
 def test_short_option_named_by_its_long_form(tmp_path, ursync):

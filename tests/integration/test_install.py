@@ -304,7 +304,7 @@ def test_unit_exec_start_runs(staged, tmp_path, unit):
         # the units read /etc/rsyncd.conf; point this run at a scratch one
         (tmp_path / "mod").mkdir()
         conf = tmp_path / "rsyncd.conf"
-        conf.write_text(f"port = {port}\nuse chroot = no\n[m]\n  path = {tmp_path / 'mod'}\n")
+        conf.write_text(f"port = {port}\n[m]\n  path = {tmp_path / 'mod'}\n")
         cmd.append(f"--config={conf}")
     a, b = socket.socketpair()
     with a, b:

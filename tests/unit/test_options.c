@@ -258,8 +258,12 @@ static const struct tcase cases[] = {
 	{.argv = {"-UU", "s", "d"}, .rc = 0, .e = {EB(open_noatime, 1)}},
 	{.argv = {"--server", "--sender", ".", "x"}, .rc = 0, .e = {EB(server, 1), EB(sender, 1), ES(client_info, "")}},
 	{.argv = {"--sender", "--server", ".", "x"}, .rc = 1, .e = {{F_END, 0, 0, 0, NULL}}},
-	{.argv = {"--daemon", "--port=8730", "--no-detach"}, .rc = 4, .e = {EB(daemon, 1), EI(port, 8730),
+	{.argv = {"--daemon", "--port=8730", "--no-detach"}, .rc = 0, .e = {EB(daemon, 1), EI(port, 8730),
 	  EB(no_detach, 1)}},
+	{.argv = {"--daemon", "--bwlimit=10"}, .rc = 4, .e = {EB(daemon, 1)}},
+	{.argv = {"--daemon", "--dparam=bogus=1"}, .rc = 1, .e = {{F_END, 0, 0, 0, NULL}}},
+	{.argv = {"--daemon", "-M", "Read Only = no"}, .rc = 0, .e = {EI(dparam_count, 1)}},
+	{.argv = {"--server", "--daemon", "."}, .rc = 0, .e = {EB(daemon, 1), EB(server, 1)}},
 	{.argv = {"--config=x"}, .rc = 1, .e = {{F_END, 0, 0, 0, NULL}}},
 	{.argv = {"--daemon", "-a"}, .rc = 1, .e = {{F_END, 0, 0, 0, NULL}}},
 	{.argv = {"--daemon", "--help"}, .rc = -1, .e = {{F_END, 0, 0, 0, NULL}}},
@@ -488,13 +492,83 @@ static void test_streams(void **state)
 	unlink(out_path);
 }
 
+/* A daemon's parse of its client's words with a module's refuse options. */
+static void test_daemon_refuse(void **state)
+{
+	static const struct {
+		const char *refuse;
+		const char *args[4];
+		int rc;
+		const char *msg;
+	} rcases[] = {
+	    {"", {"--server", "-logDtpr", "."}, 0, ""},
+	    {"checksum",
+	     {"--server", "-tc", "."},
+	     4,
+	     "ursync: The server is configured to refuse --checksum (-c)\n"},
+	    {"del*",
+	     {"--server", "--delete", "."},
+	     4,
+	     "ursync: The server is configured to refuse --delete\n"},
+	    {"a",
+	     {"--server", "-l", "."},
+	     4,
+	     "ursync: The server is configured to refuse --links (-l)\n"},
+	    {"* !times !server !recursive", {"--server", "-tr", "."}, 0, ""},
+	    {"*", {"--server", "-n", "."}, 0, ""},	   /* wildcards spare -n */
+	    {"dry-run", {"--server", "-n", "."}, 4, NULL}, /* by name it is refused */
+	    {"", {"--server", "--copy-devices", "."}, 4, NULL},
+	    /* accepted again, then refused as not supported by ursync */
+	    {"!copy-devices",
+	     {"--server", "--copy-devices", "."},
+	     4,
+	     "ursync: --copy-devices is not supported yet\n"},
+	    {"", {"--server", "--bogus", "."}, 1, NULL},
+	    /* implied: every delete mode is a --delete */
+	    {"delete",
+	     {"--server", "-r", "--delete-after", "."},
+	     4,
+	     "ursync: The server is configured to refuse --delete\n"},
+	    {"delete-* !delete-during", {"--server", "-r", "--delete-during", "."}, 0, ""},
+	    {"delete",
+	     {"--server", "--sender", "--remove-source-files", "."},
+	     4,
+	     "ursync: The server is configured to refuse --delete\n"},
+	    {"delete-*", {"--server", "--sender", "--remove-source-files", "."}, 0, ""},
+	    {"compress",
+	     {"--server", "--compress-level=3", "."},
+	     4,
+	     "ursync: The server is configured to refuse --compress (-z)\n"},
+	};
+	(void)state;
+	for (size_t i = 0; i < sizeof(rcases) / sizeof(rcases[0]); i++) {
+		char *argv[6] = {(char *)"rsyncd"};
+		int argc = 1;
+		for (int k = 0; k < 4 && rcases[i].args[k]; k++)
+			argv[argc++] = (char *)rcases[i].args[k];
+		argv[argc] = NULL;
+		struct ur_opts o;
+		char msg[512];
+		ur_opts_init(&o);
+		int rc = ur_opts_parse_daemon_args(&o, argc, argv, rcases[i].refuse, false, msg,
+						   sizeof(msg));
+		ur_opts_release(&o);
+		if (rc != rcases[i].rc)
+			fprintf(stderr, "case %zu: rc %d, msg %s", i, rc, msg);
+		assert_int_equal(rc, rcases[i].rc);
+		if (rcases[i].msg)
+			assert_string_equal(msg, rcases[i].msg);
+		else
+			assert_true(msg[0] != '\0' && !strstr(msg, "error: "));
+	}
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
-	    cmocka_unit_test(test_table),
-	    cmocka_unit_test(test_no_args),
-	    cmocka_unit_test(test_args_order),
-	    cmocka_unit_test(test_streams),
+	    cmocka_unit_test(test_table),	  cmocka_unit_test(test_no_args),
+	    cmocka_unit_test(test_args_order),	  cmocka_unit_test(test_streams),
+	    cmocka_unit_test(test_daemon_refuse),
 	};
 	return cmocka_run_group_tests(tests, NULL, NULL);
 }
