@@ -50,8 +50,6 @@ static const char *unsupported_remote(const struct ur_opts *o, bool local_sender
 		return "--delete-missing-args";
 	if (o->crtimes)
 		return "--crtimes";
-	if (o->whole_file == 0)
-		return "--no-whole-file";
 	/* the id maps work in a local copy only, for now */
 	if (o->usermap)
 		return "--usermap (or --chown)";

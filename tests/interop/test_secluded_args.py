@@ -95,3 +95,29 @@ def test_remote_option(tmp_path, client, server, direction, mopt):
     assert results["got"] == results["ref"]
     if mopt == "--bogus":
         assert results["got"][0] == 12
+
+
+@pytest.mark.parametrize("direction", ["push", "pull"])
+@pytest.mark.parametrize("client,server", PAIRS, ids=lambda p: p)
+def test_no_whole_file_given(tmp_path, client, server, direction):
+    """--no-whole-file given explicitly over a remote shell: the default
+    there already (rsync sends nothing for it); it was refused with exit 4."""
+    results = {}
+    for name, (c, s) in (("ref", ("rsync", "rsync")), ("got", (client, server))):
+        work = tmp_path / name
+        make_tree(work / "src")
+        dst = work / "dst"
+        dst.mkdir()
+        (dst / "with space").write_bytes(b"old\n")
+        ops = ([f"{work}/src/src dir/", f"localhost:{dst}/"] if direction == "push"
+               else [f"localhost:{work}/src/src dir/", f"{dst}/"])
+        cmd = [rh.URSYNC if c == "ursync" else rh.RSYNC, "-ai", "--no-whole-file", "--stats",
+               "-e", str(rh.FAKESHELL),
+               "--rsync-path=" + (rh.URSYNC if s == "ursync" else rh.RSYNC), *ops]
+        p = subprocess.run(cmd, cwd=work, capture_output=True, timeout=60)
+        out = p.stdout.decode(errors="replace").splitlines()
+        items = sorted(x for x in out if x[:1] in "><ch.*")
+        lit = [x for x in out if x.startswith(("Literal data", "Matched data"))]
+        results[name] = (p.returncode, items, lit, listing(dst))
+    assert results["got"] == results["ref"]
+    assert results["got"][0] == 0
