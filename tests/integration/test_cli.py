@@ -325,8 +325,9 @@ def test_version(flag, tmp_path, ursync):
     for section in ("Capabilities:", "Checksum list:", "Compress list:"):
         assert re.search(rf"^{section}$", u.stdout, re.M), section
     # sha1 comes from libcrypto: listed exactly when the build has it
-    libs = re.search(r"^Libraries:\n(.*)$", u.stdout, re.M).group(1).replace(",", " ").split()
-    sums = re.search(r"^Checksum list:\n(.*)$", u.stdout, re.M).group(1).split()
+    # (a section may wrap onto more indented lines)
+    libs = re.search(r"^Libraries:\n((?: .*\n)+)", u.stdout, re.M).group(1).replace(",", " ").split()
+    sums = re.search(r"^Checksum list:\n((?: .*\n)+)", u.stdout, re.M).group(1).split()
     assert ("sha1" in sums) == ("libcrypto" in libs)
 
 
