@@ -129,7 +129,10 @@ void ur_hlinks_generate(struct ur_engine *eng, struct ur_hlinks *h, const struct
 	 * finds it before it decides to wait */
 	if (!exists && eng->refs && S_ISREG(fe->mode))
 		exists = ur_refdir_has_file(eng, dname);
-	if (idx < g->last && !exists) {
+	/* A regular file waits for the group's last member unless it is in
+	 * the destination already; rsync lets the first device, special or
+	 * symlink of a group lead (nothing to transfer, nothing to wait for). */
+	if (idx < g->last && !exists && S_ISREG(fe->mode)) {
 		wait_for_leader(h, g, fe, dname, idx);
 		return;
 	}
