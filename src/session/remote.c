@@ -285,16 +285,28 @@ const char *ur_client_exit_role;
 
 /* Start argv with its stdin and stdout on two socket pairs (as rsync
  * does, so that the far side closing its output is seen as the end even
- * while it still reads); *fd_in and *fd_out are our ends. */
-static int spawn(char **argv, mode_t mask, const char *role, int *fd_in, int *fd_out, pid_t *pid)
+ * while it still reads), or with one socket as both (one_socket: a daemon
+ * started as inetd starts it reads and writes descriptor 0); *fd_in and
+ * *fd_out are our ends. */
+static int spawn(char **argv, mode_t mask, const char *role, bool one_socket, int *fd_in,
+		 int *fd_out, pid_t *pid)
 {
 	int to[2], from[2];
 	if (socketpair(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC, 0, to) < 0)
 		return -errno;
-	if (socketpair(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC, 0, from) < 0) {
+	if (one_socket) {
+		from[0] = fcntl(to[0], F_DUPFD_CLOEXEC, 0);
+		from[1] = fcntl(to[1], F_DUPFD_CLOEXEC, 0);
+	}
+	if (one_socket ? from[0] < 0 || from[1] < 0
+		       : socketpair(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC, 0, from) < 0) {
 		int e = errno;
 		close(to[0]);
 		close(to[1]);
+		if (one_socket && from[0] >= 0)
+			close(from[0]);
+		if (one_socket && from[1] >= 0)
+			close(from[1]);
 		return -e;
 	}
 	fflush(stdout);
@@ -461,35 +473,14 @@ static int daemon_transport(const struct ur_opts *o, const struct ur_remote_spec
 			ur_info("Using RSYNC_CONNECT_PROG instead of opening tcp connection to %s "
 				"port %d\n",
 				rs->host, rs->port);
-		/* one socket for both of the program's directions, as rsync
-		 * gives it: a daemon started by inetd reads and writes fd 0 */
-		int sv[2];
-		if (socketpair(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC, 0, sv) < 0) {
-			free(cmd);
-			ur_error(errno, "socketpair");
-			return UR_EXIT_IPC;
-		}
-		pid_t p = fork();
-		if (p == 0) {
-			dup2(sv[1], STDIN_FILENO);
-			dup2(sv[1], STDOUT_FILENO);
-			signal(SIGPIPE, SIG_DFL);
-			umask(mask);
-			execl("/bin/sh", "sh", "-c", cmd, (char *)NULL);
-			_exit(UR_EXIT_CMD_NOTFOUND);
-		}
-		int e = errno;
+		char *argv[] = {(char *)"sh", (char *)"-c", cmd, NULL};
+		int rc = spawn(argv, mask, pull ? "Receiver" : "sender", true, fd, fd_out, pid);
 		free(cmd);
-		close(sv[1]);
-		if (p < 0) {
-			close(sv[0]);
-			ur_error(e, "fork");
+		if (rc < 0) {
+			ur_error(-rc, "pipe/fork failed");
 			return UR_EXIT_IPC;
 		}
-		*fd = sv[0];
-		*fd_out = dup(sv[0]);
-		*pid = p;
-		return *fd_out < 0 ? UR_EXIT_IPC : 0;
+		return 0;
 	}
 	/* RSYNC_PROXY: connect to the proxy, then ask it for the daemon */
 	const char *pspec = getenv("RSYNC_PROXY");
@@ -644,7 +635,7 @@ int ur_session_client(struct ur_opts *o, const struct ur_remote_spec *rs)
 		}
 		if (UR_DEBUG_GTE(o, CMD, 1))
 			log_command(&cmd);
-		rc = spawn(cmd.v, eng.umask, pull ? "Receiver" : "sender", &fd, &fd_out, &pid);
+		rc = spawn(cmd.v, eng.umask, pull ? "Receiver" : "sender", false, &fd, &fd_out, &pid);
 		ur_argv_free(&cmd);
 		if (rc < 0) {
 			ur_error(-rc, "pipe/fork failed");
